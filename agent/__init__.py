@@ -1,0 +1,1 @@
+"""The agent: policies, data, training, evaluation and the ``retouchiq`` command line."""

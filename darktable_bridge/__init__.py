@@ -1,0 +1,1 @@
+"""darktable semantics: the operation vocabulary, operations → sidecar history, darktable-cli ground truth."""

@@ -1,0 +1,120 @@
+"""Ground truth: darktable-cli renders a photo with a sidecar, in a private config, and we read its log.
+
+darktable silently drops a history item whose params it cannot read (wrong size or version); the runner
+asks darktable for its history-loading diagnostics (``-d params``) and raises an error naming every module
+that was not loaded, instead of passing a wrong render on.
+"""
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import tempfile
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+
+from xmp import SidecarError
+from xmp.sidecar import Sidecar
+
+FORMATS = {".png": "SRGB", ".jpg": "SRGB", ".jpeg": "SRGB", ".tif": "SRGB", ".tiff": "SRGB",
+           ".pfm": "LIN_REC2020"}
+_LOADED = re.compile(r"successfully loaded module (\S+) from history")
+_MISMATCH = re.compile(r"module `([^']+)' version mismatch")
+_CHECK = re.compile(r"^\s*(params|blendop) v\. (\d+):\s+version (ok|WRONG)\s+params (ok|WRONG)")
+
+
+class DarktableError(RuntimeError):
+    """darktable-cli failed, timed out, or did not use every module of the sidecar."""
+
+
+def find_darktable_cli() -> str:
+    exe = shutil.which("darktable-cli")
+    if exe is None:
+        raise DarktableError("darktable-cli not found: install darktable (apt-get install darktable)")
+    return exe
+
+
+def version() -> str:
+    out = subprocess.run([find_darktable_cli(), "--version"], capture_output=True, text=True, timeout=60)
+    m = re.search(r"darktable-cli (\S+)", out.stdout)
+    return m.group(1) if m else out.stdout.strip().splitlines()[0]
+
+
+@dataclass
+class RenderResult:
+    output: Path
+    log: str
+    loaded: Counter
+
+
+def check_log(log: str, sidecar: Sidecar | None) -> Counter:
+    """Modules darktable loaded from the history; raise if one of the sidecar's was dropped or unreadable."""
+    problems, loaded, current = [], Counter(), None
+    for line in log.splitlines():
+        m = _LOADED.search(line)
+        if m:
+            current = m.group(1)
+            loaded[current] += 1
+            continue
+        m = _MISMATCH.search(line)
+        if m:
+            problems.append(f"darktable could not read the params of module '{m.group(1)}' "
+                            f"({line.split('version mismatch:')[-1].strip()})")
+            continue
+        m = _CHECK.match(line)
+        if m and current is not None:
+            kind, ver, vok, pok = m.groups()
+            if kind == "blendop" and ver in ("0", "1"):
+                continue  # no blend params in the history item: darktable uses the module's default blending
+            if "WRONG" in (vok, pok):
+                problems.append(f"darktable rejected the {kind} (v{ver}) of module '{current}'")
+    if sidecar is not None:
+        wanted = Counter(h.operation for h in sidecar.active_history())
+        for op, n in wanted.items():
+            if loaded[op] < n:
+                problems.append(f"darktable dropped module '{op}' ({loaded[op]} of {n} history items loaded)")
+    if problems:
+        raise DarktableError("; ".join(dict.fromkeys(problems)))
+    return loaded
+
+
+def render(photo: str | os.PathLike, xmp: str | os.PathLike | None, output: str | os.PathLike, *,
+           width: int = 0, height: int = 0, timeout: float = 300.0, configdir: str | os.PathLike | None = None,
+           check: bool = True) -> RenderResult:
+    """Render ``photo`` with sidecar ``xmp`` to ``output`` (.png/.jpg/.tif 8-bit sRGB, .pfm linear Rec2020).
+
+    ``width``/``height`` bound the export size (0 = full size). The output is replaced atomically.
+    """
+    photo, output = Path(photo), Path(output)
+    if not photo.is_file():
+        raise DarktableError(f"{photo}: photo not found")
+    suffix = output.suffix.lower()
+    if suffix not in FORMATS:
+        raise DarktableError(f"{output}: unsupported output format {suffix!r} (use {', '.join(FORMATS)})")
+    sidecar = Sidecar.read(xmp) if xmp is not None and check else None
+    exe = find_darktable_cli()
+    with tempfile.TemporaryDirectory(prefix="retouchiq-dt-") as tmp:
+        target = Path(tmp) / f"out{suffix}"
+        cfg = Path(configdir) if configdir else Path(tmp) / "config"
+        cmd = [exe, str(photo)] + ([str(xmp)] if xmp is not None else []) + [
+            str(target), "--hq", "true", "--apply-custom-presets", "false", "--icc-type", FORMATS[suffix]]
+        if width or height:
+            cmd += ["--width", str(width), "--height", str(height)]
+        cmd += ["--core", "--configdir", str(cfg), "--disable-opencl", "-d", "params",
+                "--conf", "plugins/darkroom/workflow=scene-referred", "--conf", "write_sidecar_files=never"]
+        try:
+            proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, errors="replace",
+                                  env=os.environ | {"OMP_THREAD_LIMIT": os.environ.get("OMP_THREAD_LIMIT", "2")})
+        except subprocess.TimeoutExpired:
+            raise DarktableError(f"darktable-cli took longer than {timeout:g} s on {photo}") from None
+        log = proc.stdout + proc.stderr
+        if proc.returncode != 0 or not target.exists():
+            tail = "\n".join(line for line in log.splitlines()[-8:] if line.strip())
+            raise DarktableError(f"darktable-cli failed on {photo} (exit {proc.returncode}): {tail}")
+        loaded = check_log(log, sidecar) if check else Counter()
+        output.parent.mkdir(parents=True, exist_ok=True)
+        shutil.move(str(target), str(output.with_name(f".{output.name}.tmp")))
+        os.replace(output.with_name(f".{output.name}.tmp"), output)
+    return RenderResult(output, log, loaded)

@@ -1,0 +1,1 @@
+"""The local HTTP server for the darktable plugin (FastAPI); nothing imports it."""
