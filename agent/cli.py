@@ -33,8 +33,8 @@ def _cmd_apply(args) -> int:
 def _cmd_render(args) -> int:
     if args.engine != "darktable":
         raise SidecarError(f"engine {args.engine!r} is not available yet; use --engine darktable")
-    xmp = args.xmp or apply_mod.sidecar_path(args.photo)
-    if not Path(xmp).exists():
+    xmp = None if args.original else (args.xmp or apply_mod.sidecar_path(args.photo))
+    if xmp is not None and not Path(xmp).exists():
         raise SidecarError(f"{xmp}: sidecar not found")
     out = darktable_cli.render(args.photo, xmp, args.output, width=args.width, height=args.height or args.width,
                                timeout=args.timeout)
@@ -85,6 +85,7 @@ def build_parser() -> argparse.ArgumentParser:
                        epilog="example:\n  retouchiq render photo.jpg --xmp photo.jpg.xmp -o after.jpg --width 1024")
     p.add_argument("photo")
     p.add_argument("--xmp", help="sidecar (default: PHOTO.<ext>.xmp)")
+    p.add_argument("--original", action="store_true", help="ignore any sidecar: darktable's default rendering")
     p.add_argument("-o", "--output", required=True, help="output file (.jpg, .png, .tif or .pfm)")
     p.add_argument("--width", type=int, default=0, help="bound on the long side in pixels (0 = full size)")
     p.add_argument("--height", type=int, default=0, help="bound on the height (default: same as --width)")

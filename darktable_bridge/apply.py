@@ -11,6 +11,7 @@ from xmp import SidecarError
 from xmp.iop_order import V30_JPG, V30_RAW
 from xmp.merge import Edit, append_edits, detect_version
 from xmp.sidecar import HistoryItem, Sidecar, atomic_write
+from xmp.structs import REGISTRY
 
 RAW_EXTENSIONS = {".3fr", ".ari", ".arw", ".cr2", ".cr3", ".crw", ".dcr", ".dng", ".erf", ".iiq", ".k25", ".kdc",
                   ".mef", ".mos", ".mrw", ".nef", ".nrw", ".orf", ".pef", ".raf", ".raw", ".rw2", ".rwl", ".sr2",
@@ -48,6 +49,17 @@ def backup(path: Path) -> Path:
     return target
 
 
+def check_known_items(sidecar: Sidecar) -> None:
+    """darktable silently drops items whose params it cannot read; refuse to build on such a sidecar."""
+    for item in sidecar.history:
+        if (item.operation, item.modversion) in REGISTRY:
+            try:
+                item.decoded()
+            except SidecarError as exc:
+                raise SidecarError(f"history item {item.num} ({item.operation}) is broken: {exc}; "
+                                   "darktable would drop it") from None
+
+
 @dataclass
 class ApplyResult:
     sidecar: Path
@@ -69,6 +81,8 @@ def apply_edits(photo: str | os.PathLike, edits: list[Edit], xmp: str | os.PathL
     check_photo(photo)
     target = Path(xmp) if xmp else sidecar_path(photo)
     base = Sidecar.read(target) if target.exists() else None
+    if base is not None:
+        check_known_items(base)
     version = detect_version(base) if base is not None else "new"
     sidecar, items = build_sidecar(photo, edits, base)
     text = sidecar.to_string()

@@ -51,7 +51,8 @@ def operations_schema() -> dict:
                  "params": {"type": "object", "properties": {p.name: p.schema() for p in m.params},
                             "additionalProperties": False}}
         if m.stack:
-            props |= {"instance": {"type": "string", "minLength": 1, "maxLength": 40},
+            props |= {"instance": {"type": "string", "minLength": 1, "maxLength": 40,
+                                   "pattern": "^[^\"<>&\\n\\r\\t]+$"},
                       "mask": {"$ref": "#/$defs/mask"},
                       "opacity": {"type": "number", "minimum": 0, "maximum": 100},
                       "blend_mode": {"enum": sorted(blend.BLEND_MODES)}}

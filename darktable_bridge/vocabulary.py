@@ -132,8 +132,10 @@ def field_param(module: str, name: str, gui: str, lo: float | None = None, hi: f
     """A Param mirroring struct field ``name`` (doc, unit, range, type), narrowed to [lo, hi] if given."""
     f = STRUCTS[module].field(name)
     kind = kw.pop("kind", None)
+    choices = dict(f.choices or ({0: "off", 1: "on"} if f.ctype == "gboolean" else {}))
     if kind is None:
-        kind = "choice" if f.choices else ("integer" if f.is_integer else ("vector" if f.shape else "number"))
-    return Param(name, f.min if lo is None else lo, f.max if hi is None else hi, gui, kw.pop("doc", f.doc),
-                 kw.pop("unit", f.unit), kind, f.shape[0] if f.shape else 0,
-                 tuple(sorted(f.choices)) if f.choices else (), **kw)
+        kind = "choice" if choices else ("integer" if f.is_integer else ("vector" if f.shape else "number"))
+    lo = (f.min if f.min is not None else min(choices, default=0)) if lo is None else lo
+    hi = (f.max if f.max is not None else max(choices, default=0)) if hi is None else hi
+    return Param(name, lo, hi, gui, kw.pop("doc", f.doc), kw.pop("unit", f.unit), kind,
+                 f.shape[0] if f.shape else 0, tuple(sorted(choices)), **kw)

@@ -12,6 +12,8 @@ import struct
 from dataclasses import dataclass, field
 from typing import Any, Mapping
 
+import numpy as np
+
 from .errors import SidecarError
 
 # C type -> struct format character (4 bytes each); "char" is a byte string of the field's length.
@@ -66,9 +68,13 @@ class Field:
 def _flatten(value: Any, shape: tuple[int, ...]) -> list:
     if not shape:
         return [value]
-    if not isinstance(value, (list, tuple)) or len(value) != shape[0]:
-        raise SidecarError(f"expected a list of {shape[0]} entries, got {value!r}")
-    return [x for item in value for x in _flatten(item, shape[1:])]
+    try:
+        arr = np.asarray(value, dtype=object)
+    except ValueError:  # ragged nesting
+        arr = None
+    if arr is None or arr.shape != shape:
+        raise SidecarError(f"expected nested lists of shape {list(shape)}, got {value!r}")
+    return arr.ravel().tolist()
 
 
 def _unflatten(flat: list, shape: tuple[int, ...]) -> Any:
@@ -138,8 +144,16 @@ class Struct:
             v = values.get(f.name, f.default)
             if f.ctype == "char":
                 flat.append(bytes(v))
+            elif not f.shape:
+                flat.append(int(v) if f.is_integer else float(v))
             else:
-                flat.extend(int(x) if f.is_integer else float(x) for x in _flatten(v, f.shape))
+                try:
+                    arr = np.asarray(v, dtype=np.float64)
+                except (ValueError, TypeError):
+                    arr = None
+                if arr is None or arr.shape != f.shape:
+                    raise SidecarError(f"{self.module}.{f.name}: expected nested lists of shape {list(f.shape)}")
+                flat.extend((arr.astype(np.int64) if f.is_integer else arr).ravel().tolist())
         try:
             return struct.pack(self.format, *flat)
         except struct.error as exc:
