@@ -9,7 +9,8 @@ from darktable_bridge import apply as apply_mod, darktable_cli, images, operatio
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE = ROOT / "agent" / "samples" / "seeding_by_Clements_Engelhardt.jpg"
-EXAMPLES = ROOT.parent / "shared" / "reference" / "darktable-4.2" / "examples"
+# validated darktable 4.2.1 sidecars and facts, copied from shared/reference/darktable-4.2
+EXAMPLES = ROOT / "tests" / "data" / "darktable-4.2" / "examples"
 RENDER_WIDTH = 320
 
 
