@@ -85,6 +85,8 @@ def render(photo: str | os.PathLike, xmp: str | os.PathLike | None, output: str 
            check: bool = True) -> RenderResult:
     """Render ``photo`` with sidecar ``xmp`` to ``output`` (.png/.jpg/.tif 8-bit sRGB, .pfm linear Rec2020).
 
+    ``xmp=None`` renders darktable's defaults (an empty history), whatever sidecar lies next to the photo.
+
     ``width``/``height`` bound the export size (0 = full size). The output is replaced atomically.
     """
     photo, output = Path(photo), Path(output)
@@ -97,8 +99,10 @@ def render(photo: str | os.PathLike, xmp: str | os.PathLike | None, output: str 
     exe = find_darktable_cli()
     with tempfile.TemporaryDirectory(prefix="retouchiq-dt-") as tmp:
         target = Path(tmp) / f"out{suffix}"
+        if xmp is None:  # darktable-cli would pick up PHOTO.xmp by itself: give it an empty history instead
+            xmp = Sidecar.new(photo.name).write(Path(tmp) / "original.xmp")
         cfg = Path(configdir) if configdir else Path(tmp) / "config"
-        cmd = [exe, str(photo)] + ([str(xmp)] if xmp is not None else []) + [
+        cmd = [exe, str(photo), str(xmp),
             str(target), "--hq", "true", "--apply-custom-presets", "false", "--icc-type", FORMATS[suffix]]
         if width or height:
             cmd += ["--width", str(width), "--height", str(height)]

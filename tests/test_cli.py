@@ -114,6 +114,12 @@ def test_render_command(tmp_path):
     assert out.returncode == 0, out.stderr
     from PIL import Image
     assert max(Image.open(tmp_path / "out.jpg").size) == 200
+    original = run("render", photo, "--original", "-o", tmp_path / "orig.png", "--width", 200)
+    edited = run("render", photo, "-o", tmp_path / "edit.png", "--width", 200)
+    assert original.returncode == 0 and edited.returncode == 0
+    import numpy as np
+    a, b = (np.asarray(Image.open(tmp_path / n), float) for n in ("orig.png", "edit.png"))
+    assert b.mean() > a.mean() + 5  # the sidecar next to the photo is ignored by --original, used otherwise
     missing = run("render", photo, "--xmp", tmp_path / "none.xmp", "-o", tmp_path / "x.jpg")
     assert missing.returncode != 0 and "sidecar not found" in missing.stderr
 
