@@ -134,3 +134,8 @@ def test_render_fails_loudly_when_darktable_drops_a_module(tmp_path):
     out = run("render", photo, "--xmp", bad, "-o", tmp_path / "x.png", "--width", 100)
     assert out.returncode != 0 and "exposure" in out.stderr
     assert not (tmp_path / "x.png").exists()
+    upper = tmp_path / "upper.xmp"  # darktable drops params in uppercase hex without a word
+    upper.write_text((EXAMPLES / "exposure_plus1ev_v30jpg.xmp").read_text().replace(
+        "00000000000000000000803f00004842000080c000000000", "00000000000000000000803F00004842000080C000000000"))
+    out = run("render", photo, "--xmp", upper, "-o", tmp_path / "y.png", "--width", 100)
+    assert out.returncode != 0 and "params (v6) of module 'exposure'" in out.stderr
