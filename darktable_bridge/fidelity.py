@@ -1,0 +1,244 @@
+"""Fidelity of the renderer against darktable-cli: random params per module, both renders, ΔE00 and PSNR.
+
+Each draw: a photo from the folder, resized to the requested long side and saved as 8-bit PNG (so both
+renderers see the same pixels at 1:1), a random operation for the module (every field uniform over its
+documented range, sometimes a mask), rendered by darktable-cli (8-bit sRGB PNG and linear Rec2020 PFM) and by
+the torch renderer. A draw passes at darktable's integration-test thresholds: mean ΔE00 ≤ 0.767, max ≤ 2.3.
+"""
+from __future__ import annotations
+
+import json
+import math
+import random
+import sys
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from . import darktable_cli, images, operations
+from .apply import build_sidecar
+from .modules import VOCABULARY
+from .vocabulary import Module
+
+MEAN_DE, MAX_DE = 2.3 / 3, 2.3
+PHOTO_SUFFIXES = {".jpg", ".jpeg", ".png", ".tif", ".tiff"}
+
+
+def random_curve(rng: random.Random, n: int | None = None, flat: float | None = None) -> list:
+    n = n or rng.randint(2, 6)
+    xs = sorted(rng.sample(range(1, 99), n - 2))
+    xs = [0.0] + [x / 100 for x in xs] + [1.0]
+    if flat is not None:  # around a neutral level (colour zones: y = 0.5)
+        return [[x, min(1.0, max(0.0, flat + rng.uniform(-0.25, 0.25)))] for x in xs]
+    ys = sorted(min(1.0, max(0.0, x + rng.uniform(-0.15, 0.15))) for x in xs)
+    return [[x, y] for x, y in zip(xs, ys)]
+
+
+def random_params(module: Module, rng: random.Random) -> dict:
+    out = {}
+    for p in module.params:
+        if p.kind == "number":
+            out[p.name] = rng.uniform(p.min, p.max)
+        elif p.kind == "integer":
+            out[p.name] = rng.randint(int(p.min), int(p.max))
+        elif p.kind == "choice":
+            out[p.name] = rng.choice(p.choices)
+        elif p.kind == "vector":
+            out[p.name] = [rng.uniform(p.min, p.max) for _ in range(p.length)]
+        elif p.kind == "curve":
+            out[p.name] = random_curve(rng)
+        elif p.kind == "curves":
+            flat = 0.5 if module.name == "colorzones" else None
+            out[p.name] = [random_curve(rng, flat=flat) for _ in range(3)]
+    return out
+
+
+def random_mask(rng: random.Random) -> dict:
+    kind = rng.choice(["gradient", "ellipse", "circle", "parametric"])
+    if kind == "gradient":
+        return {"type": "gradient", "anchor": [rng.uniform(0.2, 0.8), rng.uniform(0.2, 0.8)],
+                "rotation": rng.uniform(-180, 180), "compression": rng.uniform(0.05, 0.8),
+                "curvature": rng.uniform(-0.5, 0.5), "profile": rng.choice(["linear", "sigmoidal"])}
+    if kind == "ellipse":
+        return {"type": "ellipse", "center": [rng.uniform(0.2, 0.8), rng.uniform(0.2, 0.8)],
+                "radius": [rng.uniform(0.05, 0.4), rng.uniform(0.05, 0.4)], "rotation": rng.uniform(-180, 180),
+                "border": rng.uniform(0.01, 0.3)}
+    if kind == "circle":
+        return {"type": "circle", "center": [rng.uniform(0.2, 0.8), rng.uniform(0.2, 0.8)],
+                "radius": rng.uniform(0.05, 0.4), "border": rng.uniform(0.01, 0.3)}
+    channel, top = rng.choice([("lightness", 100.0), ("chroma", 120.0), ("hue", 360.0)])
+    xs = sorted(rng.uniform(0, top) for _ in range(4))
+    return {"type": "parametric", "channel": channel, "range": xs}
+
+
+def random_operation(name: str, rng: random.Random, mask_rate: float = 0.3) -> dict:
+    module = VOCABULARY[name]
+    op = {"module": name, "params": random_params(module, rng)}
+    if module.stack and rng.random() < mask_rate:
+        op["mask"] = random_mask(rng)
+    return op
+
+
+@dataclass
+class Draw:
+    module: str
+    photo: str
+    operation: dict
+    mean_de: float = math.nan
+    p95_de: float = math.nan
+    max_de: float = math.nan
+    psnr: float = math.nan
+    psnr_linear: float = math.nan
+    error: str = ""
+    renders: tuple = field(default=(), repr=False)
+
+    @property
+    def passed(self) -> bool:
+        return not self.error and self.mean_de <= MEAN_DE and self.max_de <= MAX_DE
+
+
+def prepare_photo(photo: Path, width: int, workdir: Path) -> Path:
+    """The photo resized to ``width`` on the long side, as 8-bit sRGB PNG (what both renderers read)."""
+    from PIL import Image, ImageOps
+
+    out = workdir / f"{photo.stem}-{width}.png"
+    if not out.exists():
+        with Image.open(photo) as im:
+            im = ImageOps.exif_transpose(im).convert("RGB")
+            if width:
+                im.thumbnail((width, width), Image.LANCZOS)
+            im.save(out)
+    return out
+
+
+def psnr(a: np.ndarray, b: np.ndarray, peak: float) -> float:
+    mse = float(np.mean((a - b) ** 2))
+    return math.inf if mse == 0 else 10 * math.log10(peak ** 2 / mse)
+
+
+def run_draw(photo_png: Path, op: dict, workdir: Path, keep: bool = False) -> Draw:
+    import torch
+
+    from .render.pipe import load_image
+    from .render.renderer import render_torch
+    from xmp.sidecar import Sidecar
+
+    draw = Draw(op["module"], photo_png.name, op)
+    xmp = workdir / "draw.xmp"
+    sidecar, _ = build_sidecar(photo_png, operations.parse_operations({"operations": [op]}), None)
+    sidecar.write(xmp)
+    try:
+        darktable_cli.render(photo_png, xmp, workdir / "dt.png")
+        darktable_cli.render(photo_png, xmp, workdir / "dt.pfm")
+        ref8 = images.read_image(workdir / "dt.png") * 255.0
+        ref_lin = images.read_pfm(workdir / "dt.pfm")
+        image = torch.from_numpy(load_image(photo_png))[None]
+        lin, out8 = render_torch(image, [Sidecar.read(xmp)])
+        ours8 = out8[0].numpy().transpose(1, 2, 0)
+        ours_lin = lin[0].numpy().transpose(1, 2, 0)
+    except Exception as exc:  # a failed draw is reported, not fatal
+        draw.error = f"{type(exc).__name__}: {exc}"
+        return draw
+    de = images.delta_e_srgb(ref8 / 255.0, ours8 / 255.0)
+    draw.mean_de, draw.p95_de, draw.max_de = float(de.mean()), float(np.percentile(de, 95)), float(de.max())
+    draw.psnr = psnr(ref8, ours8, 255.0)
+    draw.psnr_linear = psnr(np.clip(ref_lin, 0, 1), np.clip(ours_lin, 0, 1), 1.0)
+    if keep:
+        draw.renders = (ref8, ours8, de)
+    return draw
+
+
+def worst_case_png(draw: Draw, path: Path) -> None:
+    """darktable's render, ours, and the ΔE00 heat-map (0 … 2.3+) side by side."""
+    from PIL import Image, ImageDraw
+
+    ref8, ours8, de = draw.renders
+    heat = np.clip(de / MAX_DE, 0, 1)
+    heat_rgb = np.stack([heat, 1 - np.abs(heat - 0.5) * 2, 1 - heat], -1) * 255
+    h, w = de.shape
+    canvas = Image.new("RGB", (3 * w + 20, h + 24), "white")
+    for i, (img, label) in enumerate(((ref8, "darktable-cli"), (ours8, "renderer"), (heat_rgb, "ΔE00 (red ≥ 2.3)"))):
+        canvas.paste(Image.fromarray(img.astype(np.uint8)), (i * (w + 10), 24))
+        ImageDraw.Draw(canvas).text((i * (w + 10) + 4, 4), label, fill="black")
+    canvas.save(path)
+
+
+def photos_in(folder: Path) -> list[Path]:
+    return sorted(p for p in folder.iterdir() if p.suffix.lower() in PHOTO_SUFFIXES)
+
+
+def run(modules: list[str], photos: list[Path], draws: int, width: int, seed: int = 0,
+        out_dir: Path | None = None, progress=None) -> dict[str, list[Draw]]:
+    rng = random.Random(seed)
+    results: dict[str, list[Draw]] = {}
+    with tempfile.TemporaryDirectory(prefix="retouchiq-fidelity-") as tmp:
+        tmp = Path(tmp)
+        for name in modules:
+            results[name] = []
+            worst = None
+            for k in range(draws):
+                photo = prepare_photo(photos[k % len(photos)], width, tmp)
+                draw = run_draw(photo, random_operation(name, rng), tmp, keep=out_dir is not None)
+                results[name].append(draw)
+                if not draw.error and (worst is None or draw.max_de > worst.max_de):
+                    worst = draw
+                if draw.renders and worst is not draw:
+                    draw.renders = ()
+                if progress:
+                    progress(name, k + 1, draws, draw)
+            if out_dir is not None and worst is not None:
+                out_dir.mkdir(parents=True, exist_ok=True)
+                worst_case_png(worst, out_dir / f"worst-{name}.png")
+                worst.renders = ()
+    return results
+
+
+def table(results: dict[str, list[Draw]]) -> str:
+    rows = ["| module | draws | pass | mean ΔE00 | p95 ΔE00 | max ΔE00 | PSNR dB | errors |",
+            "|---|---|---|---|---|---|---|---|"]
+    for name, draws in results.items():
+        ok = [d for d in draws if not d.error]
+        passed = sum(d.passed for d in draws)
+        if ok:
+            stats = (f"{np.mean([d.mean_de for d in ok]):.3f} | {np.mean([d.p95_de for d in ok]):.3f} | "
+                     f"{max(d.max_de for d in ok):.2f} | {np.median([min(d.psnr, 99) for d in ok]):.1f}")
+        else:
+            stats = "— | — | — | —"
+        errors = sorted({d.error.split(':')[0] + ': ' + d.error.split(':', 1)[-1].strip()[:60]
+                         for d in draws if d.error})
+        rows.append(f"| {name} | {len(draws)} | {100 * passed / len(draws):.0f}% | {stats} | "
+                    f"{len(draws) - len(ok)}{' (' + errors[0] + ')' if errors else ''} |")
+    return "\n".join(rows)
+
+
+def main(argv=None) -> int:
+    import argparse
+
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--modules", nargs="*", default=list(VOCABULARY))
+    ap.add_argument("--photos", type=Path, default=Path(__file__).resolve().parents[2] / "shared/data/photos")
+    ap.add_argument("--draws", type=int, default=4)
+    ap.add_argument("--width", type=int, default=512)
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--out", type=Path)
+    ap.add_argument("--json", action="store_true")
+    args = ap.parse_args(argv)
+    photos = photos_in(args.photos)
+
+    def progress(name, k, n, d):
+        status = "ok " if d.passed else ("ERR" if d.error else "bad")
+        print(f"  {name} {k}/{n} {status} mean {d.mean_de:.3f} max {d.max_de:.2f} {d.error[:100]}",
+              file=sys.stderr)
+
+    results = run(args.modules, photos, args.draws, args.width, args.seed, args.out, progress)
+    print(table(results))
+    if args.json:
+        print(json.dumps({n: [d.__dict__ | {"renders": None} for d in ds] for n, ds in results.items()},
+                         default=str))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,78 @@
+"""Colour conversions of darktable's pipe for non-raw input, as small pure tensor functions.
+
+Working space: linear Rec2020 with D50-adapted primaries (darktable's default ``type_work``). Lab is CIE Lab
+relative to D50, as ``dt_XYZ_to_Lab``. The sRGB transfer is the piecewise IEC 61966-2-1 curve.
+"""
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+D50 = (0.9642, 1.0, 0.8249)
+_D65 = np.array([0.95047, 1.0, 1.08883])
+_BRADFORD = np.array([[0.8951, 0.2664, -0.1614], [-0.7502, 1.7135, 0.0367], [0.0389, -0.0685, 1.0296]])
+
+
+def _adapt(src_white: np.ndarray, dst_white: np.ndarray) -> np.ndarray:
+    s, d = _BRADFORD @ src_white, _BRADFORD @ dst_white
+    return np.linalg.inv(_BRADFORD) @ np.diag(d / s) @ _BRADFORD
+
+
+def _rgb_to_xyz(xy_r, xy_g, xy_b, white) -> np.ndarray:
+    cols = np.array([[x / y, 1.0, (1 - x - y) / y] for x, y in (xy_r, xy_g, xy_b)]).T
+    return cols * np.linalg.solve(cols, white)
+
+
+REC2020_TO_XYZ_D65 = _rgb_to_xyz((0.708, 0.292), (0.170, 0.797), (0.131, 0.046), _D65)
+SRGB_TO_XYZ_D65 = _rgb_to_xyz((0.64, 0.33), (0.30, 0.60), (0.15, 0.06), _D65)
+_D65_TO_D50 = _adapt(_D65, np.array(D50))
+REC2020_TO_XYZ_D50 = _D65_TO_D50 @ REC2020_TO_XYZ_D65
+XYZ_D50_TO_REC2020 = np.linalg.inv(REC2020_TO_XYZ_D50)
+SRGB_TO_REC2020 = np.linalg.inv(REC2020_TO_XYZ_D65) @ SRGB_TO_XYZ_D65
+REC2020_TO_SRGB = np.linalg.inv(SRGB_TO_REC2020)
+
+
+def matmul3(img: torch.Tensor, m) -> torch.Tensor:
+    """Apply a 3×3 matrix to the channel axis of [N, 3, H, W]."""
+    m = torch.as_tensor(np.asarray(m), dtype=img.dtype, device=img.device)
+    return torch.einsum("ij,njhw->nihw", m, img)
+
+
+def srgb_decode(v: torch.Tensor) -> torch.Tensor:
+    return torch.where(v <= 0.04045, v / 12.92, ((v.clamp(min=0.04045) + 0.055) / 1.055) ** 2.4)
+
+
+def srgb_encode(v: torch.Tensor) -> torch.Tensor:
+    """Linear → sRGB transfer; above 1 the power segment is extended, below 0 the linear one."""
+    return torch.where(v <= 0.0031308, v * 12.92, 1.055 * v.clamp(min=0.0031308) ** (1 / 2.4) - 0.055)
+
+
+def _lab_f(t: torch.Tensor) -> torch.Tensor:
+    eps, kappa = 216.0 / 24389.0, 24389.0 / 27.0
+    return torch.where(t > eps, t.clamp(min=eps) ** (1.0 / 3.0), (kappa * t + 16.0) / 116.0)
+
+
+def _lab_f_inv(f: torch.Tensor) -> torch.Tensor:
+    eps, kappa = 0.20689655172413796, 24389.0 / 27.0
+    return torch.where(f > eps, f ** 3, (116.0 * f - 16.0) / kappa)
+
+
+def xyz_to_lab(xyz: torch.Tensor) -> torch.Tensor:
+    d50 = torch.tensor(D50, dtype=xyz.dtype, device=xyz.device).view(1, 3, 1, 1)
+    f = _lab_f(xyz / d50)
+    return torch.stack([116.0 * f[:, 1] - 16.0, 500.0 * (f[:, 0] - f[:, 1]), 200.0 * (f[:, 1] - f[:, 2])], 1)
+
+
+def lab_to_xyz(lab: torch.Tensor) -> torch.Tensor:
+    d50 = torch.tensor(D50, dtype=lab.dtype, device=lab.device).view(1, 3, 1, 1)
+    fy = (lab[:, 0] + 16.0) / 116.0
+    f = torch.stack([fy + lab[:, 1] / 500.0, fy, fy - lab[:, 2] / 200.0], 1)
+    return d50 * _lab_f_inv(f)
+
+
+def rgb_to_lab(rgb: torch.Tensor) -> torch.Tensor:
+    return xyz_to_lab(matmul3(rgb, REC2020_TO_XYZ_D50))
+
+
+def lab_to_rgb(lab: torch.Tensor) -> torch.Tensor:
+    return matmul3(lab_to_xyz(lab), XYZ_D50_TO_REC2020)

@@ -1,0 +1,157 @@
+"""darktable's pixel pipe for non-raw input, re-implemented in torch: decode → colorin → modules → colorout.
+
+Built from a sidecar: the active history's last entry per module instance, enabled ones, in the sidecar's
+module order. 8-bit sRGB input (v/255), working space linear Rec2020, output to sRGB; darktable's 8-bit export
+is ``round(clamp(v·255))``. Processing is at the input's size (a 1:1 export); raw files stay with darktable-cli.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import torch
+
+from xmp import SidecarError, blend as blend_mod, iop_order
+from xmp.sidecar import Sidecar
+
+from . import color
+from .base import Context, Params, RenderError, flatten, layout
+from .blend import BlendStep, blend_structure
+from .modules import MODULES
+
+PIPE_MODULES = {"colorin", "colorout", "gamma", "flip", "mask_manager"}  # done by the pipe itself (or no-ops)
+
+
+@dataclass
+class Step:
+    op: str
+    priority: int
+    static: dict
+    blend: BlendStep | None
+
+    @property
+    def key(self) -> tuple:
+        return (self.op, self.priority, tuple(sorted(self.static.items())), self.blend.key if self.blend else None)
+
+
+@dataclass
+class Plan:
+    """A sidecar as steps (structure) and per-step flat params (values)."""
+
+    steps: list[Step]
+    params: list[list[float]]
+    blend_params: list[list[float] | None] = field(default_factory=list)
+
+    @property
+    def structure(self) -> tuple:
+        return tuple(s.key for s in self.steps)
+
+
+def plan(sidecar: Sidecar) -> Plan:
+    order = sidecar.iop_order_list
+    if order is None:
+        version = sidecar.iop_order_version
+        if version not in (iop_order.V30_JPG, iop_order.V30_RAW):
+            raise RenderError(f"module order version {version} is not rendered here; use --engine darktable")
+        if version == iop_order.V30_RAW:
+            raise RenderError("the v3.0 RAW module order runs exposure & co. before colorin on a JPEG; "
+                              "the renderer follows the v3.0 JPEG order only (use --engine darktable)")
+        order = iop_order.default_order(version)
+    rank = {entry: i for i, entry in enumerate(order)}
+    steps, params, blends = [], [], []
+    instances = sidecar.instances()
+    for (op, prio), item in sorted(instances.items(), key=lambda kv: rank.get(kv[0], 10 ** 6)):
+        if op in PIPE_MODULES:
+            if op == "flip" and item.params not in (b"\xff\xff\xff\xff",) and item.enabled:
+                raise RenderError("flip with a fixed orientation is not rendered here")
+            continue
+        if not item.enabled:
+            continue
+        if op not in MODULES:
+            raise RenderError(f"module '{op}' is not implemented by the renderer; use --engine darktable")
+        if (op, prio) not in rank:
+            raise RenderError(f"module '{op}' instance {prio} is missing from the sidecar's module order")
+        module = MODULES[op]
+        try:
+            values = item.decoded()
+        except SidecarError as exc:
+            raise RenderError(str(exc)) from None
+        module.check(values)
+        static = {name: values[name] for name in module.static_fields}
+        bstep, bflat = None, None
+        if item.blendop_params is not None and item.blendop_version == blend_mod.VERSION:
+            bvalues = blend_mod.PARAMS.decode(item.blendop_params)
+            bstep = blend_structure(bvalues, module.space, sidecar, item.num)
+            bflat = flatten(blend_mod.PARAMS, bvalues) if bstep else None
+        elif item.blendop_params is not None:
+            raise RenderError(f"{op}: blend params version {item.blendop_version} is not rendered here")
+        steps.append(Step(op, prio, static, bstep))
+        params.append(flatten(module_struct(op), values))
+        blends.append(bflat)
+    return Plan(steps, params, blends)
+
+
+def module_struct(op: str):
+    from xmp.modules import PARAMS
+    return PARAMS[op]
+
+
+class Pipe(torch.nn.Module):
+    """One structure (modules, their static settings, blend structure); values are inputs."""
+
+    def __init__(self, steps: list[Step]):
+        super().__init__()
+        self.steps = steps
+
+    def forward(self, image: torch.Tensor, *params: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """image: encoded sRGB [N, 3, H, W] in [0, 1]; params: per step [N, K] (and [N, 420/4] blend).
+
+        Returns (linear Rec2020 working space, display sRGB before quantisation)."""
+        n, _, h, w = image.shape
+        ctx = Context(width=w, height=h)
+        x = color.matmul3(color.srgb_decode(image), color.SRGB_TO_REC2020)
+        space = "rgb"
+        it = iter(params)
+        for step in self.steps:
+            module = MODULES[step.op]
+            flat = next(it)
+            bflat = next(it) if step.blend else None
+            x = _convert(x, space, module.space)
+            space = module.space
+            p = Params(module_struct(step.op), flat, step.static)
+            out = module.process(x, p, ctx)
+            if step.blend is not None:
+                out = step.blend.apply(x, out, Params(blend_mod.PARAMS, bflat, {}), module.space, ctx)
+            x = out
+        x = _convert(x, space, "rgb")
+        display = color.srgb_encode(color.matmul3(x, color.REC2020_TO_SRGB))
+        return x, display
+
+
+def _convert(x: torch.Tensor, src: str, dst: str) -> torch.Tensor:
+    if src == dst:
+        return x
+    return color.rgb_to_lab(x) if dst == "lab" else color.lab_to_rgb(x)
+
+
+def quantize(display: torch.Tensor) -> torch.Tensor:
+    """darktable's 8-bit export rounding."""
+    return torch.round(display.clamp(0, 1) * 255.0)
+
+
+def load_image(path) -> np.ndarray:
+    """8-bit (or 16-bit) RGB file → encoded sRGB float32 [3, H, W] in [0, 1], as darktable decodes it."""
+    from PIL import Image, ImageCms
+
+    with Image.open(path) as im:
+        icc = im.info.get("icc_profile")
+        if im.mode in ("I;16", "I;16B", "I;16L", "I"):
+            arr = np.asarray(im, dtype=np.float32) / 65535.0
+            arr = np.repeat(arr[..., None], 3, axis=2)
+        else:
+            if icc:
+                src = ImageCms.ImageCmsProfile(__import__("io").BytesIO(icc))
+                im = ImageCms.profileToProfile(im.convert("RGB"), src, ImageCms.createProfile("sRGB"))
+            bits = 16 if im.mode.endswith("16") else 8
+            arr = np.asarray(im.convert("RGB"), dtype=np.float32) / (65535.0 if bits == 16 else 255.0)
+    return np.ascontiguousarray(arr.transpose(2, 0, 1))

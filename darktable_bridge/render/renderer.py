@@ -1,0 +1,66 @@
+"""Render sidecars with the torch pipe (batched, any device) or its ONNX export."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from xmp.sidecar import Sidecar
+
+from .base import RenderError
+from .pipe import Pipe, Plan, load_image, plan, quantize
+
+
+def tensors(plans: list[Plan], dtype=torch.float32, device="cpu") -> list[torch.Tensor]:
+    """Stack the per-step params of plans that share one structure into the Pipe's inputs."""
+    out = []
+    for i, step in enumerate(plans[0].steps):
+        out.append(torch.tensor([pl.params[i] for pl in plans], dtype=dtype, device=device))
+        if step.blend is not None:
+            out.append(torch.tensor([pl.blend_params[i] + pl.steps[i].blend.shape_values for pl in plans],
+                                    dtype=dtype, device=device))
+    return out
+
+
+def render_torch(images: torch.Tensor, sidecars: list[Sidecar]) -> tuple[torch.Tensor, torch.Tensor]:
+    """images: encoded sRGB [N, 3, H, W]; one sidecar per image, all of one structure.
+
+    Returns (linear Rec2020 [N, 3, H, W], 8-bit sRGB values as floats [N, 3, H, W])."""
+    plans = [plan(s) for s in sidecars]
+    if len({p.structure for p in plans}) != 1:
+        raise RenderError("a batch must share one structure (modules, instances, switches, mask shapes)")
+    pipe = Pipe(plans[0].steps)
+    with torch.no_grad():
+        linear, display = pipe(images, *tensors(plans, images.dtype, images.device))
+    return linear, quantize(display)
+
+
+def render_file(photo: str | os.PathLike, xmp: str | os.PathLike, output: str | os.PathLike,
+                engine: str = "torch") -> Path:
+    """Render one photo with one sidecar to .png/.jpg/.tif (8-bit sRGB) or .pfm (linear Rec2020)."""
+    from PIL import Image
+
+    image = torch.from_numpy(load_image(photo))[None]
+    sidecar = Sidecar.read(xmp)
+    if engine == "onnx":
+        from .onnx_export import render_onnx
+        linear, display8 = render_onnx(image.numpy(), [sidecar])
+    else:
+        linear, display8 = (t.numpy() for t in render_torch(image, [sidecar]))
+    output = Path(output)
+    tmp = output.with_name(f".{output.name}.tmp{output.suffix}")
+    if output.suffix.lower() == ".pfm":
+        write_pfm(tmp, linear[0].transpose(1, 2, 0))
+    else:
+        Image.fromarray(display8[0].transpose(1, 2, 0).astype(np.uint8)).save(tmp)
+    os.replace(tmp, output)
+    return output
+
+
+def write_pfm(path, img: np.ndarray) -> None:
+    h, w, _ = img.shape
+    with open(path, "wb") as fh:
+        fh.write(f"PF\n{w} {h}\n-1.0\n".encode())
+        fh.write(np.ascontiguousarray(img[::-1], dtype="<f4").tobytes())
