@@ -8,6 +8,7 @@ from pathlib import Path
 
 from darktable_bridge import apply as apply_mod, darktable_cli, operations, schema
 from darktable_bridge.modules import VOCABULARY
+from darktable_bridge.render.errors import RenderError
 from xmp import SidecarError
 
 EPILOG_MAIN = """examples:
@@ -31,14 +32,74 @@ def _cmd_apply(args) -> int:
 
 
 def _cmd_render(args) -> int:
-    if args.engine != "darktable":
-        raise SidecarError(f"engine {args.engine!r} is not available yet; use --engine darktable")
     xmp = None if args.original else (args.xmp or apply_mod.sidecar_path(args.photo))
     if xmp is not None and not Path(xmp).exists():
         raise SidecarError(f"{xmp}: sidecar not found")
-    out = darktable_cli.render(args.photo, xmp, args.output, width=args.width, height=args.height or args.width,
-                               timeout=args.timeout)
-    print(f"rendered {out.output} with darktable-cli {darktable_cli.version()}")
+    if args.engine == "darktable":
+        out = darktable_cli.render(args.photo, xmp, args.output, width=args.width,
+                                   height=args.height or args.width, timeout=args.timeout)
+        print(f"rendered {out.output} with darktable-cli {darktable_cli.version()}")
+        return 0
+    from darktable_bridge.render.renderer import render_file
+
+    if args.width or args.height:
+        raise SidecarError("--width/--height: the torch and ONNX engines render at the photo's size (1:1); "
+                           "resize the photo first or use --engine darktable")
+    apply_mod.check_photo(Path(args.photo))
+    render_file(args.photo, xmp, args.output, engine=args.engine)
+    print(f"rendered {args.output} with the {args.engine} renderer")
+    return 0
+
+
+def _cmd_fidelity(args) -> int:
+    from darktable_bridge import fidelity
+
+    photos = fidelity.photos_in(args.photos) if args.photos.is_dir() else []
+    if not photos:
+        raise SidecarError(f"{args.photos}: no photos (.jpg, .png, .tif) found")
+    photos = photos[: args.max_photos] if args.max_photos else photos
+    unknown = [m for m in args.modules if m not in VOCABULARY]
+    if unknown:
+        raise SidecarError(f"unknown module(s) {unknown}; known: {', '.join(VOCABULARY)}")
+    total = len(args.modules) * args.draws * len(photos)
+    done = [0]
+
+    def progress(name, k, n, draw):
+        done[0] += 1
+        bar = "#" * (30 * done[0] // total)
+        state = "pass" if draw.passed else ("error" if draw.error else "FAIL")
+        print(f"\r[{bar:30s}] {done[0]}/{total} {name} {state:5s}", end="", file=sys.stderr, flush=True)
+
+    results = fidelity.run(args.modules, photos, args.draws, args.width, args.seed, args.out, progress)
+    print(file=sys.stderr)
+    text = fidelity.table(results)
+    print(text)
+    if args.report:
+        fidelity.write_report(results, args, Path(args.report), args.out)
+        print(f"report written to {args.report}", file=sys.stderr)
+    return 0
+
+
+def _cmd_fit(args) -> int:
+    from darktable_bridge import fit as fit_mod
+
+    for p in (args.before, args.after):
+        apply_mod.check_photo(Path(p))
+
+    def progress(k, n, loss):
+        if k % 20 == 0 or k == n:
+            print(f"\rfitting {k}/{n} loss {loss:.4f}", end="", file=sys.stderr, flush=True)
+
+    try:
+        result = fit_mod.fit(args.before, args.after, args.modules, size=args.size, steps=args.steps,
+                             progress=progress)
+    except ValueError as exc:
+        raise SidecarError(str(exc)) from None
+    print(file=sys.stderr)
+    edits = operations.parse_operations({"operations": result.operations})
+    written = apply_mod.apply_edits(args.before, edits, args.output)
+    print(json.dumps({"operations": result.operations, "loss": result.loss}, indent=2))
+    print(f"wrote {written.sidecar}", file=sys.stderr)
     return 0
 
 
@@ -89,9 +150,44 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-o", "--output", required=True, help="output file (.jpg, .png, .tif or .pfm)")
     p.add_argument("--width", type=int, default=0, help="bound on the long side in pixels (0 = full size)")
     p.add_argument("--height", type=int, default=0, help="bound on the height (default: same as --width)")
-    p.add_argument("--engine", default="darktable", choices=["darktable"], help="renderer (default darktable)")
+    p.add_argument("--engine", default="darktable", choices=["darktable", "torch", "onnx"],
+                   help="darktable-cli (ground truth, default), or the torch / ONNX re-implementation (non-raw "
+                        "photos, 1:1 size)")
     p.add_argument("--timeout", type=float, default=300.0, help="seconds before darktable-cli is stopped")
     p.set_defaults(func=_cmd_render)
+
+    p = sub.add_parser("fidelity", help="measure the torch renderer against darktable-cli (ΔE00, PSNR)",
+                       formatter_class=argparse.RawDescriptionHelpFormatter,
+                       description="Random params per module (uniform over each field's documented range, "
+                                   "sometimes a mask), rendered by darktable-cli and by the renderer at the same "
+                                   "size; per module mean/p95/max ΔE00, PSNR and the pass rate at darktable's "
+                                   "integration-test thresholds (mean ≤ 0.767, max ≤ 2.3).",
+                       epilog="example:\n  retouchiq fidelity --modules exposure sigmoid --draws 20 --width 1024 "
+                              "--out docs/img/fidelity --report docs/fidelity.md")
+    p.add_argument("--modules", nargs="+", default=list(VOCABULARY), help="modules (default: all)")
+    p.add_argument("--photos", type=Path, default=Path(__file__).resolve().parents[1].parent / "shared" / "data" /
+                   "photos", help="folder of photos (default ../shared/data/photos)")
+    p.add_argument("--max-photos", type=int, default=5, help="use the first N photos (default 5, 0 = all)")
+    p.add_argument("--draws", type=int, default=20, help="draws per module and photo")
+    p.add_argument("--width", type=int, default=1024, help="long side of the renders")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--out", type=Path, help="folder for the worst case per module (PNG)")
+    p.add_argument("--report", help="write a Markdown report (e.g. docs/fidelity.md)")
+    p.set_defaults(func=_cmd_fidelity)
+
+    p = sub.add_parser("fit", help="find darktable params that turn BEFORE into AFTER (match a look)",
+                       formatter_class=argparse.RawDescriptionHelpFormatter,
+                       description="Gradient descent through the torch renderer on the chosen modules' params, "
+                                   "then the result is written as darktable history for BEFORE.",
+                       epilog="example:\n  retouchiq fit before.jpg graded.jpg -o before.jpg.xmp")
+    p.add_argument("before")
+    p.add_argument("after")
+    p.add_argument("--modules", nargs="+", help="modules to fit (default: exposure channelmixerrgb "
+                                                 "colorbalancergb toneequal)")
+    p.add_argument("-o", "--output", help="sidecar to write (default BEFORE.<ext>.xmp)")
+    p.add_argument("--size", type=int, default=256, help="long side used while fitting")
+    p.add_argument("--steps", type=int, default=200)
+    p.set_defaults(func=_cmd_fit)
 
     p = sub.add_parser("ops", help="list the vocabulary (modules, fields, ranges) or print its JSON Schema",
                        formatter_class=argparse.RawDescriptionHelpFormatter,
@@ -107,7 +203,7 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return args.func(args)
-    except (SidecarError, darktable_cli.DarktableError) as exc:
+    except (SidecarError, darktable_cli.DarktableError, RenderError) as exc:
         print(f"retouchiq: error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

@@ -1,2 +1,2 @@
 """A torch/ONNX re-implementation of the vocabulary's darktable modules and of darktable's non-raw pipe."""
-from .base import RenderError  # noqa: F401
+from .errors import RenderError  # noqa: F401

@@ -13,9 +13,7 @@ import torch
 
 from xmp import Struct
 
-
-class RenderError(ValueError):
-    """A sidecar the renderer cannot reproduce (unknown module, unsupported option)."""
+from .errors import RenderError  # noqa: F401  (re-exported for module files)
 
 
 @dataclass

@@ -17,7 +17,7 @@ from xmp.sidecar import Sidecar
 from . import color
 from .base import Context, Params, RenderError, flatten, layout
 from .blend import BlendStep, blend_structure
-from .modules import MODULES
+from .modules import BROKEN, MODULES
 
 PIPE_MODULES = {"colorin", "colorout", "gamma", "flip", "mask_manager"}  # done by the pipe itself (or no-ops)
 
@@ -68,6 +68,8 @@ def plan(sidecar: Sidecar) -> Plan:
         if not item.enabled:
             continue
         if op not in MODULES:
+            if op in BROKEN:
+                raise RenderError(f"module '{op}' failed to load in the renderer: {BROKEN[op]}")
             raise RenderError(f"module '{op}' is not implemented by the renderer; use --engine darktable")
         if (op, prio) not in rank:
             raise RenderError(f"module '{op}' instance {prio} is missing from the sidecar's module order")

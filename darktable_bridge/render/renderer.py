@@ -37,13 +37,13 @@ def render_torch(images: torch.Tensor, sidecars: list[Sidecar]) -> tuple[torch.T
     return linear, quantize(display)
 
 
-def render_file(photo: str | os.PathLike, xmp: str | os.PathLike, output: str | os.PathLike,
+def render_file(photo: str | os.PathLike, xmp: str | os.PathLike | None, output: str | os.PathLike,
                 engine: str = "torch") -> Path:
     """Render one photo with one sidecar to .png/.jpg/.tif (8-bit sRGB) or .pfm (linear Rec2020)."""
     from PIL import Image
 
     image = torch.from_numpy(load_image(photo))[None]
-    sidecar = Sidecar.read(xmp)
+    sidecar = Sidecar.read(xmp) if xmp is not None else Sidecar.new(Path(photo).name)
     if engine == "onnx":
         from .onnx_export import render_onnx
         linear, display8 = render_onnx(image.numpy(), [sidecar])
