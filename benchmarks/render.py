@@ -1,0 +1,113 @@
+"""Renderer speed beside darktable-cli, same 6-module stack, same photo, same run.
+
+    .venv/bin/python benchmarks/render.py [--repeat 5] [--device cpu|cuda] [--size 1024] [--batch 16]
+
+Stack: exposure, channelmixerrgb, colorbalancergb, sigmoid, toneequal, vignette on a 1024×683 photo (the
+bundled sample resized). Prints medians: ms/photo at batch 1 and photos/s at batch B for onnxruntime and torch,
+and darktable-cli's wall time for the same sidecar and photo (1:1 export), with the speed-up ratios.
+Target (issue 3): ≥ 20× darktable-cli at batch 1 on CPU; GPU: ≥ 500 photos/s at 512 px (benchmarks/render_gpu.sh).
+"""
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from darktable_bridge import darktable_cli, fidelity, operations  # noqa: E402
+from darktable_bridge.apply import build_sidecar  # noqa: E402
+from darktable_bridge.render.pipe import Pipe, load_image, plan  # noqa: E402
+from darktable_bridge.render.renderer import tensors  # noqa: E402
+
+STACK = [
+    {"module": "exposure", "params": {"exposure": 0.4}},
+    {"module": "channelmixerrgb", "params": {"temperature": 5800}},
+    {"module": "colorbalancergb", "params": {"vibrance": 0.2, "contrast": 0.15, "saturation_global": 0.1}},
+    {"module": "sigmoid", "params": {"middle_grey_contrast": 1.6}},
+    {"module": "toneequal", "params": {"shadows": 0.5, "blacks": 0.4, "highlights": -0.3}},
+    {"module": "vignette", "params": {"brightness": -0.3, "saturation": 0.0}},
+]
+
+
+def timed(fn, repeat: int) -> float:
+    fn()  # warm-up
+    times = []
+    for _ in range(repeat):
+        t = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t)
+    return statistics.median(times)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--repeat", type=int, default=5)
+    ap.add_argument("--size", type=int, default=1024)
+    ap.add_argument("--batch", type=int, default=16)
+    ap.add_argument("--device", default="cpu")
+    ap.add_argument("--no-darktable", action="store_true")
+    args = ap.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp = Path(tmp)
+        photo = fidelity.prepare_photo(ROOT / "agent/samples/seeding_by_Clements_Engelhardt.jpg", args.size, tmp)
+        sidecar, _ = build_sidecar(photo, operations.parse_operations({"operations": STACK}), None)
+        sidecar.write(tmp / "stack.xmp")
+        img = torch.from_numpy(load_image(photo))[None]
+        h, w = img.shape[-2:]
+        pl = plan(sidecar)
+        pipe = Pipe(pl.steps)
+        dev = torch.device(args.device)
+        rows = []
+
+        def torch_run(batch):
+            x = img.repeat(batch, 1, 1, 1).to(dev)
+            inputs = tensors([pl] * batch, device=dev)
+
+            def go():
+                with torch.no_grad():
+                    pipe(x, *inputs)
+                if dev.type == "cuda":
+                    torch.cuda.synchronize()
+            return go
+
+        t1 = timed(torch_run(1), args.repeat)
+        tb = timed(torch_run(args.batch), max(2, args.repeat // 2))
+        rows.append(("torch " + args.device, t1, args.batch / tb))
+        try:
+            from darktable_bridge.render.onnx_export import session
+            sess = session(pl.steps)
+            for batch in (1, args.batch):
+                x = img.repeat(batch, 1, 1, 1).numpy()
+                inputs = [t.numpy() for t in tensors([pl] * batch)]
+                if batch == 1:
+                    o1 = timed(lambda: sess(x, inputs), args.repeat)
+                else:
+                    ob = timed(lambda: sess(x, inputs), max(2, args.repeat // 2))
+            rows.append(("onnxruntime " + "/".join(p.replace("ExecutionProvider", "")
+                                                    for p in sess.session.get_providers()), o1, args.batch / ob))
+        except Exception as exc:  # noqa: BLE001
+            print(f"onnxruntime: {exc}", file=sys.stderr)
+        dt = None
+        if not args.no_darktable:
+            dt = timed(lambda: darktable_cli.render(photo, tmp / "stack.xmp", tmp / "dt.png"), args.repeat)
+    print(f"6-module stack ({', '.join(op['module'] for op in STACK)}) on a {w}×{h} photo; "
+          f"medians of {args.repeat} runs; torch threads {torch.get_num_threads()}\n")
+    print("| engine | ms/photo, batch 1 | photos/s, batch %d | speed-up vs darktable-cli (batch 1) |" % args.batch)
+    print("|---|---|---|---|")
+    for name, one, per_s in rows:
+        ratio = f"{dt / one:.1f}×" if dt else "—"
+        print(f"| {name} | {one * 1000:.0f} | {per_s:.1f} | {ratio} |")
+    if dt:
+        print(f"| darktable-cli 4.2.1 (whole process, 1:1 PNG export) | {dt * 1000:.0f} | {1 / dt:.2f} | 1× |")
+
+
+if __name__ == "__main__":
+    main()
