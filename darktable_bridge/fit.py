@@ -117,7 +117,7 @@ def fit(before: str | Path, after: str | Path, modules: list[str] | None = None,
         opt.zero_grad()
         loss.backward()
         opt.step()
-        loss_value = float(loss)
+        loss_value = float(loss.detach())
         if progress:
             progress(it + 1, steps, loss_value)
     values = (lo_t + span * torch.sigmoid(z)).detach().tolist()
