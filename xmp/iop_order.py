@@ -24,19 +24,10 @@ V30_JPG_ORDER = (
     "rawoverexposed", "dither", "borders", "watermark", "gamma",
 )
 
-V30_RAW_ORDER = (
-    "rawprepare", "invert", "temperature", "highlights", "cacorrect", "hotpixels", "rawdenoise", "demosaic",
-    "denoiseprofile", "bilateral", "rotatepixels", "scalepixels", "lens", "cacorrectrgb", "hazeremoval",
-    "ashift", "flip", "clipping", "liquify", "spots", "retouch", "exposure", "mask_manager", "tonemap",
-    "toneequal", "crop", "graduatednd", "profile_gamma", "equalizer", "colorin", "channelmixerrgb", "diffuse",
-    "censorize", "negadoctor", "blurs", "nlmeans", "colorchecker", "defringe", "atrous", "lowpass", "highpass",
-    "sharpen", "colortransfer", "colormapping", "channelmixer", "basicadj", "colorbalance", "colorbalancergb",
-    "rgbcurve", "rgblevels", "basecurve", "filmic", "sigmoid", "filmicrgb", "lut3d", "colisa", "tonecurve",
-    "levels", "shadhi", "zonesystem", "globaltonemap", "relight", "bilat", "colorcorrection", "colorcontrast",
-    "velvia", "vibrance", "colorzones", "bloom", "colorize", "lowlight", "monochrome", "grain", "soften",
-    "splittoning", "vignette", "colorreconstruct", "colorout", "clahe", "finalscale", "overexposed",
-    "rawoverexposed", "dither", "borders", "watermark", "gamma",
-)
+# v3.0 RAW: the same list with colorin after equalizer (before channelmixerrgb), as darktable's v30_order[]
+V30_RAW_ORDER = tuple(op for op in V30_JPG_ORDER if op != "colorin")
+V30_RAW_ORDER = (V30_RAW_ORDER[:V30_RAW_ORDER.index("equalizer") + 1] + ("colorin",)
+                 + V30_RAW_ORDER[V30_RAW_ORDER.index("equalizer") + 1:])
 
 
 def default_order(version: int) -> list[tuple[str, int]]:

@@ -41,6 +41,17 @@ def _ordered(values: dict[str, str], order: tuple[str, ...]) -> dict[str, str]:
     return known | {_dt(k): v for k, v in values.items() if k not in order}
 
 
+def _parse_int(text: str | None, name: str, default: int | None, owner: str) -> int:
+    if text is None:
+        if default is None:
+            raise SidecarError(f"{owner} has no darktable:{name}")
+        return default
+    try:
+        return int(text)
+    except ValueError:
+        raise SidecarError(f"darktable:{name}={text!r} is not an integer") from None
+
+
 class _Row:
     """A ``rdf:li`` of darktable fields, kept as the exact attribute strings that are written."""
 
@@ -62,15 +73,7 @@ class _Row:
             self.attrs = _ordered(plain, self.ORDER)
 
     def int(self, name: str, default: int | None = None) -> int:
-        text = self.get(name)
-        if text is None:
-            if default is None:
-                raise SidecarError(f"{type(self).__name__} is missing darktable:{name}")
-            return default
-        try:
-            return int(text)
-        except ValueError:
-            raise SidecarError(f"darktable:{name}={text!r} is not an integer") from None
+        return _parse_int(self.get(name), name, default, type(self).__name__)
 
 
 class HistoryItem(_Row):
@@ -243,15 +246,7 @@ class Sidecar:
             yield attrs
 
     def _header_int(self, name: str, default: int | None = None) -> int:
-        text = self.description.get(_dt(name))
-        if text is None:
-            if default is None:
-                raise SidecarError(f"sidecar has no darktable:{name}")
-            return default
-        try:
-            return int(text)
-        except ValueError:
-            raise SidecarError(f"darktable:{name}={text!r} is not an integer") from None
+        return _parse_int(self.description.get(_dt(name)), name, default, "sidecar")
 
     # -- header --------------------------------------------------------------------------------------
     @property
