@@ -1,0 +1,58 @@
+"""vignette v4 (src/iop/vignette.c): brightness and saturation fall-off around a centre, linear weight.
+
+With dithering off (the default), darktable 4.2.1 uses the weight linearly (the cosine smoothing is only applied
+on the dithered path), which is what is reproduced; dithered renders add noise and are refused.
+"""
+import torch
+
+from ..base import Context, Params, RenderError, RenderModule
+
+
+class Vignette(RenderModule):
+    op = "vignette"
+    space = "rgb"
+    static_fields = ("autoratio", "dithering", "unbound")
+
+    def check(self, values):
+        if values["dithering"] != 0:
+            raise RenderError("vignette: dithering adds random noise; not rendered here")
+
+    def process(self, x: torch.Tensor, p: Params, ctx: Context) -> torch.Tensor:
+        n, _, h, w = x.shape
+        col = lambda t: t.view(-1, 1, 1)  # noqa: E731
+        cx = col(w * 0.5 + p["center"][:, 0] * w / 2.0)
+        cy = col(h * 0.5 + p["center"][:, 1] * h / 2.0)
+        if p.static("autoratio"):
+            xscale = torch.full_like(p["whratio"], 2.0 / w)
+            yscale = torch.full_like(p["whratio"], 2.0 / h)
+        else:
+            basis = 2.0 / max(h, w)
+            wh = p["whratio"]
+            narrow = wh <= 1.0  # 0..1: w/h as is; 1..2: h/w + 1
+            xscale = torch.where(narrow, basis / wh.clamp(min=1e-6), torch.full_like(wh, basis))
+            yscale = torch.where(narrow, torch.full_like(wh, basis), basis / (2.0 - wh).clamp(min=1e-6))
+        xscale, yscale = col(xscale), col(yscale)
+        i = torch.arange(w, dtype=x.dtype, device=x.device).view(1, 1, w)
+        j = torch.arange(h, dtype=x.dtype, device=x.device).view(1, h, 1)
+        px = (i * xscale - cx * xscale).abs()
+        py = (j * yscale - cy * yscale).abs()
+        shape = col(p["shape"].clamp(min=0.001))
+        cplen = (px ** (2.0 / shape) + py ** (2.0 / shape)) ** (shape / 2.0)
+        dscale = col(p["scale"] / 100.0)
+        fscale = col(torch.clamp(p["falloff_scale"], min=100.0 / min(w, h)) / 100.0)
+        weight = torch.where(cplen >= dscale, ((cplen - dscale) / fscale).clamp(0.0, 1.0), torch.zeros_like(cplen))
+        weight = weight.unsqueeze(1)
+        b = p["brightness"].view(-1, 1, 1, 1)
+        darker = x * (1.0 + weight * b)
+        lighter = x + weight * b
+        y = torch.where(b < 0, darker, lighter)
+        if not p.static("unbound"):
+            y = y.clamp(0.0, 1.0)
+        mean = y.mean(dim=1, keepdim=True)
+        y = y - (mean - y) * weight * p["saturation"].view(-1, 1, 1, 1)
+        if not p.static("unbound"):
+            y = y.clamp(0.0, 1.0)
+        return torch.where(weight > 0, y, x)
+
+
+MODULE = Vignette()
