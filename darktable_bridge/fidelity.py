@@ -130,6 +130,8 @@ def run_draw(photo_png: Path, op: dict, workdir: Path, keep: bool = False) -> Dr
     sidecar, _ = build_sidecar(photo_png, operations.parse_operations({"operations": [op]}), None)
     sidecar.write(xmp)
     try:
+        from .render.pipe import plan
+        plan(Sidecar.read(xmp))  # refuse what the renderer cannot do before spending darktable renders on it
         darktable_cli.render(photo_png, xmp, workdir / "dt.png")
         darktable_cli.render(photo_png, xmp, workdir / "dt.pfm")
         ref8 = images.read_image(workdir / "dt.png") * 255.0

@@ -51,16 +51,30 @@ def test_onnx_matches_torch(image):
     inputs = tensors([pl])
     with torch.no_grad():
         lin_t, disp_t = Pipe(pl.steps)(image, *inputs)
-    lin_o, disp_o = session(pl.steps)(image.numpy(), [t.numpy() for t in inputs])
+    lin_o, disp_o = session(pl.steps, *image.shape[-2:])(image.numpy(), [t.numpy() for t in inputs])
     assert np.abs(lin_t.numpy() - lin_o).max() < 1e-4
     assert np.abs(disp_t.numpy() - disp_o).max() < 1e-4
     _, q = render_onnx(image.numpy(), [s])
     assert q.min() >= 0 and q.max() <= 255
 
 
+def same_structure(ops, rng):
+    """New random values for ``ops``, keeping their switches (choices), so the batch shares one structure."""
+    out = []
+    for op in ops:
+        fresh = fidelity.random_operation(op["module"], rng, mask_rate=0.0)
+        module = VOCABULARY[op["module"]]
+        for p in module.params:
+            if p.kind == "choice":
+                fresh["params"][p.name] = op["params"][p.name]
+        out.append(fresh)
+    return out
+
+
 def test_batch_of_mixed_params_equals_one_by_one(image):
     rng = random.Random(2)
-    sidecars = [sidecar(stack_ops(rng)) for _ in range(3)]
+    base = stack_ops(rng)
+    sidecars = [sidecar(base)] + [sidecar(same_structure(base, rng)) for _ in range(2)]
     batch = image.repeat(3, 1, 1, 1)
     lin_b, out_b = render_torch(batch, sidecars)
     for i, s in enumerate(sidecars):

@@ -1,7 +1,9 @@
 """ONNX export of a pipe structure, params as graph inputs, run with onnxruntime.
 
-One ONNX graph per structure (modules, instances, switches, mask shapes); every value — slider positions, mask
-geometry, opacity — is an input, so one session serves every edit of that structure. CUDA is used when
+One ONNX graph per structure (modules, instances, switches, mask shapes) and image size (the modules' geometry —
+radii, mask grids, vignette scale — is computed from the size at export); every value — slider positions, mask
+geometry, opacity — is an input and the batch size is dynamic, so one session serves every edit of that
+structure at that size. CUDA is used when
 onnxruntime has a usable CUDAExecutionProvider, the CPU otherwise (quietly).
 """
 from __future__ import annotations
@@ -31,15 +33,13 @@ def _register_symbolics(opset: int) -> None:
     torch.onnx.register_custom_op_symbolic("aten::exp2", _exp2, opset)
 
 
-def export(steps, path: str | os.PathLike | None = None, opset: int = 17) -> bytes:
-    """Export the pipe of ``steps`` to ONNX (bytes; also written to ``path`` if given)."""
+def export(steps, height: int, width: int, path: str | os.PathLike | None = None, opset: int = 17) -> bytes:
+    """Export the pipe of ``steps`` for images of ``height``×``width`` to ONNX (bytes; also to ``path``)."""
     pipe = Pipe(steps).eval()
-    h, w = 64, 96
-    image = torch.rand(2, 3, h, w)
+    image = torch.rand(2, 3, height, width)
     inputs = _example_inputs(steps)
     names = ["image"] + [f"p{i}" for i in range(len(inputs))]
-    dynamic = {"image": {0: "n", 2: "h", 3: "w"}, "linear": {0: "n", 2: "h", 3: "w"},
-               "display": {0: "n", 2: "h", 3: "w"}}
+    dynamic = {"image": {0: "n"}, "linear": {0: "n"}, "display": {0: "n"}}
     dynamic.update({f"p{i}": {0: "n"} for i in range(len(inputs))})
     buf = io.BytesIO()
     _register_symbolics(opset)
@@ -84,14 +84,14 @@ def providers() -> list[str]:
 
 
 class OnnxPipe:
-    def __init__(self, steps, threads: int = 0):
+    def __init__(self, steps, height: int, width: int, threads: int = 0):
         import onnxruntime as ort
 
         opts = ort.SessionOptions()
         opts.log_severity_level = 3  # errors only: no provider warnings on CPU-only machines
         if threads:
             opts.intra_op_num_threads = threads
-        self.session = ort.InferenceSession(export(steps), opts, providers=providers())
+        self.session = ort.InferenceSession(export(steps, height, width), opts, providers=providers())
         self.names = [i.name for i in self.session.get_inputs()]
 
     def __call__(self, image: np.ndarray, params: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
@@ -100,10 +100,10 @@ class OnnxPipe:
         return linear, display
 
 
-def session(steps) -> OnnxPipe:
-    key = tuple(s.key for s in steps)
+def session(steps, height: int, width: int) -> OnnxPipe:
+    key = (tuple(s.key for s in steps), height, width)
     if key not in _SESSIONS:
-        _SESSIONS[key] = OnnxPipe(steps)
+        _SESSIONS[key] = OnnxPipe(steps, height, width)
     return _SESSIONS[key]
 
 
@@ -111,5 +111,5 @@ def render_onnx(images: np.ndarray, sidecars) -> tuple[np.ndarray, np.ndarray]:
     plans = [plan(s) for s in sidecars]
     if len({p.structure for p in plans}) != 1:
         raise RenderError("a batch must share one structure (modules, instances, switches, mask shapes)")
-    linear, display = session(plans[0].steps)(images, [t.numpy() for t in tensors(plans)])
+    linear, display = session(plans[0].steps, *images.shape[-2:])(images, [t.numpy() for t in tensors(plans)])
     return linear, np.round(np.clip(display, 0, 1) * 255.0)

@@ -25,10 +25,7 @@ class Sharpen(RenderModule):
         kernel = torch.exp(-taps * taps / (2.0 * sigma2.view(-1, 1).clamp(min=1e-12)))
         kernel = torch.where(taps.abs() <= rad.view(-1, 1), kernel, torch.zeros_like(kernel))
         kernel = kernel / kernel.sum(1, keepdim=True)
-        L = x[:, :1].reshape(1, n, h, w)
-        blur = F.conv2d(F.pad(L, (0, 0, MAXR, MAXR)), kernel.view(n, 1, -1, 1), groups=n)
-        blur = F.conv2d(F.pad(blur, (MAXR, MAXR, 0, 0)), kernel.view(n, 1, 1, -1), groups=n)
-        blur = blur.reshape(n, 1, h, w)
+        blur = _separable(x[:, :1], kernel, h, w)
         diff = x[:, :1] - blur
         detail = torch.sign(diff) * torch.clamp(diff.abs() - p["threshold"].view(-1, 1, 1, 1), min=0.0)
         sharp = x[:, :1] + detail * p["amount"].view(-1, 1, 1, 1)
@@ -37,6 +34,15 @@ class Sharpen(RenderModule):
         xs = torch.arange(w, dtype=x.dtype, device=x.device).view(1, 1, 1, w)
         inside = (ys >= r) & (ys < h - r) & (xs >= r) & (xs < w - r) & (r > 0)
         return torch.cat([torch.where(inside, sharp, x[:, :1]), x[:, 1:]], 1)
+
+
+def _separable(img: torch.Tensor, kernel: torch.Tensor, h: int, w: int) -> torch.Tensor:
+    """Per-image separable filter as a sum of shifted copies (ONNX has no per-sample convolution weights)."""
+    k = kernel.view(kernel.shape[0], -1, 1, 1, 1)
+    padded = F.pad(img, (0, 0, MAXR, MAXR))
+    vertical = sum(k[:, t] * padded[:, :, t:t + h, :] for t in range(2 * MAXR + 1))
+    padded = F.pad(vertical, (MAXR, MAXR, 0, 0))
+    return sum(k[:, t] * padded[:, :, :, t:t + w] for t in range(2 * MAXR + 1))
 
 
 MODULE = Sharpen()
