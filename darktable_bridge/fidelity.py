@@ -164,7 +164,9 @@ def worst_case_png(draw: Draw, path: Path) -> None:
     for i, (img, label) in enumerate(((ref8, "darktable-cli"), (ours8, "renderer"), (heat_rgb, "ΔE00 (red ≥ 2.3)"))):
         canvas.paste(Image.fromarray(img.astype(np.uint8)), (i * (w + 10), 24))
         ImageDraw.Draw(canvas).text((i * (w + 10) + 4, 4), label, fill="black")
-    canvas.save(path)
+    if canvas.width > 1600:  # keep the report light
+        canvas = canvas.resize((1600, round(canvas.height * 1600 / canvas.width)), Image.LANCZOS)
+    canvas.save(path, quality=85)
 
 
 def photos_in(folder: Path) -> list[Path]:
@@ -194,7 +196,7 @@ def run(modules: list[str], photos: list[Path], draws: int, width: int, seed: in
                     progress(name, k + 1, total, draw)
             if out_dir is not None and worst is not None:
                 out_dir.mkdir(parents=True, exist_ok=True)
-                worst_case_png(worst, out_dir / f"worst-{name}.png")
+                worst_case_png(worst, out_dir / f"worst-{name}.jpg")
                 worst.renders = ()
     return results
 
@@ -277,7 +279,7 @@ def write_report(results: dict[str, list[Draw]], args, path: Path, out_dir: Path
     if out_dir is not None:
         lines += ["## Worst case per module", "", "darktable-cli | renderer | ΔE00 heat-map (red ≥ 2.3)", ""]
         for name in results:
-            png = out_dir / f"worst-{name}.png"
+            png = out_dir / f"worst-{name}.jpg"
             if png.exists():
                 lines += [f"### {name}", "", f"![{name}]({os.path.relpath(png, path.parent)})", ""]
     path.parent.mkdir(parents=True, exist_ok=True)
