@@ -26,15 +26,9 @@ _ZONES = [(f"{zone}_{c}", f"4 ways ▸ {label} ▸ {what}")
                               ("global", "global offset"))
           for c, what in (("Y", "luminance"), ("C", "chroma"), ("H", "hue"))]
 
-# Ranges narrowed from the struct's [-1, 1] / [0, 1] to what a photographic edit uses: at the extremes darktable's
-# own render has singular pixels (pure primaries from ordinary input).
-_RANGE = {"Y": (-0.5, 0.5), "C": (0.0, 0.4)}
-_NARROW = (-0.6, 0.6)
-
 MODULE = Module(
     "colorbalancergb", "color balance rgb",
     "contrast, vibrance, chroma, saturation, brilliance and colour grading of shadows, mid-tones, highlights",
     RGB,
-    tuple(_p(n, g, *(_NARROW if n != "hue_angle" else (None, None))) for n, g in _FIELDS)
-    + tuple(_p(n, g, *_RANGE.get(n[-1], (None, None))) for n, g in _ZONES),
+    tuple(_p(n, g) for n, g in _FIELDS + _ZONES),
     neutral={"contrast": 0.0, "vibrance": 0.0, "chroma_global": 0.0, "saturation_global": 0.0})
