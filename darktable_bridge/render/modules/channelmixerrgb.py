@@ -30,12 +30,7 @@ def daylight_or_planck_xy(t):
     xd = torch.where(t <= 7000.0, ((-4.6070e9 / t + 2.9678e6) / t + 0.09911e3) / t + 0.244063,
                      ((-2.0064e9 / t + 1.9018e6) / t + 0.24748e3) / t + 0.237040)
     yd = (-3.0 * xd + 2.87) * xd - 0.275
-    xb_low = ((-0.2661239e9 / t - 0.2343589e6) / t + 0.8776956e3) / t + 0.179910
-    xb_high = ((-3.0258469e9 / t + 2.1070379e6) / t + 0.2226347e3) / t + 0.240390
-    xb = torch.where(t <= 4000.0, xb_low, xb_high)
-    yb = torch.where(t <= 2222.0, ((-1.1063814 * xb - 1.34811020) * xb + 2.18555832) * xb - 0.20219683,
-                     torch.where(t <= 4000.0, ((-0.9549476 * xb - 1.37418593) * xb + 2.09137015) * xb - 0.16748867,
-                                 ((3.0817580 * xb - 5.87338670) * xb + 3.75112997) * xb - 0.37001483))
+    xb, yb = _planck(t)
     daylight = t >= 4000.0
     return torch.where(daylight, xd, xb), torch.where(daylight, yd, yb)
 
