@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+import importlib
 import json
 import sys
 from pathlib import Path
@@ -9,6 +10,7 @@ from pathlib import Path
 from darktable_bridge import apply as apply_mod, darktable_cli, operations, schema
 from darktable_bridge.modules import VOCABULARY
 from darktable_bridge.render.errors import RenderError
+from agent.policy import PolicyError
 from xmp import SidecarError
 
 EPILOG_MAIN = """examples:
@@ -118,6 +120,11 @@ def _cmd_ops(args) -> int:
     return 0
 
 
+# Rooms that contribute subcommands: each module has ``register(subparsers)`` (adds parsers with
+# ``set_defaults(func=...)``). The server registers ``serve`` itself, so the agent never imports it.
+COMMAND_MODULES: list[str] = []
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="retouchiq", formatter_class=argparse.RawDescriptionHelpFormatter, epilog=EPILOG_MAIN,
@@ -196,6 +203,9 @@ def build_parser() -> argparse.ArgumentParser:
                        epilog="example:\n  retouchiq ops --json-schema > ops.schema.json")
     p.add_argument("--json-schema", action="store_true", help="print the JSON Schema instead of the table")
     p.set_defaults(func=_cmd_ops)
+    for name in COMMAND_MODULES:
+        module = importlib.import_module(name)
+        module.register(sub)
     return parser
 
 
@@ -203,7 +213,7 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return args.func(args)
-    except (SidecarError, darktable_cli.DarktableError, RenderError) as exc:
+    except (SidecarError, darktable_cli.DarktableError, RenderError, PolicyError) as exc:
         print(f"retouchiq: error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
