@@ -79,7 +79,7 @@ def plan(sidecar: Sidecar) -> Plan:
         except SidecarError as exc:
             raise RenderError(str(exc)) from None
         module.check(values)
-        static = {name: values[name] for name in module.static_fields}
+        static = {name: _frozen(values[name]) for name in module.static_fields}
         bstep, bflat = None, None
         if item.blendop_params is not None and item.blendop_version == blend_mod.VERSION:
             bvalues = blend_mod.PARAMS.decode(item.blendop_params)
@@ -91,6 +91,11 @@ def plan(sidecar: Sidecar) -> Plan:
         params.append(flatten(module_struct(op), values))
         blends.append(bflat)
     return Plan(steps, params, blends)
+
+
+def _frozen(value):
+    """Static values become part of a structure key: lists (curve nodes, arrays) as tuples."""
+    return tuple(_frozen(v) for v in value) if isinstance(value, (list, tuple)) else value
 
 
 def module_struct(op: str):
@@ -111,8 +116,9 @@ class Pipe(torch.nn.Module):
         Returns (linear Rec2020 working space, display sRGB before quantisation)."""
         n, _, h, w = image.shape
         ctx = Context(width=w, height=h)
-        x = color.matmul3(color.srgb_decode(image), color.SRGB_TO_REC2020)
-        space = "rgb"
+        # colorin hands Lab to the pipe and colorout takes Lab back: both hand-offs go through darktable's Lab
+        x = color.xyz_to_lab(color.matmul3(color.srgb_decode(image), color.SRGB_TO_XYZ_D50))
+        space = "lab"
         it = iter(params)
         for step in self.steps:
             module = MODULES[step.op]
@@ -125,7 +131,7 @@ class Pipe(torch.nn.Module):
             if step.blend is not None:
                 out = step.blend.apply(x, out, Params(blend_mod.PARAMS, bflat, {}), module.space, ctx)
             x = out
-        x = _convert(x, space, "rgb")
+        x = color.lab_to_rgb(_convert(x, space, "lab"))
         display = color.srgb_encode(color.matmul3(x, color.REC2020_TO_SRGB))
         return x, display
 

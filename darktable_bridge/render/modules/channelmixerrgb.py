@@ -1,133 +1,133 @@
-"""channelmixerrgb v3 (src/iop/channelmixerrgb.c), "color calibration": chromatic adaptation of an illuminant to
-D50, the 3×3 mix, gamut compression in u'v'Y, colourfulness/brightness in the adaptation space, clipping."""
+"""channelmixerrgb v3 (src/iop/channelmixerrgb.c), "color calibration".
+
+Per pixel (darktable's CPU ``loop_switch``): optional clip at 0 → XYZ → the adaptation space (CAT16 / Bradford
+LMS, XYZ, or the working RGB for "none") → white balance from the illuminant to D50, done on Y-normalised
+values → the 3×3 MIX → XYZ → gamut compression in u'v'Y towards D50 → back to the adaptation space →
+colourfulness / brightness (``luma_chroma``) → either the grey mix or back to the working RGB, with the clips at
+every stage when ``clip`` is set.
+
+The illuminant is resolved as ``illuminant_to_xy`` (src/common/illuminants.h) does for a non-raw image:
+daylight falls back to the Planckian locus outside 4000–25000 K, the Planckian locus to the custom x, y outside
+1667–25000 K; "as shot in camera" finds no raw coefficients and keeps the custom x, y with CAT16 forced; the
+auto-detection modes only run in the GUI, so darktable-cli renders them with the stored x, y.
+"""
 import torch
 
 from ..base import Context, Params, RenderError, RenderModule
 from ..color import REC2020_TO_XYZ_D50, XYZ_D50_TO_REC2020
 
-NORM_MIN = 1.52587890625e-05
+NORM_MIN = 1.52587890625e-05  # 2^-16, darktable's floor for norms and Y
 INV_SQRT3 = 0.5773502691896258
+
 XYZ_TO_CAT16 = [[0.401288, 0.650173, -0.051461], [-0.250268, 1.204414, 0.045854], [-0.002079, 0.048952, 0.953127]]
 CAT16_TO_XYZ = [[1.862068, -1.011255, 0.149187], [0.38752, 0.621447, -0.008974], [-0.015841, -0.034123, 1.049964]]
-CAT16_D50 = (0.994535, 1.000997, 0.833036)
+XYZ_TO_BRADFORD = [[0.8951, 0.2664, -0.1614], [-0.7502, 1.7135, 0.0367], [0.0389, -0.0685, 1.0296]]
+BRADFORD_TO_XYZ = [[0.9870, -0.1471, 0.1600], [0.4323, 0.5184, 0.0493], [-0.0085, 0.0400, 0.9685]]
+
+# D50 white of each adaptation space, as darktable hard-codes it
+D50_CAT16 = (0.994535, 1.000997, 0.833036)
+D50_BRADFORD = (0.996078, 1.020646, 0.818155)
+D50_XYZ = (0.9642119944211994, 1.0, 0.8251882845188288)
 D50_UV = (0.20915914598542354, 0.488075320769787)
+
+LINEAR_BRADFORD, CAT16, FULL_BRADFORD, XYZ, BYPASS = 0, 1, 2, 3, 4
+
 FIXED_XY = {0: (0.34567, 0.35850), 1: (0.44757, 0.40745), 3: (1.0 / 3.0, 1.0 / 3.0)}
-ADAPTATIONS = {1: "CAT16", 3: "XYZ", 4: "none"}
+FLUORESCENT = [(0.31310, 0.33727), (0.37208, 0.37529), (0.40910, 0.39430), (0.44018, 0.40329),
+               (0.31379, 0.34531), (0.37790, 0.38835), (0.31292, 0.32933), (0.34588, 0.35875),
+               (0.37417, 0.37281), (0.34609, 0.35986), (0.38052, 0.37713), (0.43695, 0.40441)]
+LED = [(0.4560, 0.4078), (0.4357, 0.4012), (0.3756, 0.3723), (0.3422, 0.3502), (0.3118, 0.3236),
+       (0.4474, 0.4066), (0.4557, 0.4211), (0.4560, 0.4548), (0.3781, 0.3775)]
+CUSTOM_LIKE = (7, 8, 9, 10)  # custom, the two GUI-only detections, camera (no raw coefficients on a JPEG)
 
 
 def _mat(x, m):
+    """Constant 3×3 matrix on the channel axis of [N, 3, H, W]."""
     m = torch.as_tensor(m, dtype=x.dtype, device=x.device)
     return torch.einsum("ij,njhw->nihw", m, x)
 
 
 def _bmat(x, m):
-    """Per-image 3×3 matrices m [N, 3, 3]."""
+    """Per-image 3×3 matrices m [N, 3, 3] on [N, 3, H, W]."""
     return torch.einsum("nij,njhw->nihw", m, x)
 
 
-def daylight_or_planck_xy(t):
-    """darktable's illuminant D: CIE daylight locus from 4000 K, the Planckian locus below."""
-    xd = torch.where(t <= 7000.0, ((-4.6070e9 / t + 2.9678e6) / t + 0.09911e3) / t + 0.244063,
-                     ((-2.0064e9 / t + 1.9018e6) / t + 0.24748e3) / t + 0.237040)
-    yd = (-3.0 * xd + 2.87) * xd - 0.275
-    xb, yb = _planck(t)
-    daylight = t >= 4000.0
-    return torch.where(daylight, xd, xb), torch.where(daylight, yd, yb)
+def _vec(v, x):
+    return torch.as_tensor(v, dtype=x.dtype, device=x.device).view(1, 3, 1, 1)
 
 
-class ChannelMixerRGB(RenderModule):
-    op = "channelmixerrgb"
-    space = "rgb"
-    static_fields = ("illuminant", "adaptation", "clip", "version", "normalize_R", "normalize_G", "normalize_B",
-                     "normalize_sat", "normalize_light", "normalize_grey")
-
-    def check(self, values):
-        if values["illuminant"] not in (0, 1, 2, 3, 6, 7):
-            raise RenderError("color calibration: fluorescent, LED, detected and camera illuminants are not "
-                              "rendered here")
-        if values["adaptation"] not in ADAPTATIONS:
-            raise RenderError("color calibration: Bradford adaptations are not rendered here (CAT16, XYZ, none are)")
-        if any(v != 0 for v in values["grey"][:3]):
-            raise RenderError("color calibration: the grey (monochrome) tab is not rendered here")
-        if values["version"] != 2:
-            raise RenderError("color calibration: only the v3 (2021) saturation algorithm is rendered here")
-
-    def _illuminant_lms(self, p: Params):
-        kind = p.static("illuminant")
-        t = p["temperature"]
-        if kind == 2:
-            x, y = daylight_or_planck_xy(t)
-        elif kind == 6:
-            x, y = _planck(t)
-        elif kind == 7:
-            x, y = p["x"], p["y"]
-        else:
-            fx, fy = FIXED_XY[kind]
-            x, y = torch.full_like(t, fx), torch.full_like(t, fy)
-        xyz = torch.stack([x / y, torch.ones_like(x), (1.0 - x - y) / y], 1)
-        if p.static("adaptation") == 1:
-            xyz = torch.einsum("ij,nj->ni", torch.tensor(XYZ_TO_CAT16, dtype=t.dtype, device=t.device), xyz)
-        return xyz
-
-    def process(self, x: torch.Tensor, p: Params, ctx: Context) -> torch.Tensor:
-        kind = p.static("adaptation")
-        clip = bool(p.static("clip"))
-        col = lambda t: t.view(-1, 1, 1, 1)  # noqa: E731
-        rows = [p["red"][:, :3], p["green"][:, :3], p["blue"][:, :3]]
-        norms = [p.static(f"normalize_{c}") for c in "RGB"]
-        mix = torch.stack([r / r.sum(1, keepdim=True) if n else r for r, n in zip(rows, norms)], 1)
-        sat_in, light_in = p["saturation"][:, :3], p["lightness"][:, :3]
-        norm_sat = sat_in.mean(1, keepdim=True) if p.static("normalize_sat") else torch.zeros_like(sat_in[:, :1])
-        norm_light = light_in.mean(1, keepdim=True) if p.static("normalize_light") else torch.zeros_like(
-            light_in[:, :1])
-        saturation = -sat_in + norm_sat
-        lightness = light_in - norm_light
-        gamut = torch.where(p["gamut"] == 0, p["gamut"], 1.0 / torch.where(p["gamut"] == 0, torch.ones_like(
-            p["gamut"]), p["gamut"]))
-
-        v = x.clamp(min=0.0) if clip else x
-        if kind == 4:
-            xyz = _mat(_bmat(v, mix), REC2020_TO_XYZ_D50)
-        else:
-            xyz = _mat(v, REC2020_TO_XYZ_D50)
-            Y = xyz[:, 1:2]
-            valid = Y > NORM_MIN
-            lms = _mat(xyz, XYZ_TO_CAT16) if kind == 1 else xyz
-            lms = torch.where(valid, lms / (Y + NORM_MIN), lms / NORM_MIN)
-            white = torch.tensor(CAT16_D50 if kind == 1 else (0.9642, 1.0, 0.8249), dtype=x.dtype, device=x.device)
-            lms = lms * white.view(1, 3, 1, 1) / self._illuminant_lms(p).view(-1, 3, 1, 1)
-            lms = torch.where(valid, lms * (Y + NORM_MIN), lms * NORM_MIN)
-            lms = _bmat(lms, mix)
-            xyz = _mat(lms, CAT16_TO_XYZ) if kind == 1 else lms
-        xyz = _gamut_mapping(xyz, col(gamut), clip)
-        lms = _mat(xyz, XYZ_TO_CAT16) if kind == 1 else (_mat(xyz, XYZ_D50_TO_REC2020) if kind == 4 else xyz)
-        if clip:
-            lms = lms.clamp(min=0.0)
-        lms = _luma_chroma(lms, saturation.view(-1, 3, 1, 1), lightness.view(-1, 3, 1, 1))
-        if clip:
-            lms = lms.clamp(min=0.0)
-        if kind == 4:
-            rgb = lms
-        else:
-            xyz = _mat(lms, CAT16_TO_XYZ) if kind == 1 else lms
-            if clip:
-                xyz = xyz.clamp(min=0.0)
-            rgb = _mat(xyz, XYZ_D50_TO_REC2020)
-        return rgb.clamp(min=0.0) if clip else rgb
+def daylight_xy(t):
+    """CIE daylight locus; x = 0 outside 4000–25000 K marks 'not found' as in darktable."""
+    x = torch.where(t <= 7000.0, ((-4.6070e9 / t + 2.9678e6) / t + 0.09911e3) / t + 0.244063,
+                    ((-2.0064e9 / t + 1.9018e6) / t + 0.24748e3) / t + 0.237040)
+    x = torch.where((t >= 4000.0) & (t <= 25000.0), x, torch.zeros_like(x))
+    return x, (-3.0 * x + 2.87) * x - 0.275
 
 
-def _planck(t):
-    """The Planckian locus (illuminant 'black body')."""
-    xb_low = ((-0.2661239e9 / t - 0.2343589e6) / t + 0.8776956e3) / t + 0.179910
-    xb_high = ((-3.0258469e9 / t + 2.1070379e6) / t + 0.2226347e3) / t + 0.240390
-    xb = torch.where(t <= 4000.0, xb_low, xb_high)
-    yb = torch.where(t <= 2222.0, ((-1.1063814 * xb - 1.34811020) * xb + 2.18555832) * xb - 0.20219683,
-                     torch.where(t <= 4000.0, ((-0.9549476 * xb - 1.37418593) * xb + 2.09137015) * xb - 0.16748867,
-                                 ((3.0817580 * xb - 5.87338670) * xb + 3.75112997) * xb - 0.37001483))
-    return xb, yb
+def planck_xy(t):
+    """Planckian locus (Kim et al. cubic splines); x = y = 0 outside 1667–25000 K."""
+    x_lo = ((-0.2661239e9 / t - 0.2343589e6) / t + 0.8776956e3) / t + 0.179910
+    x_hi = ((-3.0258469e9 / t + 2.1070379e6) / t + 0.2226347e3) / t + 0.240390
+    x = torch.where(t <= 4000.0, x_lo, x_hi)
+    y = torch.where(t <= 2222.0, ((-1.1063814 * x - 1.34811020) * x + 2.18555832) * x - 0.20219683,
+                    torch.where(t <= 4000.0, ((-0.9549476 * x - 1.37418593) * x + 2.09137015) * x - 0.16748867,
+                                ((3.0817580 * x - 5.87338670) * x + 3.75112997) * x - 0.37001483))
+    valid = (t >= 1667.0) & (t <= 25000.0)
+    return torch.where(valid, x, torch.zeros_like(x)), torch.where(valid, y, torch.zeros_like(y))
 
 
-def _gamut_mapping(xyz, compression, clip):
+def illuminant_xy(kind: int, p: Params):
+    """The illuminant chromaticity [N] × 2, with darktable's fall-through order D → Planck → custom."""
+    t = p["temperature"]
+    cx, cy = p["x"], p["y"]
+    if kind in FIXED_XY:
+        fx, fy = FIXED_XY[kind]
+        return torch.full_like(t, fx), torch.full_like(t, fy)
+    if kind in (4, 5):
+        table = torch.tensor(FLUORESCENT if kind == 4 else LED, dtype=t.dtype, device=t.device)
+        idx = p["illum_fluo" if kind == 4 else "illum_led"].round().long().clamp(0, table.shape[0] - 1)
+        xy = table.index_select(0, idx)
+        return xy[:, 0], xy[:, 1]
+    if kind in CUSTOM_LIKE:
+        return cx, cy
+    x, y = cx, cy
+    bx, by = planck_xy(t)
+    found = (bx != 0) & (by != 0)
+    x, y = torch.where(found, bx, x), torch.where(found, by, y)
+    if kind == 2:
+        dx, dy = daylight_xy(t)
+        found = (dx != 0) & (dy != 0)
+        x, y = torch.where(found, dx, x), torch.where(found, dy, y)
+    return x, y
+
+
+def _to_lms(xyz, adaptation):
+    if adaptation == CAT16:
+        return _mat(xyz, XYZ_TO_CAT16)
+    if adaptation in (LINEAR_BRADFORD, FULL_BRADFORD):
+        return _mat(xyz, XYZ_TO_BRADFORD)
+    return xyz
+
+
+def _from_lms(lms, adaptation):
+    if adaptation == CAT16:
+        return _mat(lms, CAT16_TO_XYZ)
+    if adaptation in (LINEAR_BRADFORD, FULL_BRADFORD):
+        return _mat(lms, BRADFORD_TO_XYZ)
+    return lms
+
+
+def _downscale(v, y):
+    valid = y > NORM_MIN
+    return torch.where(valid, v / (y + NORM_MIN), v / NORM_MIN), valid
+
+
+def _upscale(v, y, valid):
+    return torch.where(valid, v * (y + NORM_MIN), v * NORM_MIN)
+
+
+def gamut_mapping(xyz, compression, clip: bool):
+    """Pull the chromaticity towards D50 in u'v' by (Y·Δuv²)^compression, never past D50."""
     s = xyz.sum(1, keepdim=True)
     Y = xyz[:, 1:2]
     ok = (s > 0) & (Y > 0)
@@ -136,8 +136,8 @@ def _gamut_mapping(xyz, compression, clip):
     den = -2.0 * x + 12.0 * y + 3.0
     u, v = 4.0 * x / den, 9.0 * y / den
     du, dv = D50_UV[0] - u, D50_UV[1] - v
-    delta = Y * (du * du + dv * dv)
-    corr = torch.where(compression == 0, torch.zeros_like(delta), torch.pow(delta.clamp(min=0.0), compression))
+    delta = (Y * (du * du + dv * dv)).clamp(min=0.0)
+    corr = torch.where(compression == 0, torch.zeros_like(delta), torch.pow(delta, compression))
     tu, tv = corr * du + u, corr * dv + v
     u = torch.where(u > D50_UV[0], torch.clamp(tu, min=D50_UV[0]), torch.clamp(tu, max=D50_UV[0]))
     v = torch.where(v > D50_UV[1], torch.clamp(tv, min=D50_UV[1]), torch.clamp(tv, max=D50_UV[1]))
@@ -147,26 +147,131 @@ def _gamut_mapping(xyz, compression, clip):
         x, y = x.clamp(min=0.0), y.clamp(min=0.0)
     y = y.clamp(min=NORM_MIN)
     scale = x + y
-    over = scale >= 1.0
+    over = scale >= 1.0  # x + y ≥ 1 would make Z negative
     x = torch.where(over, x / scale, x)
     y = torch.where(over, y / scale, y)
     out = torch.cat([Y * x / y, Y, Y * (1.0 - x - y) / y], 1)
     return torch.where(ok, out, torch.zeros_like(out))
 
 
-def _luma_chroma(v, saturation, lightness):
-    norm = torch.sqrt((v * v).sum(1, keepdim=True)).clamp(min=NORM_MIN)
+def _norm(v):
+    return torch.sqrt((v * v).sum(1, keepdim=True)).clamp(min=NORM_MIN)
+
+
+def luma_chroma(v, saturation, lightness, version: int):
+    """Colourfulness moves the per-pixel ratios towards/away from grey; lightness scales the pixel."""
+    norm = _norm(v)
     avg = (v.sum(1, keepdim=True) / 3.0).clamp(min=NORM_MIN)
     mix = (v * lightness).sum(1, keepdim=True)
-    norm3 = norm * INV_SQRT3
-    ratios = v / norm3
-    coeff = (ratios * saturation).sum(1, keepdim=True) / 3.0
-    min_ratio = torch.where(ratios < 0, ratios, torch.zeros_like(ratios))
-    ratios = torch.maximum((1.0 - ratios) * coeff + ratios, min_ratio)
-    new_norm = torch.sqrt((ratios * ratios).sum(1, keepdim=True)).clamp(min=NORM_MIN)
-    scale = norm3 / (new_norm * INV_SQRT3) * torch.clamp(1.0 + mix / avg, min=0.0)
-    out = ratios * scale
-    return torch.where((norm > 0) & (avg > 0), out, v)
+    if version == 2:
+        norm = norm * INV_SQRT3  # grey → ratios (1, 1, 1)
+    ratios = v / norm
+    if version == 0:
+        coeff = ((1.0 - ratios) ** 2 * saturation).sum(1, keepdim=True)
+    else:
+        coeff = (ratios * saturation).sum(1, keepdim=True) / 3.0
+    # negative (out of gamut) ratios may stay negative, others are floored at 0
+    floor = torch.where(ratios < 0, ratios, torch.zeros_like(ratios))
+    ratios = torch.maximum((1.0 - ratios) * coeff + ratios, floor)
+    if version == 2:
+        norm = norm / (_norm(ratios) * INV_SQRT3)
+    norm = norm * torch.clamp(1.0 + mix / avg, min=0.0)
+    out = ratios * norm
+    return torch.where(torch.isnan(norm), v, out)
+
+
+class ChannelMixerRGB(RenderModule):
+    op = "channelmixerrgb"
+    space = "rgb"
+    static_fields = ("illuminant", "adaptation", "clip", "version", "normalize_R", "normalize_G", "normalize_B",
+                     "normalize_sat", "normalize_light", "normalize_grey")
+
+    def check(self, values):
+        if values["illuminant"] not in range(11):
+            raise RenderError(f"color calibration: unknown illuminant {values['illuminant']}")
+        if values["adaptation"] not in range(5):
+            raise RenderError(f"color calibration: unknown adaptation {values['adaptation']}")
+        if values["version"] not in (0, 1, 2):
+            raise RenderError(f"color calibration: unknown saturation version {values['version']}")
+        if values["illuminant"] == 4 and not 0 <= values["illum_fluo"] < len(FLUORESCENT):
+            raise RenderError("color calibration: fluorescent illuminant out of range")
+        if values["illuminant"] == 5 and not 0 <= values["illum_led"] < len(LED):
+            raise RenderError("color calibration: LED illuminant out of range")
+
+    # -- commit_params -------------------------------------------------------------------------------------
+    def _coefficients(self, p: Params):
+        rows = []
+        for name, flag in (("red", "normalize_R"), ("green", "normalize_G"), ("blue", "normalize_B")):
+            r = p[name][:, :3]
+            rows.append(r / r.sum(1, keepdim=True) if p.static(flag) else r)
+        mix = torch.stack(rows, 1)
+
+        sat, light, grey = p["saturation"][:, :3], p["lightness"][:, :3], p["grey"][:, :3]
+        zero = torch.zeros_like(sat[:, :1])
+        norm_sat = sat.mean(1, keepdim=True) if p.static("normalize_sat") else zero
+        norm_light = light.mean(1, keepdim=True) if p.static("normalize_light") else zero
+        saturation = -sat + norm_sat
+        if p.static("version") == 0:  # v1 swapped the R and B colourfulness coefficients
+            saturation = saturation.flip(1)
+        lightness = light - norm_light
+        gsum = grey.sum(1, keepdim=True)
+        if p.static("normalize_grey"):
+            grey = grey / torch.where(gsum == 0, torch.ones_like(gsum), gsum)
+        apply_grey = (grey != 0).any(1)
+
+        g = p["gamut"]
+        gamut = torch.where(g == 0, g, 1.0 / torch.where(g == 0, torch.ones_like(g), g))
+        return mix, saturation, lightness, grey, apply_grey, gamut
+
+    def _adaptation(self, p: Params) -> int:
+        return CAT16 if p.static("illuminant") == 10 else p.static("adaptation")
+
+    # -- process ---------------------------------------------------------------------------------------------
+    def process(self, x: torch.Tensor, p: Params, ctx: Context) -> torch.Tensor:
+        kind = self._adaptation(p)
+        clip = bool(p.static("clip"))
+        version = p.static("version")
+        mix, saturation, lightness, grey, apply_grey, gamut = self._coefficients(p)
+        col = lambda t: t.view(-1, 1, 1, 1)  # noqa: E731
+        pos = (lambda t: t.clamp(min=0.0)) if clip else (lambda t: t)  # noqa: E731
+
+        v = pos(x)
+        if kind == BYPASS:
+            xyz = _mat(_bmat(v, mix), REC2020_TO_XYZ_D50)
+        else:
+            xyz = _mat(v, REC2020_TO_XYZ_D50)
+            Y = xyz[:, 1:2]
+            ix, iy = illuminant_xy(p.static("illuminant"), p)
+            illum = torch.stack([ix / iy, torch.ones_like(ix), (1.0 - ix - iy) / iy], 1)
+            illum = torch.einsum("ij,nj->ni", torch.as_tensor(
+                XYZ_TO_CAT16 if kind == CAT16 else XYZ_TO_BRADFORD, dtype=x.dtype, device=x.device), illum) \
+                if kind != XYZ else illum
+            illum = illum.view(-1, 3, 1, 1)
+            lms, valid = _downscale(_to_lms(xyz, kind), Y)
+            if kind == CAT16:
+                lms = lms * _vec(D50_CAT16, x) / illum
+            elif kind == XYZ:
+                lms = lms * _vec(D50_XYZ, x) / illum
+            else:
+                lms = lms / illum
+                if kind == FULL_BRADFORD:  # non-linear blue response
+                    pb = torch.pow(0.818155 / illum[:, 2:3], 0.0834)
+                    blue = lms[:, 2:3]
+                    blue = torch.where(blue > 0, torch.pow(blue.clamp(min=1e-30), pb), blue)
+                    lms = torch.cat([lms[:, :2], blue], 1)
+                lms = lms * _vec(D50_BRADFORD, x)
+            lms = _bmat(_upscale(lms, Y, valid), mix)
+            xyz = _from_lms(lms, kind)
+
+        xyz = gamut_mapping(xyz, col(gamut), clip)
+        work = _mat(xyz, XYZ_D50_TO_REC2020) if kind == BYPASS else _to_lms(xyz, kind)
+        work = pos(luma_chroma(pos(work), saturation.view(-1, 3, 1, 1), lightness.view(-1, 3, 1, 1), version))
+
+        xyz = _mat(work, REC2020_TO_XYZ_D50) if kind == BYPASS else _from_lms(work, kind)
+        out = pos(_mat(pos(xyz), XYZ_D50_TO_REC2020))
+        # the grey tab writes its monochrome mix of the adaptation-space values straight out
+        mono = (work * grey.view(-1, 3, 1, 1)).sum(1, keepdim=True).clamp(min=0.0).expand_as(out)
+        return torch.where(apply_grey.view(-1, 1, 1, 1), mono, out)
 
 
 MODULE = ChannelMixerRGB()

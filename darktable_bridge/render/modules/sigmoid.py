@@ -1,10 +1,67 @@
-"""sigmoid v1 (src/iop/sigmoid.c): a generalised log-logistic tone curve, per channel (with hue preservation)
-or on the RGB average with hyperbolic chroma compression."""
+"""sigmoid v1 (src/iop/sigmoid.c): a generalised log-logistic tone curve, per channel (optionally with hue and
+channel-sum preservation) or on the RGB average with hyperbolic chroma compression towards the display gamut.
+
+The curve constants (commit_params) are derived from float32 finite differences around middle grey, so their
+last bits matter: they are reproduced operation by operation as darktable 4.2.1's release build computes them
+(-O3 -ffast-math: powf with a constant base becomes expf(x·ln base) with a float constant, x/0.1845 becomes
+x·(1/0.1845)f, and the slope ratio drops the common /2/δ).
+"""
 import torch
 
 from ..base import Context, Params, RenderModule
 
-GREY = 0.1845
+# float32 constants as folded into darktable's binary
+_LN_GREY = -1.6901057958602905          # ln(0.1845f)
+_LN_GREY_HI = -1.6901004314422607       # ln(0.1845f + 1e-6f)
+_LN_GREY_LO = -1.6901112794876099       # ln(0.1845f - 1e-6f)
+_LN_5 = -1.6094379425048828             # -ln 5 (paper power = 5^-skew)
+_INV_GREY_M1 = 4.4200544357299805       # 1/0.1845 - 1
+_INV_GREY = 5.4200544357299805          # 1/0.1845
+_GREY = 0.1845
+_GREY_HI = 0.18450099229812622
+_GREY_LO = 0.18449899554252625
+
+
+def _powf(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+    """powf, correctly rounded: evaluated in double and rounded once."""
+    return (a.double() ** b.double()).float()
+
+
+def _expf(a: torch.Tensor) -> torch.Tensor:
+    return torch.exp(a.double()).float()
+
+
+def _nan_to(v: torch.Tensor, fallback: torch.Tensor) -> torch.Tensor:
+    return torch.where(torch.isnan(v), fallback, v)
+
+
+def derived(p: Params):
+    """commit_params → (white, black, paper_exposure, film_fog, film_power, paper_power), each [N] float32."""
+    f = lambda v: torch.tensor(v, dtype=torch.float32)  # noqa: E731
+    contrast = p["middle_grey_contrast"].float()
+    one = torch.ones_like(contrast)
+    # reference log-logistic (no skew, unit white) slope at grey, as a difference of two samples
+    ref_exp = _expf(contrast * f(_LN_GREY)) * f(_INV_GREY_M1)
+    hi = _expf(contrast * f(_LN_GREY_HI))
+    hi = _nan_to(hi / (ref_exp + hi), one)
+    lo = _expf(contrast * f(_LN_GREY_LO))
+    lo = _nan_to(lo / (ref_exp + lo), one)
+    ref_diff = hi - lo
+    paper_power = _expf(p["contrast_skewness"].float() * f(_LN_5))
+    white = f(0.01) * p["display_white_target"].float()
+    inv_pp = 1.0 / paper_power
+    white_grey = _powf(white * f(_INV_GREY), inv_pp) - 1.0
+    tmp_exp = f(_GREY) * white_grey
+    thi = _nan_to(white * _powf(f(_GREY_HI) / (tmp_exp + f(_GREY_HI)), paper_power), white)
+    tlo = _nan_to(white * _powf(f(_GREY_LO) / (tmp_exp + f(_GREY_LO)), paper_power), white)
+    film_power = ref_diff / (thi - tlo)
+    black = f(0.01) * p["display_black_target"].float()
+    white_black = _powf(black / white, -inv_pp) - 1.0
+    inv_fp = 1.0 / film_power
+    wg_root = _powf(white_grey, inv_fp)
+    fog = (f(_GREY) * wg_root) / (_powf(white_black, inv_fp) - wg_root)
+    paper_exp = _powf(f(_GREY) + fog, film_power) * white_grey
+    return white, black, paper_exp, fog, film_power, paper_power
 
 
 def curve(x, magnitude, paper_exp, fog, film_power, paper_power):
@@ -13,77 +70,65 @@ def curve(x, magnitude, paper_exp, fog, film_power, paper_power):
     return torch.where(torch.isnan(out), magnitude.expand_as(out), out)
 
 
-def _pow(a, b):
-    """float32 power rounded from double, like a correctly rounded powf: darktable's slopes are float32 finite
-    differences (step 1e-6), so the last bit of every power shows in the result."""
-    return (a.double() ** b.double()).float()
-
-
-def _curve32(x, magnitude, paper_exp, fog, film_power, paper_power):
-    film = _pow(fog + x.clamp(min=0.0), film_power)
-    return magnitude * _pow(film / (paper_exp + film), paper_power)
-
-
-def derived(p: Params):
-    """commit_params: curve constants so that f(0) = black, f(grey) = grey, f(∞) = white, slope set by contrast."""
-    one = torch.ones_like(p["middle_grey_contrast"])
-    delta = torch.tensor(1e-6, dtype=torch.float32)
-    grey = torch.tensor(GREY, dtype=torch.float32)
-
-    def slope(magnitude, paper_exp, fog, film_power, paper_power):
-        hi = _curve32((grey + delta) * one, magnitude, paper_exp, fog, film_power, paper_power)
-        lo = _curve32((grey - delta) * one, magnitude, paper_exp, fog, film_power, paper_power)
-        return (hi - lo) / 2.0 / delta
-
-    ref_power = p["middle_grey_contrast"]
-    ref_exp = _pow(grey * one, ref_power) * (1.0 / grey - 1.0)
-    ref_slope = slope(one, ref_exp, 0.0 * one, ref_power, one)
-    paper_power = _pow(5.0 * one, -p["contrast_skewness"])
-    white = 0.01 * p["display_white_target"]
-    tmp_exp = _pow(grey * one, one) * (_pow(white / grey, 1.0 / paper_power) - 1.0)
-    film_power = ref_slope / slope(white, tmp_exp, 0.0 * one, one, paper_power)
-    black = 0.01 * p["display_black_target"]
-    white_grey = _pow(white / grey, 1.0 / paper_power) - 1.0
-    white_black = _pow(black / white, -1.0 / paper_power) - 1.0
-    fog = grey * _pow(white_grey, 1.0 / film_power) / (
-        _pow(white_black, 1.0 / film_power) - _pow(white_grey, 1.0 / film_power))
-    paper_exp = _pow(fog + grey, film_power) * white_grey
-    col = lambda t: t.view(-1, 1, 1, 1)  # noqa: E731
-    return col(white), col(black), col(paper_exp), col(fog), col(film_power), col(paper_power)
-
-
 def desaturate_negatives(x):
+    """Pull a pixel with a negative channel towards its (non-negative) mean until that channel is 0."""
     mean = (x.sum(1, keepdim=True) / 3.0).clamp(min=0.0)
     low = x.min(1, keepdim=True).values
-    factor = torch.where(low < 0, -mean / torch.where(low < 0, low - mean, -torch.ones_like(low)),
-                         torch.ones_like(low))
+    neg = low < 0
+    factor = torch.where(neg, -mean / torch.where(neg, low - mean, -torch.ones_like(low)), torch.ones_like(low))
     return mean + factor * (x - mean)
 
 
+def _channel_order(x):
+    """(min, mid, max) channel indices [N,1,H,W] each, with darktable's tie-breaking."""
+    r, g, b = x[:, 0:1], x[:, 1:2], x[:, 2:3]
+
+    def idx(v):
+        return torch.full_like(r, float(v))
+
+    rg = r >= g
+    # r >= g branch
+    c1 = g > b            # r >= g > b
+    c2 = b > r            # b > r >= g
+    c3 = b > g            # r >= b > g
+    mx_a = torch.where(c1, idx(0), torch.where(c2, idx(2), idx(0)))
+    md_a = torch.where(c1, idx(1), torch.where(c2, idx(0), torch.where(c3, idx(2), idx(1))))
+    mn_a = torch.where(c1, idx(2), torch.where(c2, idx(1), torch.where(c3, idx(1), idx(2))))
+    # g > r branch
+    c5 = r >= b           # g > r >= b
+    c6 = b > g            # b > g > r
+    mx_b = torch.where(c5, idx(1), torch.where(c6, idx(2), idx(1)))
+    md_b = torch.where(c5, idx(0), torch.where(c6, idx(1), idx(2)))
+    mn_b = torch.where(c5, idx(2), idx(0))
+    pick = lambda a, b_: torch.where(rg, a, b_).long()  # noqa: E731
+    return pick(mn_a, mn_b), pick(md_a, md_b), pick(mx_a, mx_b)
+
+
 def preserve_hue(x, per, hue):
-    """Move the middle channel back towards the input's hue, keeping the channel sum (energy)."""
-    xs, order = torch.sort(x, dim=1)  # ascending: min, mid, max
-    ps = per.gather(1, order)
-    x0, x1, x2 = xs[:, 0:1], xs[:, 1:2], xs[:, 2:3]
-    p0, p1, p2 = ps[:, 0:1], ps[:, 1:2], ps[:, 2:3]
+    """Move the middle channel back towards the input's hue while keeping the channel sum (energy)."""
+    i_min, i_mid, i_max = _channel_order(x)
+    x0, x1, x2 = x.gather(1, i_min), x.gather(1, i_mid), x.gather(1, i_max)
+    p0, p1, p2 = per.gather(1, i_min), per.gather(1, i_mid), per.gather(1, i_max)
     flat = ((p2 - p0) < 1e-9) | ((p1 - p0) < 1e-9)
-    span = torch.where(flat, torch.ones_like(x2), x2 - x0)
-    full = p0 + (p2 - p0) * (x1 - x0) / span
+    ones = torch.ones_like(x0)
+    span = torch.where(flat, ones, x2 - x0)
+    midscale = (x1 - x0) / span
+    full = p0 + (p2 - p0) * midscale
     naive_mid = (1.0 - hue) * p1 + hue * full
     energy = p0 + p1 + p2
     naive_energy = p0 + naive_mid + p2
-    blend = 2.0 * x0 / torch.where(flat, torch.ones_like(x0), x0 + x1)
-    midscale = (x1 - x0) / span
+    blend = 2.0 * x0 / torch.where(flat, ones, x0 + x1)
     target = blend * energy + (1.0 - blend) * naive_energy
     low_mid = ((1.0 - hue) * p1 + hue * (midscale * p2 + (1.0 - midscale) * (target - p2))) / (
         1.0 + hue * (1.0 - midscale))
     high_mid = ((1.0 - hue) * p1 + hue * (p0 * (1.0 - midscale) + midscale * (target - p0))) / (1.0 + hue * midscale)
     below = naive_mid <= p1
-    o0 = torch.where(below, target - p2 - low_mid, p0)
-    o1 = torch.where(below, low_mid, high_mid)
-    o2 = torch.where(below, p2, target - p0 - high_mid)
-    ordered = torch.where(flat, ps, torch.cat([o0, o1, o2], 1))
-    return torch.zeros_like(per).scatter(1, order, ordered)
+    o_min = torch.where(flat, p0, torch.where(below, target - p2 - low_mid, p0))
+    o_mid = torch.where(flat, p1, torch.where(below, low_mid, high_mid))
+    o_max = torch.where(flat, p2, torch.where(below, p2, target - p0 - high_mid))
+    # scatter back: channel c takes the value of whichever role it plays
+    chans = torch.arange(3, device=x.device).view(1, 3, 1, 1)
+    return torch.where(chans == i_min, o_min, torch.where(chans == i_mid, o_mid, o_max))
 
 
 class Sigmoid(RenderModule):
@@ -92,22 +137,22 @@ class Sigmoid(RenderModule):
     static_fields = ("color_processing",)
 
     def process(self, x: torch.Tensor, p: Params, ctx: Context) -> torch.Tensor:
-        white, black, paper_exp, fog, film_power, paper_power = derived(p)
+        col = lambda t: t.to(x.dtype).view(-1, 1, 1, 1)  # noqa: E731
+        white, black, paper_exp, fog, film_power, paper_power = (col(t) for t in derived(p))
         pos = desaturate_negatives(x)
         if p.static("color_processing") == 0:
             per = curve(pos, white, paper_exp, fog, film_power, paper_power)
-            hue = (0.01 * p["hue_preservation"]).clamp(0.0, 1.0).view(-1, 1, 1, 1)
+            hue = col((0.01 * p["hue_preservation"]).clamp(0.0, 1.0))
             return torch.where(hue >= 0.001, preserve_hue(pos, per, hue), per)
         luma = pos.sum(1, keepdim=True) / 3.0
         mapped = curve(luma, white, paper_exp, fog, film_power, paper_power)
-        pre = torch.where(luma > 1e-9, mapped / torch.where(luma > 1e-9, luma, torch.ones_like(luma)) * pos,
-                          mapped.expand_as(pos))
+        lit = luma > 1e-9
+        pre = torch.where(lit, mapped / torch.where(lit, luma, torch.ones_like(luma)) * pos, mapped.expand_as(pos))
         eps = 1e-6
         lo = pre.min(1, keepdim=True).values
         hi = pre.max(1, keepdim=True).values
-        to_white = (white - mapped) / (hi - mapped + eps)
-        to_black = (black - mapped) / (lo - mapped - eps)
-        border = torch.minimum(to_white, to_black)
+        # distance to the display gamut border (white or black target) relative to the pixel's chroma
+        border = torch.minimum((white - mapped) / (hi - mapped + eps), (black - mapped) / (lo - mapped - eps))
         chroma = (mapped - lo) / (mapped + eps)
         adjust = 1.0 / (chroma * border + eps)
         hyper = 2.0 * chroma / (1.0 - chroma * chroma + eps) * adjust

@@ -16,9 +16,10 @@ class Velvia(RenderModule):
         lum = (pmax + pmin) / 2.0
         sat = torch.where(lum <= 0.5, (pmax - pmin) / (1e-5 + pmax + pmin),
                           (pmax - pmin) / (1e-5 + torch.clamp(2.0 - pmax - pmin, min=0.0)))
-        weight = (((1.0 - 1.5 * sat) + (1.0 + (lum - 0.5).abs() * 2.0) * (1.0 - bias)) / (2.0 - bias)).clamp(0, 1)
+        inv_bias = 1.0 - bias
+        weight = (((1.0 - 1.5 * sat) + (1.0 + (lum - 0.5).abs() * 2.0) * inv_bias) / (1.0 + inv_bias)).clamp(0, 1)
         s = strength * weight
-        others = (x.sum(dim=1, keepdim=True) - x) * 0.5
+        others = 0.5 * (x.roll(-1, 1) + x.roll(-2, 1))  # R: (G + B), G: (B + R), B: (R + G), in darktable's order
         out = (x + s * (x - others)).clamp(0.0, 1.0)
         return torch.where(strength > 0, out, x)  # strength 0: darktable copies the input (no clamp)
 

@@ -1,7 +1,9 @@
 """vignette v4 (src/iop/vignette.c): brightness and saturation fall-off around a centre, linear weight.
 
 With dithering off (the default), darktable 4.2.1 uses the weight linearly (the cosine smoothing is only applied
-on the dithered path), which is what is reproduced; dithered renders add noise and are refused.
+on the dithered path), which is what is reproduced; dithered renders add noise (seeded per row but carried
+across rows per thread, so not reproducible) and are refused. A fixed ratio of exactly 0 or 2 gives darktable an
+infinite scale, NaN distances and thus an untouched image, which is reproduced explicitly.
 """
 import torch
 
@@ -22,15 +24,19 @@ class Vignette(RenderModule):
         col = lambda t: t.view(-1, 1, 1)  # noqa: E731
         cx = col(w * 0.5 + p["center"][:, 0] * w / 2.0)
         cy = col(h * 0.5 + p["center"][:, 1] * h / 2.0)
+        wh = p["whratio"]
         if p.static("autoratio"):
-            xscale = torch.full_like(p["whratio"], 2.0 / w)
-            yscale = torch.full_like(p["whratio"], 2.0 / h)
+            xscale = torch.full_like(wh, 2.0 / w)
+            yscale = torch.full_like(wh, 2.0 / h)
+            degenerate = torch.zeros_like(wh, dtype=torch.bool)
         else:
             basis = 2.0 / max(h, w)
-            wh = p["whratio"]
-            narrow = wh <= 1.0  # 0..1: w/h as is; 1..2: h/w + 1
-            xscale = torch.where(narrow, basis / wh.clamp(min=1e-6), torch.full_like(wh, basis))
-            yscale = torch.where(narrow, torch.full_like(wh, basis), basis / (2.0 - wh).clamp(min=1e-6))
+            narrow = wh <= 1.0  # 0..1: w/h as is; 1..2: read as h/w + 1
+            # whratio 0 or 2 makes darktable's scale infinite: every distance turns NaN and nothing is changed
+            degenerate = (wh <= 0.0) | (wh >= 2.0)
+            safe = torch.where(degenerate, torch.ones_like(wh), wh)
+            xscale = torch.where(narrow, basis / safe, torch.full_like(wh, basis))
+            yscale = torch.where(narrow, torch.full_like(wh, basis), basis / (2.0 - safe))
         xscale, yscale = col(xscale), col(yscale)
         i = torch.arange(w, dtype=x.dtype, device=x.device).view(1, 1, w)
         j = torch.arange(h, dtype=x.dtype, device=x.device).view(1, h, 1)
@@ -41,7 +47,7 @@ class Vignette(RenderModule):
         dscale = col(p["scale"] / 100.0)
         fscale = col(torch.clamp(p["falloff_scale"], min=100.0 / min(w, h)) / 100.0)
         weight = torch.where(cplen >= dscale, ((cplen - dscale) / fscale).clamp(0.0, 1.0), torch.zeros_like(cplen))
-        weight = weight.unsqueeze(1)
+        weight = torch.where(col(degenerate), torch.zeros_like(weight), weight).unsqueeze(1)
         b = p["brightness"].view(-1, 1, 1, 1)
         darker = x * (1.0 + weight * b)
         lighter = x + weight * b
