@@ -122,3 +122,51 @@ def render(photo: str | os.PathLike, xmp: str | os.PathLike | None, output: str 
         shutil.move(str(target), str(output.with_name(f".{output.name}.tmp")))
         os.replace(output.with_name(f".{output.name}.tmp"), output)
     return RenderResult(output, log, loaded)
+
+
+def render_batch(jobs: list[tuple[Path, Path]], out_dir: str | os.PathLike, suffix: str, *,
+                 timeout: float = 600.0) -> list[Path]:
+    """Render many (photo, sidecar) pairs in one darktable-cli run (its start-up dominates small renders).
+
+    darktable-cli imports a folder where each photo carries its own sidecar; outputs are ``out_dir/<k><suffix>``
+    in the order of ``jobs``. The log check is done over the whole batch: every sidecar's modules must load."""
+    suffix = suffix.lower()
+    if suffix not in FORMATS:
+        raise DarktableError(f"unsupported output format {suffix!r} (use {', '.join(FORMATS)})")
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    wanted: Counter = Counter()
+    exe = find_darktable_cli()
+    with tempfile.TemporaryDirectory(prefix="retouchiq-dt-batch-") as tmp:
+        folder, staged = Path(tmp) / "in", Path(tmp) / "out"
+        folder.mkdir()
+        for k, (photo, xmp) in enumerate(jobs):
+            name = f"{k:05d}{Path(photo).suffix.lower()}"
+            shutil.copyfile(photo, folder / name)
+            shutil.copyfile(xmp, folder / f"{name}.xmp")
+            wanted.update(h.operation for h in Sidecar.read(xmp).active_history())
+        cmd = [exe, str(folder), str(staged / "$(FILE_NAME)"), "--out-ext", suffix.lstrip("."), "--hq", "true",
+               "--apply-custom-presets", "false", "--icc-type", FORMATS[suffix],
+               "--core", "--configdir", str(Path(tmp) / "config"), "--disable-opencl", "-d", "params",
+               "--conf", "plugins/darkroom/workflow=scene-referred", "--conf", "write_sidecar_files=never"]
+        try:
+            proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, errors="replace",
+                                  env=os.environ | {"OMP_THREAD_LIMIT": os.environ.get("OMP_THREAD_LIMIT", "2")})
+        except subprocess.TimeoutExpired:
+            raise DarktableError(f"darktable-cli took longer than {timeout:g} s on a batch of {len(jobs)}") from None
+        log = proc.stdout + proc.stderr
+        outputs = [staged / f"{k:05d}{suffix}" for k in range(len(jobs))]
+        if proc.returncode != 0 or not all(o.exists() for o in outputs):
+            tail = "\n".join(line for line in log.splitlines()[-8:] if line.strip())
+            raise DarktableError(f"darktable-cli failed on a batch of {len(jobs)} (exit {proc.returncode}): {tail}")
+        loaded = check_log(log, None)
+        dropped = [f"'{op}' ({loaded[op]} of {n})" for op, n in wanted.items() if loaded[op] < n]
+        if dropped:
+            raise DarktableError(f"darktable dropped module(s) {', '.join(dropped)} in a batch render")
+        results = []
+        for k, o in enumerate(outputs):
+            target = out_dir / f"{k:05d}{suffix}"
+            shutil.move(str(o), str(target))
+            results.append(target)
+    return results
+

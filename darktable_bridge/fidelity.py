@@ -118,38 +118,73 @@ def psnr(a: np.ndarray, b: np.ndarray, peak: float) -> float:
     return math.inf if mse == 0 else 10 * math.log10(peak ** 2 / mse)
 
 
-def run_draw(photo_png: Path, op: dict, workdir: Path, keep: bool = False) -> Draw:
+BATCH = 25  # draws per darktable-cli run (its start-up costs more than a 1024 px render)
+
+
+def _score(draw: Draw, photo_png: Path, xmp: Path, ref8: np.ndarray, ref_lin: np.ndarray, keep: bool) -> None:
     import torch
 
     from .render.pipe import load_image
     from .render.renderer import render_torch
     from xmp.sidecar import Sidecar
 
-    draw = Draw(op["module"], photo_png.name, op)
-    xmp = workdir / "draw.xmp"
-    sidecar, _ = build_sidecar(photo_png, operations.parse_operations({"operations": [op]}), None)
-    sidecar.write(xmp)
-    try:
-        from .render.pipe import plan
-        plan(Sidecar.read(xmp))  # refuse what the renderer cannot do before spending darktable renders on it
-        darktable_cli.render(photo_png, xmp, workdir / "dt.png")
-        darktable_cli.render(photo_png, xmp, workdir / "dt.pfm")
-        ref8 = images.read_image(workdir / "dt.png") * 255.0
-        ref_lin = images.read_pfm(workdir / "dt.pfm")
-        image = torch.from_numpy(load_image(photo_png))[None]
-        lin, out8 = render_torch(image, [Sidecar.read(xmp)])
-        ours8 = out8[0].numpy().transpose(1, 2, 0)
-        ours_lin = lin[0].numpy().transpose(1, 2, 0)
-    except Exception as exc:  # a failed draw is reported, not fatal
-        draw.error = f"{type(exc).__name__}: {exc}"
-        return draw
+    image = torch.from_numpy(load_image(photo_png))[None]
+    lin, out8 = render_torch(image, [Sidecar.read(xmp)])
+    ours8 = out8[0].numpy().transpose(1, 2, 0)
+    ours_lin = lin[0].numpy().transpose(1, 2, 0)
     de = images.delta_e_srgb(ref8 / 255.0, ours8 / 255.0)
     draw.mean_de, draw.p95_de, draw.max_de = float(de.mean()), float(np.percentile(de, 95)), float(de.max())
     draw.psnr = psnr(ref8, ours8, 255.0)
     draw.psnr_linear = psnr(np.clip(ref_lin, 0, 1), np.clip(ours_lin, 0, 1), 1.0)
     if keep:
         draw.renders = (ref8, ours8, de)
-    return draw
+
+
+def run_draws(jobs: list[tuple[Path, dict]], workdir: Path, keep: bool = False, progress=None) -> list[Draw]:
+    """Each (photo PNG, operation): a sidecar, darktable-cli's 8-bit and linear renders (batched), ours, ΔE00.
+
+    A draw the renderer refuses, or whose batch darktable-cli fails, is reported with its error, not fatal."""
+    from .render.pipe import plan
+    from xmp.sidecar import Sidecar
+
+    draws, ready = [], []
+    for k, (photo_png, op) in enumerate(jobs):
+        draw = Draw(op["module"], photo_png.name, op)
+        draws.append(draw)
+        xmp = workdir / f"draw-{k:05d}.xmp"
+        try:
+            sidecar, _ = build_sidecar(photo_png, operations.parse_operations({"operations": [op]}), None)
+            sidecar.write(xmp)
+            plan(Sidecar.read(xmp))  # refuse what the renderer cannot do before spending darktable renders on it
+            ready.append((draw, photo_png, xmp))
+        except Exception as exc:
+            draw.error = f"{type(exc).__name__}: {exc}"
+    worst = None  # only the worst draw keeps its renders (pictures are large)
+    for i in range(0, len(ready), BATCH):
+        chunk = ready[i:i + BATCH]
+        pairs = [(photo, xmp) for _, photo, xmp in chunk]
+        try:
+            pngs = darktable_cli.render_batch(pairs, workdir / "dt", ".png")
+            pfms = darktable_cli.render_batch(pairs, workdir / "dt", ".pfm")
+        except Exception as exc:
+            for draw, _, _ in chunk:
+                draw.error = f"{type(exc).__name__}: {exc}"
+            pngs = pfms = []
+        for (draw, photo, xmp), png, pfm in zip(chunk, pngs, pfms):
+            try:
+                _score(draw, photo, xmp, images.read_image(png) * 255.0, images.read_pfm(pfm), keep)
+            except Exception as exc:
+                draw.error = f"{type(exc).__name__}: {exc}"
+            if draw.renders:
+                if worst is None or draw.max_de > worst.max_de:
+                    if worst is not None:
+                        worst.renders = ()
+                    worst = draw
+                else:
+                    draw.renders = ()
+            if progress:
+                progress(draw)
+    return draws
 
 
 def worst_case_png(draw: Draw, path: Path) -> None:
@@ -181,23 +216,20 @@ def run(modules: list[str], photos: list[Path], draws: int, width: int, seed: in
     with tempfile.TemporaryDirectory(prefix="retouchiq-fidelity-") as tmp:
         tmp = Path(tmp)
         for name in modules:
-            results[name] = []
-            worst = None
             total = draws if cycle else draws * len(photos)
-            for k in range(total):
-                photo = prepare_photo(photos[k % len(photos)] if cycle else photos[k // draws], width, tmp)
-                draw = run_draw(photo, random_operation(name, rng), tmp, keep=out_dir is not None)
-                results[name].append(draw)
-                if not draw.error and (worst is None or draw.max_de > worst.max_de):
-                    worst = draw
-                if draw.renders and worst is not draw:
-                    draw.renders = ()
-                if progress:
-                    progress(name, k + 1, total, draw)
-            if out_dir is not None and worst is not None:
+            jobs = [(prepare_photo(photos[k % len(photos)] if cycle else photos[k // draws], width, tmp),
+                     random_operation(name, rng)) for k in range(total)]
+            count = iter(range(1, total + 1))
+            keep = out_dir is not None
+            results[name] = run_draws(jobs, tmp, keep=keep, progress=progress and (
+                lambda draw, name=name, total=total: progress(name, next(count), total, draw)))
+            scored = [d for d in results[name] if not d.error]
+            worst = max(scored, key=lambda d: d.max_de, default=None)
+            if keep and worst is not None and worst.renders:
                 out_dir.mkdir(parents=True, exist_ok=True)
                 worst_case_png(worst, out_dir / f"worst-{name}.jpg")
-                worst.renders = ()
+            for d in results[name]:
+                d.renders = ()
     return results
 
 
