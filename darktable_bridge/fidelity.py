@@ -209,8 +209,10 @@ def photos_in(folder: Path) -> list[Path]:
 
 
 def run(modules: list[str], photos: list[Path], draws: int, width: int, seed: int = 0,
-        out_dir: Path | None = None, progress=None, cycle: bool = False) -> dict[str, list[Draw]]:
-    """``draws`` random operations per module and photo (``cycle``: ``draws`` in all, cycling the photos)."""
+        out_dir: Path | None = None, progress=None, cycle: bool = False, module_done=None) -> dict[str, list[Draw]]:
+    """``draws`` random operations per module and photo (``cycle``: ``draws`` in all, cycling the photos).
+
+    ``module_done(results)`` is called after each module (long runs write their report as they go)."""
     rng = random.Random(seed)
     results: dict[str, list[Draw]] = {}
     with tempfile.TemporaryDirectory(prefix="retouchiq-fidelity-") as tmp:
@@ -230,6 +232,8 @@ def run(modules: list[str], photos: list[Path], draws: int, width: int, seed: in
                 worst_case_png(worst, out_dir / f"worst-{name}.jpg")
             for d in results[name]:
                 d.renders = ()
+            if module_done:
+                module_done(results)
     return results
 
 
@@ -287,8 +291,11 @@ def write_report(results: dict[str, list[Draw]], args, path: Path, out_dir: Path
     import os
     import time
 
-    lines = ["# Renderer fidelity against darktable-cli", "",
-             f"Produced by `retouchiq fidelity --modules {' '.join(results)} --draws {args.draws} "
+    lines = ["# Renderer fidelity against darktable-cli", ""]
+    if len(results) < len(args.modules):
+        lines += [f"*Run in progress: {len(results)} of {len(args.modules)} modules done.*", ""]
+    lines += [
+             f"Produced by `retouchiq fidelity --modules {' '.join(args.modules)} --draws {args.draws} "
              f"--width {args.width} --max-photos {args.max_photos} --seed {args.seed}"
              f"{' --out ' + str(args.out) if out_dir else ''} --report {path}` on "
              f"{time.strftime('%Y-%m-%d', time.gmtime())} with darktable-cli {darktable_cli.version()}.", "",
