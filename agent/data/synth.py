@@ -1,0 +1,365 @@
+"""Synthesis of instruction → reasoning → edit samples in the paper's three task families.
+
+- enhance: the photo is degraded by random slot values (rendered by the torch renderer); the instruction
+  complains about the defect or asks generically ("fix the colours"); the target undoes the degradation
+  (exposure −d for +d, the white balance mirrored in mired, ...).
+- style: a named look scaled by a strength word, and/or direct global adjustments ("warmer and lift the shadows").
+- local: masked edits on a region of agent.slots.REGIONS (darken the sky, brighten the subject, a vignette...).
+
+Every sample is checked on its own render: each requested attribute must move the requested way from the input
+to the target (agent.data.measure.directions); a draw that fails is redrawn and counted in the summary, so the
+data never asks for something its target does not do. Only slots whose module the torch renderer implements
+at run time are used; recipes that need another are skipped and counted.
+"""
+from __future__ import annotations
+
+import json
+import os
+import random
+import sys
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from agent import slots as slot_space
+from agent.data import banks, looks, measure as measure_mod, split_of
+
+MIRED_NEUTRAL = 1e6 / 5003.0
+FAMILIES = ("enhance", "style", "local")
+UNSEEN_SHARE = 0.5   # of held-out samples, phrased with one of the 50 unseen paraphrases
+MAX_DRAWS = 30       # redraws of one sample before giving up on its photo
+
+
+@dataclass
+class Part:
+    key: str                                   # "intent:brighter", "defect:flat", "look:vintage"
+    text: str
+    deltas: dict[str, float]
+    attributes: dict[str, int]
+    degrade: dict[str, float] = field(default_factory=dict)   # enhance: what was done to the photo
+
+
+@dataclass
+class Draw:
+    family: str
+    parts: list[Part]
+    instruction: str
+    unseen: bool
+
+
+class Skip(Exception):
+    """A recipe needs a slot whose module the renderer lacks, or cannot be phrased here."""
+
+
+def available_slots() -> set[str]:
+    from darktable_bridge.render.modules import MODULES
+    return {s.name for s in slot_space.SLOTS if s.module in MODULES}
+
+
+def slot_values(deltas: dict[str, float]) -> dict[str, float]:
+    """Summed deltas (temperature in mired, hues absolute) → slot values, clipped, non-neutral only."""
+    raw = {}
+    for k, v in deltas.items():
+        if k.split("@")[0] == "temperature":
+            raw[k] = 1e6 / (MIRED_NEUTRAL + v)
+        elif k in slot_space.HUE_OF:
+            raw[k] = v % 360.0
+        else:
+            raw[k] = slot_space.BY_NAME[k].neutral + v
+    out = {}
+    for k, v in raw.items():
+        v = round(slot_space.clip(k, v), 4)
+        if k in slot_space.HUE_OF:
+            chroma = slot_space.HUE_OF[k]
+            if chroma in raw and slot_space.is_active(chroma, raw[chroma]):
+                out[k] = v
+        elif slot_space.is_active(k, v):
+            out[k] = v
+    return {k: out[k] for k in sorted(out, key=lambda n: list(slot_space.BY_NAME).index(n))}
+
+
+def _add(total: dict[str, float], deltas: dict[str, float]) -> None:
+    for k, v in deltas.items():
+        total[k] = v if k in slot_space.HUE_OF else total.get(k, 0.0) + v
+
+
+def _tidy(text: str) -> str:
+    text = " ".join(text.split()).replace(" ,", ",").strip(" ,")
+    return text.replace(", ,", ",")
+
+
+def _article(word: str) -> str:
+    return "an" if word[:1].lower() in "aeiou" else "a"
+
+
+# ----------------------------------------------------------------------------------------------- phrasing
+
+def phrase_intent(intent: banks.Intent, rng: random.Random, template: str | None = None) -> Part:
+    template = template or rng.choice(intent.phrases)
+    deltas = dict(intent.deltas)
+    words = {"a": "", "b": "", "s": ""}
+    if intent.stops and ("{a}" in template or "{b}" in template) and rng.random() < 0.35:
+        pre, post, ev = rng.choice(banks.STOPS)
+        words["a"], words["b"] = pre, post if intent.stops > 0 else post.replace("+", "-")
+        deltas = {"exposure": intent.stops * ev}
+    else:
+        factor = 1.0
+        if "{a}" in template or "{b}" in template:
+            amount = rng.choice(banks.AMOUNTS)
+            words["a"], words["b"], factor = amount.pre, amount.post, amount.factor
+        elif "{s}" in template:
+            words["s"], factor = rng.choice(banks.STRENGTHS)
+        if intent.name != "monochrome":  # black and white has no amount
+            deltas = {k: v * factor for k, v in deltas.items()}
+    return Part(f"intent:{intent.name}", _tidy(template.format(**words)), deltas, dict(intent.attributes))
+
+
+def phrase_look(look: looks.Look, rng: random.Random, template: str | None = None) -> Part:
+    word, strength = rng.choice(banks.STRENGTHS) if template is None else ("", 1.0)
+    if template is None:
+        name = f"{word} {rng.choice(look.aliases)}".strip()
+        template = rng.choice(banks.LOOK_TEMPLATES)
+        text = template.format(look=name, art=_article(name))
+    else:
+        text = template
+    return Part(f"look:{look.name}", _tidy(text), look.values(strength), dict(look.attributes))
+
+
+def phrase_defect(defect: banks.Defect, rng: random.Random, template: str | None = None) -> Part:
+    d = rng.uniform(defect.lo, defect.hi)
+    lo, hi = sorted((abs(defect.lo), abs(defect.hi)))
+    size = (abs(d) - lo) / (hi - lo)
+    adverbs, adjectives = next((a, s) for edge, a, s in banks.DEFECT_WORDS if size < edge)
+    template = template or rng.choice(defect.phrases)
+    text = template.format(a=rng.choice(adverbs), s=rng.choice(adjectives))
+    return Part(f"defect:{defect.name}", _tidy(text), {defect.slot: -d}, dict(defect.attributes), {defect.slot: d})
+
+
+def _negate(part: Part, rng: random.Random) -> Part:
+    """Maybe add a caveat that fits the request ("brighter, without blowing the highlights"); complaints
+    ("it's too dark") only take caveats that name what to protect."""
+    fits = [n for n in banks.NEGATIONS if all(part.attributes.get(a) == s for a, s in n.when.items())
+            and (n.when or not part.degrade)]
+    if not fits or rng.random() > 0.25:
+        return part
+    neg = rng.choice(fits)
+    deltas = {k: v * neg.scale for k, v in part.deltas.items()}
+    for k, v in neg.deltas.items():
+        deltas[k] = deltas.get(k, 0.0) + v
+    return Part(part.key, f"{part.text}{rng.choice((' ', ', '))}{rng.choice(neg.phrases)}", deltas,
+                part.attributes, part.degrade)
+
+
+def _compatible(parts: list[Part], new: Part) -> bool:
+    used_attr = {a for p in parts for a in p.attributes}
+    used_slot = {k for p in parts for k in p.deltas}
+    return not (used_attr & set(new.attributes)) and not (used_slot & set(new.deltas))
+
+
+def _needs(part: Part, available: set[str]) -> None:
+    missing = sorted(set(part.deltas) - available)
+    if missing:
+        raise Skip(f"{part.key} needs {', '.join(missing)}")
+
+
+def _more(parts: list[Part], pick, n: int, available: set[str]) -> None:
+    """Add up to n compatible parts drawn by ``pick``."""
+    for _ in range(4 * n):
+        if len(parts) >= n:
+            return
+        part = pick()
+        if _compatible(parts, part) and not (set(part.deltas) - available):
+            parts.append(part)
+
+
+def _join(parts: list[Part], rng: random.Random) -> str:
+    text = parts[0].text
+    for p in parts[1:]:
+        text += rng.choice(banks.CONNECTORS) + p.text
+    if rng.random() < 0.3:
+        text = text[0].upper() + text[1:]
+    if rng.random() < 0.15:
+        text += rng.choice((".", "!", " please"))
+    return _tidy(text)
+
+
+def draw(family: str, rng: random.Random, available: set[str], unseen: tuple | None = None) -> Draw:
+    """One request of a family; ``unseen`` = (kind, name, template) forces the first part's wording."""
+    if unseen is not None:
+        kind, name, template = unseen
+        first = {"intent": lambda: phrase_intent(banks.INTENTS[name], rng, template),
+                 "defect": lambda: phrase_defect(banks.DEFECTS[name], rng, template),
+                 "look": lambda: phrase_look(looks.LOOKS[name], rng, template)}[kind]()
+    style = [i for i in banks.INTENTS.values() if i.family == "style"]
+    local = [i for i in banks.INTENTS.values() if i.family == "local"]
+    if family == "enhance":
+        parts = [first] if unseen else [phrase_defect(rng.choice(list(banks.DEFECTS.values())), rng)]
+        _needs(parts[0], available)
+        if rng.random() < 0.4:
+            _more(parts, lambda: phrase_defect(rng.choice(list(banks.DEFECTS.values())), rng), 2, available)
+        kinds = {banks.DEFECTS[p.key.split(":")[1]].kind for p in parts}
+        generic = [g for g, covers in banks.GENERIC if kinds <= set(covers)]
+        if not unseen and generic and rng.random() < 0.3:
+            text = rng.choice(generic)
+        else:
+            parts[0] = _negate(parts[0], rng)
+            text = _join(parts, rng)
+        return Draw(family, parts, text, unseen is not None)
+    if family == "style":
+        r = rng.random()
+        if unseen:
+            parts = [first]
+        elif r < 0.55:
+            parts = [phrase_look(rng.choice(list(looks.LOOKS.values())), rng)]
+        else:
+            parts = [phrase_intent(rng.choice(style), rng)]
+        _needs(parts[0], available)
+        n = 1 if r < 0.45 else 2 if r < 0.8 else 3
+        _more(parts, lambda: phrase_intent(rng.choice(style), rng), n, available)
+    else:
+        parts = [first] if unseen else [phrase_intent(rng.choice(local), rng)]
+        _needs(parts[0], available)
+        r = rng.random()
+        if r < 0.15:
+            _more(parts, lambda: phrase_intent(rng.choice(local), rng), 2, available)
+        elif r < 0.3:
+            _more(parts, lambda: phrase_intent(rng.choice(style), rng), 2, available)
+    parts = [_negate(p, rng) if p.key.startswith("intent:") else p for p in parts]
+    return Draw(family, parts, _join(parts, rng), unseen is not None)
+
+
+# ----------------------------------------------------------------------------------------------- images
+
+def load_photo(path: str | os.PathLike, size: int) -> np.ndarray:
+    """A photo as 8-bit sRGB (embedded ICC profiles converted), long side ``size`` (never upscaled)."""
+    from PIL import Image
+
+    from darktable_bridge.render.pipe import load_image
+
+    arr = np.round(load_image(path).transpose(1, 2, 0) * 255.0).astype(np.uint8)
+    img = Image.fromarray(arr)
+    img.thumbnail((size, size), Image.Resampling.LANCZOS)
+    return np.asarray(img)
+
+
+def render(image: np.ndarray, values: dict[str, float]) -> np.ndarray:
+    """uint8 sRGB → uint8 sRGB through the torch renderer, with the slot values' operations."""
+    import torch
+
+    from darktable_bridge import apply as apply_mod, operations
+    from darktable_bridge.render.renderer import render_torch
+
+    edits = operations.parse_operations({"operations": slot_space.to_operations(values)})
+    sidecar, _ = apply_mod.build_sidecar(Path("input.png"), edits, None)
+    x = torch.from_numpy(image.transpose(2, 0, 1).astype(np.float32) / 255.0)[None]
+    _, display = render_torch(x, [sidecar])
+    return display[0].numpy().transpose(1, 2, 0).astype(np.uint8)
+
+
+# ----------------------------------------------------------------------------------------------- samples
+
+LEADS = {"enhance": "To fix that", "style": "As asked", "local": "As asked, locally"}
+
+
+def family_of(unseen: tuple) -> str:
+    kind, name, _ = unseen
+    return "enhance" if kind == "defect" else "style" if kind == "look" else banks.INTENTS[name].family
+
+
+def make_sample(index: int, photo: Path, rng: random.Random, size: int, available: set[str],
+                cache: dict, counts: Counter) -> tuple[dict, np.ndarray, np.ndarray]:
+    split = split_of(photo)
+    if photo not in cache:
+        cache[photo] = load_photo(photo, size)
+    original = cache[photo]
+    family = FAMILIES[index % 3]  # families in equal shares
+    unseen = None
+    if split == "heldout" and rng.random() < UNSEEN_SHARE:
+        unseen = rng.choice([u for u in banks.UNSEEN if family_of(u) == family])
+    for _ in range(MAX_DRAWS):
+        try:
+            d = draw(family, rng, available, unseen)
+        except Skip as exc:
+            counts[f"skipped: {exc}"] += 1
+            if unseen is not None:
+                raise
+            continue
+        degrade, fix = {}, {}
+        for p in d.parts:
+            _add(degrade, p.degrade)
+            _add(fix, p.deltas)
+        image = render(original, slot_values(degrade)) if degrade else original
+        values = slot_values(fix)
+        if not values:
+            counts["rejected: no edit"] += 1
+            continue
+        target = render(image, values)
+        attributes = {k: v for p in d.parts for k, v in p.attributes.items()}
+        s0 = measure_mod.measure(image)
+        moved = measure_mod.directions(s0, measure_mod.measure(target), attributes)
+        wrong = [a for a, want in attributes.items() if moved[a] != want]
+        if wrong:
+            counts.update(f"rejected: target does not move {a}" for a in wrong)
+            continue
+        sid = f"{index:06d}"
+        sample = {"id": sid, "family": family, "split": split, "photo": str(photo),
+                  "input": f"images/{sid}.png", "target": f"targets/{sid}.png", "instruction": d.instruction,
+                  "paraphrase": "unseen" if d.unseen else "seen",
+                  "reasoning": measure_mod.reasoning(s0, values, LEADS[family]),
+                  "slots": values, "operations": slot_space.to_operations(values), "attributes": attributes}
+        return sample, image, target
+    raise Skip(f"no valid sample for {photo.name} after {MAX_DRAWS} draws")
+
+
+def synth(photos: list[Path], n: int, out: Path, seed: int = 0, size: int = 384, progress=None) -> dict:
+    """Write OUT/samples.jsonl, OUT/images/<id>.png, OUT/targets/<id>.png; returns a summary."""
+    from PIL import Image
+
+    if not photos:
+        raise ValueError("no photos (.jpg, .png, .tif) to synthesise from")
+    if n < 1 or size < 16:
+        raise ValueError("--n must be ≥ 1 and --size ≥ 16")
+    available = available_slots()
+    (out / "images").mkdir(parents=True, exist_ok=True)
+    (out / "targets").mkdir(parents=True, exist_ok=True)
+    counts, cache, lines = Counter(), {}, []
+    start = time.perf_counter()
+    for i in range(n):
+        rng = random.Random(f"retouchiq-synth:{seed}:{i}")
+        for attempt in range(len(photos)):
+            photo = photos[rng.randrange(len(photos))]
+            try:
+                sample, image, target = make_sample(i, photo, rng, size, available, cache, counts)
+                break
+            except Skip as exc:
+                counts[f"skipped: {exc}"] += 1
+        else:
+            raise ValueError("could not draw a valid sample from any photo")
+        Image.fromarray(image).save(out / sample["input"])
+        Image.fromarray(target).save(out / sample["target"])
+        lines.append(json.dumps(sample, ensure_ascii=False))
+        counts[f"{sample['family']}/{sample['split']}/{sample['paraphrase']}"] += 1
+        if progress:
+            progress(i + 1, n)
+    tmp = out / ".samples.jsonl.tmp"
+    tmp.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    os.replace(tmp, out / "samples.jsonl")
+    return {"samples": n, "seconds": round(time.perf_counter() - start, 1),
+            "unused_slots": sorted(set(slot_space.BY_NAME) - available), "counts": dict(sorted(counts.items()))}
+
+
+def read_samples(data: str | os.PathLike, split: str | None = None) -> list[dict]:
+    path = Path(data) / "samples.jsonl"
+    if not path.is_file():
+        raise FileNotFoundError(f"{path}: not found (make one with `retouchiq data synth --out {data}`)")
+    samples = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    return [s for s in samples if split is None or s["split"] == split]
+
+
+def bar(done: int, total: int, label: str = "") -> None:
+    filled = 30 * done // max(total, 1)
+    print(f"\r[{'#' * filled:30s}] {done}/{total} {label}", end="" if done < total else "\n", file=sys.stderr,
+          flush=True)

@@ -1,0 +1,192 @@
+"""``retouchiq eval``: policies on held-out samples, rendered by darktable-cli, measured three ways.
+
+For each sample and policy: the policy's operations go into a fresh sidecar for the sample's input image
+(``darktable_bridge.apply``), darktable-cli renders it (or the torch renderer, ``--engine torch``), and
+- direction accuracy: each requested attribute must move the requested way from the input to the render
+  (``agent.data.measure.directions``; counted per attribute),
+- ΔE00 (mean over pixels) and SSIM (luminance, Gaussian window) of the render against the target render.
+Two policies are built in here: ``noop`` (no operations: the floor) and ``target`` (the sample's own
+operations: the ceiling, whose gap to perfect is the renderers' disagreement and the thresholds' noise).
+"""
+from __future__ import annotations
+
+import json
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from agent.data import measure as measure_mod
+from agent.policy import EditResult, PolicyError, load_policy, validate
+
+
+class NoopPolicy:
+    name = "noop"
+
+    def edit(self, image, instruction, history=None) -> EditResult:
+        return EditResult("No change.", [])
+
+
+class TargetPolicy:
+    """Stands for the sample's own target operations, which evaluation reads from the sample."""
+    name = "target"
+
+
+def get_policy(spec: str):
+    return {"noop": NoopPolicy, "target": TargetPolicy}.get(spec, lambda: load_policy(spec))()
+
+
+# ------------------------------------------------------------------------------------------------ metrics
+
+def _gauss(x: np.ndarray, sigma: float = 1.5, radius: int = 5) -> np.ndarray:
+    k = np.exp(-0.5 * (np.arange(-radius, radius + 1) / sigma) ** 2)
+    k /= k.sum()
+    pad = np.pad(x, radius, mode="reflect")
+    rows = sum(w * pad[:, i:i + x.shape[1]] for i, w in enumerate(k))
+    return sum(w * rows[i:i + x.shape[0], :] for i, w in enumerate(k))
+
+
+def ssim(a: np.ndarray, b: np.ndarray) -> float:
+    """SSIM (Wang et al. 2004: Gaussian σ 1.5, K1 0.01, K2 0.03) of the luma of two uint8 sRGB images."""
+    if a.shape != b.shape:
+        raise ValueError(f"SSIM of images of different shapes {a.shape} and {b.shape}")
+    luma = np.array([0.299, 0.587, 0.114])
+    x, y = a[..., :3].astype(np.float64) @ luma, b[..., :3].astype(np.float64) @ luma
+    c1, c2 = (0.01 * 255) ** 2, (0.03 * 255) ** 2
+    mx, my = _gauss(x), _gauss(y)
+    vx, vy, cxy = _gauss(x * x) - mx ** 2, _gauss(y * y) - my ** 2, _gauss(x * y) - mx * my
+    s = ((2 * mx * my + c1) * (2 * cxy + c2)) / ((mx ** 2 + my ** 2 + c1) * (vx + vy + c2))
+    return float(s.mean())
+
+
+def delta_e(a: np.ndarray, b: np.ndarray) -> float:
+    from darktable_bridge.images import delta_e_srgb
+    return float(delta_e_srgb(a[..., :3] / 255.0, b[..., :3] / 255.0).mean())
+
+
+# ------------------------------------------------------------------------------------------------ render
+
+def _read(path: Path) -> np.ndarray:
+    from PIL import Image
+    with Image.open(path) as im:
+        return np.asarray(im.convert("RGB"))
+
+
+def render_ops(photo: Path, ops: list[dict], engine: str, tmp: Path) -> np.ndarray:
+    """The photo with the operations as darktable history, rendered at the photo's size."""
+    from darktable_bridge import apply as apply_mod, operations
+
+    edits = operations.parse_operations({"operations": ops})
+    if engine == "torch":
+        import torch
+
+        from darktable_bridge.render.renderer import render_torch
+
+        sidecar, _ = apply_mod.build_sidecar(photo, edits, None)
+        image = _read(photo)
+        x = torch.from_numpy(image.transpose(2, 0, 1).astype(np.float32) / 255.0)[None]
+        return render_torch(x, [sidecar])[1][0].numpy().transpose(1, 2, 0).astype(np.uint8)
+    from darktable_bridge import darktable_cli
+
+    xmp, out = tmp / "edit.xmp", tmp / "render.png"
+    for p in (xmp, out):
+        p.unlink(missing_ok=True)
+    apply_mod.apply_edits(photo, edits, xmp)
+    h, w = _read(photo).shape[:2]
+    darktable_cli.render(photo, xmp, out, width=w, height=h)
+    result = _read(out)
+    if result.shape[:2] != (h, w):
+        raise RuntimeError(f"darktable-cli rendered {result.shape[1]}×{result.shape[0]}, expected {w}×{h}")
+    return result
+
+
+# ------------------------------------------------------------------------------------------------ run
+
+@dataclass
+class Row:
+    hits: int = 0
+    attributes: int = 0
+    samples: int = 0
+    de: list[float] = field(default_factory=list)
+    ssim: list[float] = field(default_factory=list)
+    errors: int = 0
+    seconds: float = 0.0
+
+    def add(self, r: dict) -> None:
+        self.samples += 1
+        self.hits += r["hits"]
+        self.attributes += r["attributes"]
+        self.de.append(r["delta_e"])
+        self.ssim.append(r["ssim"])
+        self.errors += bool(r["error"])
+        self.seconds += r["policy_seconds"]
+
+    def summary(self) -> dict:
+        return {"samples": self.samples, "direction_accuracy": self.hits / self.attributes if self.attributes else None,
+                "attributes": self.attributes, "delta_e": float(np.mean(self.de)) if self.de else None,
+                "ssim": float(np.mean(self.ssim)) if self.ssim else None, "policy_errors": self.errors,
+                "policy_ms": 1000 * self.seconds / self.samples if self.samples else None}
+
+
+def evaluate_sample(sample: dict, data: Path, policy, name: str, engine: str, tmp: Path) -> dict:
+    photo = data / sample["input"]
+    image, target = _read(photo), _read(data / sample["target"])
+    error = ""
+    start = time.perf_counter()
+    if isinstance(policy, TargetPolicy):
+        ops = sample["operations"]
+    else:
+        try:
+            ops = validate(policy.edit(image, sample["instruction"], None)).operations
+        except PolicyError as exc:  # a policy that cannot answer scores as doing nothing, and is counted
+            ops, error = [], str(exc)
+    seconds = time.perf_counter() - start
+    rendered = render_ops(photo, ops, engine, tmp)
+    want = sample["attributes"]
+    moved = measure_mod.directions(image, rendered, list(want))
+    hits = sum(moved[a] == s for a, s in want.items())
+    return {"id": sample["id"], "policy": name, "family": sample["family"], "paraphrase": sample["paraphrase"],
+            "hits": hits, "attributes": len(want), "moved": moved, "delta_e": delta_e(rendered, target),
+            "ssim": ssim(rendered, target), "operations": len(ops), "error": error, "policy_seconds": seconds}
+
+
+def evaluate(samples: list[dict], data: Path, specs: list[str], engine: str = "darktable", progress=None) -> dict:
+    policies = {spec: get_policy(spec) for spec in specs}
+    results = []
+    total = len(samples) * len(policies)
+    with tempfile.TemporaryDirectory(prefix="retouchiq-eval-") as tmp:
+        for sample in samples:
+            for name, policy in policies.items():
+                results.append(evaluate_sample(sample, data, policy, name, engine, Path(tmp)))
+                if progress:
+                    progress(len(results), total, f"{sample['id']} {name}")
+    return {"engine": engine, "split": samples[0]["split"] if samples else None, "results": results,
+            "table": summarise(results, specs)}
+
+
+def summarise(results: list[dict], specs: list[str]) -> dict:
+    groups: dict[tuple[str, str], Row] = {}
+    for r in results:
+        for group in (r["family"], "overall") + (("unseen paraphrases",) if r["paraphrase"] == "unseen" else ()):
+            groups.setdefault((r["policy"], group), Row()).add(r)
+    order = ("enhance", "style", "local", "overall", "unseen paraphrases")
+    return {spec: {g: groups[(spec, g)].summary() for g in order if (spec, g) in groups} for spec in specs}
+
+
+def markdown(report: dict) -> str:
+    lines = [f"Split {report['split']}, renders by {'darktable-cli' if report['engine'] == 'darktable' else 'the torch renderer'}; "
+             "direction accuracy over requested attributes, ΔE00 and SSIM against the target render.", "",
+             "| policy | family | samples | direction accuracy | ΔE00 to target | SSIM to target | policy errors |",
+             "|---|---|---:|---:|---:|---:|---:|"]
+    for spec, groups in report["table"].items():
+        for group, s in groups.items():
+            acc = f"{100 * s['direction_accuracy']:.1f} % ({s['attributes']})" if s["direction_accuracy"] is not None else "–"
+            lines.append(f"| {spec} | {group} | {s['samples']} | {acc} | {s['delta_e']:.2f} | {s['ssim']:.3f} | "
+                         f"{s['policy_errors']} |")
+    return "\n".join(lines)
+
+
+def write_json(report: dict, path: Path) -> None:
+    path.write_text(json.dumps(report, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")

@@ -1,0 +1,259 @@
+"""Training data: split by photo, synthesis (determinism, schema, renders, unseen paraphrases), measurements,
+and the keyword rule planner."""
+import json
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from agent import slots as slot_space
+from agent.data import DEFAULT_PHOTOS, banks, looks, measure as measure_mod, photos_in, split_of, synth
+from agent.policy import PolicyError, load_policy
+
+ROOT = Path(__file__).resolve().parent.parent
+SIZE = 96
+
+
+def pick_photos():
+    photos = photos_in(DEFAULT_PHOTOS)
+    train = [p for p in photos if split_of(p) == "train"][:2]
+    held = [p for p in photos if split_of(p) == "heldout"][:2]
+    assert len(train) == 2 and len(held) == 2, "the default photo folder needs train and heldout photos"
+    return train + held
+
+
+@pytest.fixture(scope="module")
+def data(tmp_path_factory):
+    out = tmp_path_factory.mktemp("synth")
+    summary = synth.synth(pick_photos(), 12, out, seed=3, size=SIZE)
+    return out, summary
+
+
+def test_split_is_by_file_name_and_about_a_fifth():
+    assert split_of("/a/b/photo_1.jpg") == split_of("elsewhere/photo_1.jpg")
+    share = np.mean([split_of(f"img_{i:05d}.jpg") == "heldout" for i in range(2000)])
+    assert 0.17 < share < 0.23
+
+
+def test_synth_is_deterministic_by_seed(data, tmp_path):
+    out, _ = data
+    again = tmp_path / "again"  # each sample has its own random stream: a shorter run is a prefix
+    synth.synth(pick_photos(), 5, again, seed=3, size=SIZE)
+    assert synth.read_samples(again) == synth.read_samples(out)[:5]
+    for sample in synth.read_samples(again):
+        for key in ("input", "target"):
+            assert (again / sample[key]).read_bytes() == (out / sample[key]).read_bytes()
+    other = tmp_path / "other"
+    synth.synth(pick_photos(), 3, other, seed=4, size=SIZE)
+    first = [s["instruction"] for s in synth.read_samples(out)[:3]]
+    assert [s["instruction"] for s in synth.read_samples(other)] != first
+
+
+def test_samples_follow_the_contract(data):
+    out, _ = data
+    samples = synth.read_samples(out)
+    assert len(samples) == 12
+    assert {s["family"] for s in samples} == {"enhance", "style", "local"}
+    for s in samples:
+        assert set(s) == {"id", "family", "split", "photo", "input", "target", "instruction", "paraphrase",
+                          "reasoning", "slots", "operations", "attributes"}
+        assert re.fullmatch(r"\d{6}", s["id"]) and s["input"] == f"images/{s['id']}.png"
+        assert s["split"] == split_of(s["photo"]) and s["paraphrase"] in ("seen", "unseen")
+        assert s["instruction"] and s["instruction"] == " ".join(s["instruction"].split())
+        assert "median L*" in s["reasoning"]
+        assert s["slots"] and set(s["slots"]) <= set(slot_space.BY_NAME)
+        assert s["operations"] == slot_space.to_operations(s["slots"])
+        assert s["attributes"] and all(v in (1, -1) for v in s["attributes"].values())
+        assert set(s["attributes"]) <= set(measure_mod.ATTRIBUTE_NAMES)
+        for key in ("input", "target"):
+            with Image.open(out / s[key]) as im:
+                assert im.mode == "RGB" and max(im.size) == SIZE
+
+
+def test_targets_are_the_renders_of_the_operations_and_move_as_asked(data):
+    out, _ = data
+    for s in synth.read_samples(out):
+        image = np.asarray(Image.open(out / s["input"]))
+        target = np.asarray(Image.open(out / s["target"]))
+        np.testing.assert_array_equal(synth.render(image, s["slots"]), target)
+        moved = measure_mod.directions(image, target, list(s["attributes"]))
+        assert moved == s["attributes"], (s["instruction"], moved)
+
+
+def test_split_has_no_leakage_and_unseen_paraphrases_only_in_heldout(data):
+    out, _ = data
+    samples = synth.read_samples(out)
+    by_photo = {}
+    for s in samples:
+        by_photo.setdefault(s["photo"], set()).add(s["split"])
+    assert all(len(v) == 1 for v in by_photo.values())
+    assert {s["split"] for s in samples} == {"train", "heldout"}
+    assert any(s["paraphrase"] == "unseen" for s in samples)
+    for s in samples:
+        if s["split"] == "train":
+            assert s["paraphrase"] == "seen"
+        if s["paraphrase"] == "seen":
+            assert not [t for _, _, t in banks.UNSEEN if unseen_pattern(t).search(s["instruction"].lower())]
+
+
+def unseen_pattern(template: str) -> re.Pattern:
+    """An unseen template's words in order, whatever fills its amount."""
+    return re.compile(".*".join(re.escape(c.strip(" ,")) for c in re.split(r"\{\w\}", template.lower()) if c.strip(" ,")))
+
+
+def test_unseen_paraphrases_are_kept_out_of_the_banks():
+    assert len(banks.UNSEEN) == 50 and len({t for _, _, t in banks.UNSEEN}) == 50
+    seen = [t for i in banks.INTENTS.values() for t in i.phrases] + \
+        [t for d in banks.DEFECTS.values() for t in d.phrases] + [g for g, _ in banks.GENERIC]
+    for kind, name, template in banks.UNSEEN:
+        assert name in {"intent": banks.INTENTS, "defect": banks.DEFECTS, "look": looks.LOOKS}[kind]
+        assert not [t for t in seen if unseen_pattern(template).search(t.lower())], template
+
+
+def test_every_recipe_uses_known_slots_and_attributes():
+    for deltas, attrs in [(i.deltas, i.attributes) for i in banks.INTENTS.values()] + \
+            [(k.deltas, k.attributes) for k in looks.LOOKS.values()] + \
+            [({d.slot: d.lo}, d.attributes) for d in banks.DEFECTS.values()]:
+        assert set(deltas) <= set(slot_space.BY_NAME), deltas
+        assert set(attrs) <= set(measure_mod.ATTRIBUTE_NAMES), attrs
+
+
+def test_recipes_needing_missing_modules_are_skipped_and_counted(tmp_path, monkeypatch):
+    no_bilat = {s.name for s in slot_space.SLOTS if s.module != "bilat"}
+    monkeypatch.setattr(synth, "available_slots", lambda: no_bilat)
+    summary = synth.synth(pick_photos()[:2], 9, tmp_path, seed=11, size=64)
+    assert "clarity" in summary["unused_slots"]
+    assert all("clarity" not in s["slots"] for s in synth.read_samples(tmp_path))
+    assert any(k.startswith("skipped:") and "clarity" in k for k in summary["counts"])
+
+
+def test_temperature_defect_is_undone_by_its_mired_mirror():
+    values = synth.slot_values({"temperature": -40.0})   # the fix of a cool cast of +40 mired
+    degrade = synth.slot_values({"temperature": 40.0})
+    assert values["temperature"] > 5003 > degrade["temperature"]
+    assert 1e6 / values["temperature"] + 1e6 / degrade["temperature"] == pytest.approx(2e6 / 5003, rel=1e-4)
+
+
+def test_synth_command_reports_a_missing_folder(tmp_path):
+    proc = subprocess.run([sys.executable, "-m", "agent.cli", "data", "synth", "--photos", tmp_path / "nope",
+                           "--n", "2", "--out", tmp_path / "out"], capture_output=True, text=True, cwd=ROOT)
+    assert proc.returncode == 2 and "not a folder of photos" in proc.stderr
+
+
+# ------------------------------------------------------------------------------------------------ measure
+
+def gradient(h=60, w=90):
+    y, x = np.mgrid[0:h, 0:w]
+    img = np.stack([60 + 120 * x / w, 80 + 60 * y / h, 100 + 40 * np.sin(x / 7.0)], -1)
+    return img.clip(0, 255).astype(np.uint8)
+
+
+def test_measure_reports_the_contract_statistics():
+    s = measure_mod.measure(gradient())
+    for key in ("L_p5", "L_p50", "L_p95", "a_mean", "b_mean", "chroma", "contrast", "detail"):
+        assert np.isfinite(s[key])
+    for r in measure_mod.REGION_NAMES:
+        assert f"L@{r}" in s and f"b@{r}" in s
+    assert s["L@left"] < s["L@right"]   # red rises to the right
+
+
+@pytest.mark.parametrize("change, attr, sign", [
+    (lambda im: im * 1.15, "brightness", 1), (lambda im: im * 0.85, "brightness", -1),
+    (lambda im: im + [12, 0, -12], "warmth", 1), (lambda im: im + [-10, 0, 10], "warmth", -1),
+    (lambda im: im + [8, -8, 8], "tint", 1),
+    (lambda im: im.mean(-1, keepdims=True) + 0.5 * (im - im.mean(-1, keepdims=True)), "saturation", -1),
+    (lambda im: 128 + 1.3 * (im - 128), "contrast", 1),
+    (lambda im: np.where(im < 110, im + 15, im), "shadows", 1),
+    (lambda im: np.where(im > 120, im - 15, im), "highlights", -1),
+])
+def test_directions_on_synthetic_changes(change, attr, sign):
+    before = gradient()
+    after = np.clip(change(before.astype(np.float64)), 0, 255).astype(np.uint8)
+    assert measure_mod.directions(before, after, [attr]) == {attr: sign}
+
+
+def test_directions_ignore_no_change_and_tell_regions_from_global_edits():
+    img = gradient()
+    assert set(measure_mod.directions(img, img).values()) == {0}
+    top = img.astype(np.float64)
+    top[: img.shape[0] // 3] *= 1.3
+    top = top.clip(0, 255).astype(np.uint8)
+    moved = measure_mod.directions(img, top, ["brightness@top", "brightness@bottom"])
+    assert moved == {"brightness@top": 1, "brightness@bottom": -1}
+    brighter = np.clip(img * 1.2, 0, 255).astype(np.uint8)   # a global edit is not a local one
+    assert measure_mod.directions(img, brighter, ["brightness@top"]) == {"brightness@top": 0}
+
+
+def test_detail_falls_when_blurred():
+    rng = np.random.default_rng(0)
+    img = (rng.random((64, 64, 3)) * 255).astype(np.uint8)
+    blurred = ((img[:-1, :-1].astype(int) + img[1:, 1:]) // 2).astype(np.uint8)
+    assert measure_mod.directions(img[:-1, :-1], blurred, ["detail"]) == {"detail": -1}
+    with pytest.raises(ValueError, match="unknown attribute"):
+        measure_mod.directions(img, img, ["sparkle"])
+
+
+# ------------------------------------------------------------------------------------------------ rules
+
+@pytest.fixture(scope="module")
+def rules():
+    return load_policy("rules")
+
+
+def ops_of(rules, text):
+    return {(o["module"], o.get("instance")): o["params"] for o in rules.edit(gradient(), text).operations}
+
+
+def test_rules_compound_instruction(rules):
+    ops = ops_of(rules, "make it warmer and lift the shadows a bit")
+    assert ops[("channelmixerrgb", None)]["temperature"] > 5003
+    assert ops[("toneequal", None)]["blacks"] > 0
+
+
+def test_rules_negation_protects_the_highlights(rules):
+    ops = ops_of(rules, "brighter without blowing the highlights")
+    assert ops[("exposure", None)]["exposure"] > 0
+    assert ops[("toneequal", None)]["whites"] < 0
+
+
+@pytest.mark.parametrize("text, key, field, sign", [
+    ("cooler please", ("channelmixerrgb", None), "temperature", -1),
+    ("darken the sky a lot", ("exposure", "top"), "exposure", -1),
+    ("brighten the foreground", ("exposure", "bottom"), "exposure", 1),
+    ("brighten the subject slightly", ("exposure", "center"), "exposure", 1),
+    ("warm the left side", ("channelmixerrgb", "left"), "temperature", 1),
+    ("add a vignette", ("vignette", None), "brightness", -1),
+    ("it's too dark", ("exposure", None), "exposure", 1),
+    ("reduce the contrast", ("colorbalancergb", None), "contrast", -1),
+    ("make it black and white", ("colorbalancergb", None), "saturation_global", -1),
+])
+def test_rules_keywords(rules, text, key, field, sign):
+    value = ops_of(rules, text)[key][field]
+    assert np.sign(value - (5003.0 if field == "temperature" else 0.0)) == sign
+
+
+def test_rules_amounts_and_stops(rules):
+    assert ops_of(rules, "make it half a stop darker")[("exposure", None)]["exposure"] == -0.5
+    assert ops_of(rules, "+1 stop")[("exposure", None)]["exposure"] == 1.0
+    small = ops_of(rules, "darken the sky a touch")[("exposure", "top")]["exposure"]
+    big = ops_of(rules, "darken the sky a lot")[("exposure", "top")]["exposure"]
+    assert big < small < 0
+
+
+def test_rules_never_crash_on_odd_requests(rules):
+    assert rules.edit(gradient(), "haz la foto más cálida").operations == []
+    result = rules.edit(gradient(), "make it look natural")
+    assert "median L*" in result.reasoning
+    with pytest.raises(PolicyError, match="empty"):
+        rules.edit(gradient(), "   ")
+
+
+def test_rules_answer_every_synthesised_sample_validly(data, rules):
+    out, _ = data
+    for s in synth.read_samples(out):
+        result = rules.edit(np.asarray(Image.open(out / s["input"])), s["instruction"])
+        json.dumps(result.to_json())

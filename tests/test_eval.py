@@ -1,0 +1,87 @@
+"""``retouchiq eval``: SSIM, the summary, and an end-to-end run rendered by the torch renderer and darktable-cli."""
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from agent import eval as eval_mod
+from agent.data import DEFAULT_PHOTOS, photos_in, split_of, synth
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="module")
+def heldout(tmp_path_factory):
+    out = tmp_path_factory.mktemp("eval")
+    photos = [p for p in photos_in(DEFAULT_PHOTOS) if split_of(p) == "heldout"][:2]
+    synth.synth(photos, 3, out, seed=5, size=128)
+    return out
+
+
+def test_ssim_properties():
+    rng = np.random.default_rng(1)
+    a = (rng.random((40, 50, 3)) * 255).astype(np.uint8)
+    b = np.clip(a.astype(int) + rng.integers(-30, 30, a.shape), 0, 255).astype(np.uint8)
+    assert eval_mod.ssim(a, a) == pytest.approx(1.0)
+    assert eval_mod.ssim(a, b) == pytest.approx(eval_mod.ssim(b, a))
+    assert 0.9 < eval_mod.ssim(a, b) < 0.99   # σ² of the luma ≈ 2500, of the noise ≈ 140
+    flat = np.full_like(a, 128)
+    assert eval_mod.ssim(a, flat) < 0.05   # only C2 / (σ² + C2) of the structure term is left
+    # two flat images: only the luminance term is left, (2·μx·μy + C1) / (μx² + μy² + C1)
+    c1 = (0.01 * 255) ** 2
+    assert eval_mod.ssim(np.full_like(a, 100), np.full_like(a, 150)) == pytest.approx(
+        (2 * 100 * 150 + c1) / (100 ** 2 + 150 ** 2 + c1))
+    with pytest.raises(ValueError, match="shapes"):
+        eval_mod.ssim(a, a[:-1])
+
+
+def test_summary_counts_attributes_per_family_and_unseen():
+    results = [
+        {"policy": "p", "family": "style", "paraphrase": "seen", "hits": 2, "attributes": 2, "delta_e": 1.0,
+         "ssim": 0.9, "error": "", "policy_seconds": 0.01},
+        {"policy": "p", "family": "local", "paraphrase": "unseen", "hits": 0, "attributes": 1, "delta_e": 3.0,
+         "ssim": 0.7, "error": "boom", "policy_seconds": 0.03},
+    ]
+    table = eval_mod.summarise(results, ["p"])["p"]
+    assert table["overall"]["direction_accuracy"] == pytest.approx(2 / 3)
+    assert table["overall"]["delta_e"] == pytest.approx(2.0) and table["overall"]["policy_errors"] == 1
+    assert table["unseen paraphrases"]["samples"] == 1 and table["style"]["direction_accuracy"] == 1.0
+    assert "enhance" not in table
+
+
+def test_eval_with_the_torch_renderer(heldout):
+    samples = synth.read_samples(heldout, "heldout")
+    report = eval_mod.evaluate(samples, heldout, ["target", "rules", "noop"], engine="torch")
+    table = report["table"]
+    assert table["target"]["overall"]["direction_accuracy"] == 1.0
+    assert table["target"]["overall"]["delta_e"] < 0.05
+    assert table["noop"]["overall"]["direction_accuracy"] == 0.0
+    assert table["noop"]["overall"]["delta_e"] > table["target"]["overall"]["delta_e"]
+    assert len(report["results"]) == 3 * len(samples)
+    text = eval_mod.markdown(report)
+    assert "| rules | overall |" in text and "| noop |" in text
+
+
+@pytest.mark.darktable
+def test_eval_command_renders_with_darktable(heldout, tmp_path):
+    report_path = tmp_path / "report.json"
+    proc = subprocess.run([sys.executable, "-m", "agent.cli", "eval", "--data", heldout, "--split", "heldout",
+                           "--policies", "target,rules,noop", "--max", "3", "--report", report_path],
+                          capture_output=True, text=True, cwd=ROOT)
+    assert proc.returncode == 0, proc.stderr
+    assert "| policy | family |" in proc.stdout and "| target | overall | 3 |" in proc.stdout
+    report = json.loads(report_path.read_text())
+    assert report["engine"] == "darktable"
+    # darktable-cli's render of the target operations matches the torch renderer's target
+    assert report["table"]["target"]["overall"]["delta_e"] < 1.0
+    assert report["table"]["target"]["overall"]["direction_accuracy"] == 1.0
+    assert report["table"]["noop"]["overall"]["direction_accuracy"] == 0.0
+
+
+def test_eval_command_reports_missing_data(tmp_path):
+    proc = subprocess.run([sys.executable, "-m", "agent.cli", "eval", "--data", tmp_path, "--policies", "noop"],
+                          capture_output=True, text=True, cwd=ROOT)
+    assert proc.returncode == 2 and "samples.jsonl" in proc.stderr
