@@ -71,6 +71,13 @@ class ApplyResult:
 def build_sidecar(photo: Path, edits: list[Edit], base: Sidecar | None) -> tuple[Sidecar, list[HistoryItem]]:
     is_raw = photo.suffix.lower() in RAW_EXTENSIONS
     sidecar = base if base is not None else Sidecar.new(photo.name, V30_RAW if is_raw else V30_JPG)
+    if (not is_raw and not sidecar.active_history() and sidecar.iop_order_list is None
+            and sidecar.iop_order_version == V30_RAW):
+        # darktable 4.2 gives every new image the v3.0 RAW order, where exposure & co. run before colorin on
+        # a JPEG's encoded values (1 EV doubles them). With no history the order has shaped no look yet, so the
+        # agent's first edit switches to the JPEG order, in which those modules work on linear values as
+        # trained and rendered. With history, the photographer's order is kept (their look depends on it).
+        sidecar.iop_order_version = V30_JPG
     items = append_edits(sidecar, edits)
     return sidecar, items
 

@@ -88,3 +88,13 @@ def test_raw_photos_get_the_raw_order(tmp_path):
     assert s.iop_order_version == iop_order.V30_RAW
     s, _ = apply_mod.build_sidecar(tmp_path / "x.png", edits({"module": "exposure", "params": {}}), None)
     assert s.iop_order_version == iop_order.V30_JPG
+
+
+def test_a_jpeg_sidecar_without_history_switches_to_the_jpeg_order(tmp_path):
+    fresh = Sidecar.new("x.jpg", iop_order.V30_RAW)  # what darktable 4.2's import writes for a JPEG
+    s, _ = apply_mod.build_sidecar(tmp_path / "x.jpg", edits({"module": "exposure", "params": {}}), fresh)
+    assert s.iop_order_version == iop_order.V30_JPG
+    edited = Sidecar.new("x.jpg", iop_order.V30_RAW)
+    append_edits(edited, edits({"module": "exposure", "params": {}}))  # the photographer's own edit
+    s, _ = apply_mod.build_sidecar(tmp_path / "x.jpg", edits({"module": "exposure", "params": {}}), edited)
+    assert s.iop_order_version == iop_order.V30_RAW  # the photographer's history keeps its order
