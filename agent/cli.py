@@ -72,12 +72,15 @@ def _cmd_fidelity(args) -> int:
         state = "pass" if draw.passed else ("error" if draw.error else "FAIL")
         print(f"\r[{bar:30s}] {done[0]}/{total} {name} {state:5s}", end="", file=sys.stderr, flush=True)
 
-    results = fidelity.run(args.modules, photos, args.draws, args.width, args.seed, args.out, progress)
+    def module_done(results):
+        if args.report:
+            fidelity.write_report(results, args, Path(args.report), args.out)
+
+    results = fidelity.run(args.modules, photos, args.draws, args.width, args.seed, args.out, progress,
+                           module_done=module_done)
     print(file=sys.stderr)
-    text = fidelity.table(results)
-    print(text)
+    print(fidelity.table(results))
     if args.report:
-        fidelity.write_report(results, args, Path(args.report), args.out)
         print(f"report written to {args.report}", file=sys.stderr)
     return 0
 
@@ -122,7 +125,7 @@ def _cmd_ops(args) -> int:
 
 # Rooms that contribute subcommands: each module has ``register(subparsers)`` (adds parsers with
 # ``set_defaults(func=...)``). The server registers ``serve`` itself, so the agent never imports it.
-COMMAND_MODULES: list[str] = []
+COMMAND_MODULES: list[str] = ["server.commands", "agent.edit_commands", "agent.data.commands", "agent.plugin_commands"]
 
 
 def build_parser() -> argparse.ArgumentParser:

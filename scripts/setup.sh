@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
-PACKAGES="darktable python3 python3-venv python3-pip xvfb xauth lua5.4"
+PACKAGES="darktable python3 python3-venv python3-pip xvfb xauth lua5.4 curl"
 missing=""
 for p in $PACKAGES; do dpkg -s "$p" >/dev/null 2>&1 || missing="$missing $p"; done
 if [ -n "$missing" ]; then

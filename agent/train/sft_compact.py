@@ -1,0 +1,201 @@
+"""Supervised training of the compact policy on ``retouchiq data synth`` output, read top to bottom.
+
+Targets per slot of agent/slots.py: is the knob used (BCE on its activation logit) and, where it is, its value in
+[-1, 1] units (MSE on the mean; Gaussian NLL on the log-std with the mean held fixed, so the spread learns how
+uncertain the value is without slowing the mean down). Only ``split == "train"`` samples are used: held-out photos
+never reach the weights. Photo features and instruction embeddings are computed once, before the epochs.
+
+    retouchiq train sft --policy compact --data data/synth [data/synth2 ...] -o agent/policy/weights/compact.pt
+"""
+from __future__ import annotations
+
+import json
+import math
+import sys
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch.nn import functional as F
+
+from agent import slots as slots_mod
+from agent.policy import compact
+
+
+@dataclass
+class TrainConfig:
+    data: list[str]             # folders written by `retouchiq data synth`, used together
+    out: str = str(compact.WEIGHTS)
+    epochs: int = 60
+    batch_size: int = 128
+    lr: float = 2e-3
+    weight_decay: float = 1e-4
+    hidden: int = 512
+    dropout: float = 0.1
+    value_weight: float = 4.0   # MSE in [-1, 1] units is small next to the BCE; this balances them
+    pos_weight: float = 2.0     # a missed knob fails the request, a spare one rarely does: favour recall
+    stat_noise: float = 1.0     # noise on the standardised statistics, so the photo informs amounts but cannot
+                                # be recognised (held-out photos are other photos)
+    nll_weight: float = 0.1
+    val_fraction: float = 0.1   # of the training photos' samples, to watch over-fitting
+    seed: int = 0
+    max_samples: int = 0        # 0 = all
+    threads: int = 1            # the model is small: more threads mostly wait on each other (3× slower, 2 busy cores)
+
+
+@dataclass
+class Tensors:
+    text: torch.Tensor
+    stats: torch.Tensor
+    active: torch.Tensor
+    unit: torch.Tensor
+
+    def __len__(self):
+        return len(self.text)
+
+    def take(self, idx) -> "Tensors":
+        return Tensors(*(getattr(self, f)[idx] for f in ("text", "stats", "active", "unit")))
+
+
+def read_samples(folders: list[str | Path], max_samples: int = 0) -> list[dict]:
+    """The training samples of the folders, each with ``dir`` (its folder) added; held-out ones are dropped."""
+    samples = []
+    for data in map(Path, folders):
+        index = data / "samples.jsonl"
+        if not index.is_file():
+            raise FileNotFoundError(f"{index}: no samples (make them with `retouchiq data synth --out {data}`)")
+        with open(index) as fh:
+            rows = [json.loads(line) for line in fh if line.strip()]
+        samples += [{**s, "dir": str(data)} for s in rows if s.get("split", "train") == "train"]
+    if not samples:
+        raise ValueError(f"{', '.join(map(str, folders))}: no training samples (split 'train')")
+    return samples[:max_samples] if max_samples else samples
+
+
+def targets(slot_values: dict) -> tuple[np.ndarray, np.ndarray]:
+    """Sample slots → (active 0/1, value in unit range; neutral where inactive)."""
+    names = compact.SLOT_NAMES
+    active = np.zeros(len(names), np.float32)
+    unit = np.zeros(len(names), np.float32)
+    for i, name in enumerate(names):
+        slot = slots_mod.BY_NAME[name]
+        chroma = slots_mod.HUE_OF.get(name)
+        used = (name in slot_values and (slots_mod.is_active(chroma, slot_values.get(chroma, 0.0))
+                                          if chroma else slots_mod.is_active(name, slot_values[name])))
+        active[i] = used
+        unit[i] = compact.to_unit(name, slot_values[name] if used else slot.neutral)
+    return active, unit
+
+
+def load_tensors(samples: list[dict], log=print) -> Tensors:
+    from PIL import Image
+
+    from agent.policy.text import TextEncoder
+
+    stats, active, unit = [], [], []
+    t0 = time.time()
+    for k, s in enumerate(samples):
+        with Image.open(Path(s["dir"]) / s["input"]) as im:
+            st = compact.features(np.asarray(im.convert("RGB")))
+        stats.append([st[key] for key in compact.STATS])
+        a, u = targets(s["slots"])
+        active.append(a)
+        unit.append(u)
+        if (k + 1) % 200 == 0 or k + 1 == len(samples):
+            log(f"features {k + 1}/{len(samples)} ({time.time() - t0:.0f} s)")
+    text = TextEncoder().encode([s["instruction"] for s in samples])
+    log(f"instruction embeddings: {len({s['instruction'] for s in samples})} distinct ({time.time() - t0:.0f} s)")
+    return Tensors(torch.from_numpy(text), torch.tensor(stats, dtype=torch.float32),
+                   torch.from_numpy(np.stack(active)), torch.from_numpy(np.stack(unit)))
+
+
+def loss_fn(net, cfg: TrainConfig, b: Tensors) -> dict:
+    logit, mean, log_std = net(b.text, b.stats)
+    bce = F.binary_cross_entropy_with_logits(logit, b.active, pos_weight=torch.tensor(cfg.pos_weight))
+    n_on = b.active.sum().clamp(min=1.0)
+    mse = ((mean - b.unit) ** 2 * b.active).sum() / n_on
+    nll = ((0.5 * ((mean.detach() - b.unit) / log_std.exp()) ** 2 + log_std) * b.active).sum() / n_on
+    return {"bce": bce, "mse": mse, "nll": nll}
+
+
+def evaluate(net, cfg: TrainConfig, d: Tensors) -> dict:
+    net.eval()
+    with torch.no_grad():
+        parts = loss_fn(net, cfg, d)
+        total = parts["bce"] + cfg.value_weight * parts["mse"] + cfg.nll_weight * parts["nll"]
+    net.train()
+    return {"loss": float(total), **{k: float(v) for k, v in parts.items()}}
+
+
+def train(cfg: TrainConfig, log=None) -> dict:
+    """Train, save the weights to ``cfg.out``; returns the run's record (losses per epoch, timing)."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(cfg.threads)
+    try:
+        return _train(cfg, log or (lambda msg: print(msg, file=sys.stderr, flush=True)))
+    finally:
+        torch.set_num_threads(threads)
+
+
+def _train(cfg: TrainConfig, log) -> dict:
+    t0 = time.time()
+    torch.manual_seed(cfg.seed)
+    samples = read_samples(cfg.data, cfg.max_samples)
+    full = load_tensors(samples, log)
+    t_feat = time.time() - t0
+
+    # validation: a fraction of the training samples (by sample; held-out photos are not loaded at all)
+    perm = torch.randperm(len(full), generator=torch.Generator().manual_seed(cfg.seed))
+    n_val = int(len(full) * cfg.val_fraction) if len(full) >= 20 else 0
+    val, tr = full.take(perm[:n_val]), full.take(perm[n_val:])
+
+    net = compact.CompactNet(compact.Config(n_stats=len(compact.STATS), hidden=cfg.hidden, dropout=cfg.dropout,
+                                            stat_noise=cfg.stat_noise))
+    net.stat_mean.copy_(tr.stats.mean(0))
+    net.stat_std.copy_(tr.stats.std(0).clamp(min=1e-3))
+    with torch.no_grad():  # start from the data's base rates: the head begins at "mostly off, neutral values"
+        k = len(compact.SLOT_NAMES)
+        rate = tr.active.mean(0).clamp(1e-3, 1 - 1e-3)
+        net.head.bias[:k] = torch.log(rate / (1 - rate))
+        net.head.bias[k:2 * k] = ((tr.unit * tr.active).sum(0) / tr.active.sum(0).clamp(min=1)).clamp(-1, 1)
+        net.head.bias[2 * k:] = math.log(0.3)
+    opt = torch.optim.AdamW(net.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
+    steps_per_epoch = max(1, math.ceil(len(tr) / cfg.batch_size))
+    total_steps = cfg.epochs * steps_per_epoch
+    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=cfg.lr, total_steps=total_steps, pct_start=0.1)
+
+    history = []
+    first = evaluate(net, cfg, tr)
+    log(f"start: train loss {first['loss']:.4f}")
+    net.train()
+    for epoch in range(cfg.epochs):
+        order = torch.randperm(len(tr))
+        running = 0.0
+        for i in range(steps_per_epoch):
+            b = tr.take(order[i * cfg.batch_size:(i + 1) * cfg.batch_size])
+            parts = loss_fn(net, cfg, b)
+            loss = parts["bce"] + cfg.value_weight * parts["mse"] + cfg.nll_weight * parts["nll"]
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(net.parameters(), 1.0)
+            opt.step()
+            sched.step()
+            running += loss.item() * len(b) / len(tr)
+        rec = {"epoch": epoch + 1, "train": {"loss": running}}  # mean over the epoch's batches (dropout on)
+        if n_val:
+            rec["val"] = evaluate(net, cfg, val)
+        history.append(rec)
+        if epoch == 0 or (epoch + 1) % 5 == 0 or epoch + 1 == cfg.epochs:
+            v = f", val {rec['val']['loss']:.4f} (bce {rec['val']['bce']:.3f}, mse {rec['val']['mse']:.4f})" \
+                if n_val else ""
+            log(f"epoch {epoch + 1}/{cfg.epochs}: train {rec['train']['loss']:.4f}{v} ({time.time() - t0:.0f} s)")
+
+    final = {**history[-1], "train": evaluate(net, cfg, tr)}
+    record = {"config": asdict(cfg), "samples": len(samples), "train": len(tr), "val": n_val,
+              "initial": first, "final": final, "feature_seconds": round(t_feat, 1),
+              "seconds": round(time.time() - t0, 1), "trained": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
+    compact.save(cfg.out, net, list(compact.STATS), record)
+    log(f"saved {cfg.out} ({Path(cfg.out).stat().st_size / 1e6:.1f} MB) after {record['seconds']:.0f} s")
+    return {**record, "history": history}

@@ -1,0 +1,284 @@
+"""The server's work: one photo's edit, the bounded queue policy calls wait in, and film-roll jobs."""
+from __future__ import annotations
+
+import asyncio
+import io
+import logging
+import math
+import secrets
+import time
+import zlib
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+from PIL import Image, UnidentifiedImageError
+
+from agent.edit import PREVIEW_SIDE, _to_rgb8, consistent_values
+from agent.policy import EditResult, Policy, PolicyError, validate
+from darktable_bridge import apply, operations
+from xmp import SidecarError
+from xmp.sidecar import Sidecar
+
+from .settings import Settings
+
+log = logging.getLogger("retouchiq.server")
+BATCH = 16  # photos per prediction pass of a consistent roll
+MIN_SIDE = 8  # as retouchiq edit
+
+MAGIC = {"JPEG": b"\xff\xd8\xff", "PNG": b"\x89PNG\r\n\x1a\n"}
+
+
+class BadInput(ValueError):
+    """The request's content cannot be used (the message names the part and why): HTTP 400."""
+
+
+class Busy(RuntimeError):
+    """The queue is full: HTTP 503 with Retry-After."""
+
+    def __init__(self, retry_after: int):
+        super().__init__(f"the server is busy (queue full); retry in {retry_after} s")
+        self.retry_after = retry_after
+
+
+def decode_preview(data: bytes, settings: Settings) -> np.ndarray:
+    """JPEG/PNG bytes → uint8 sRGB [H, W, 3], long side at most agent.edit's preview side (as ``retouchiq edit``)."""
+    kind = next((k for k, magic in MAGIC.items() if data.startswith(magic)), None)
+    if kind is None:
+        raise BadInput("preview: not a JPEG or PNG image" + ("" if data else " (the upload is empty)"))
+    damaged = (UnidentifiedImageError, OSError, SyntaxError, ValueError, EOFError, zlib.error)
+    side = PREVIEW_SIDE
+    try:
+        im = Image.open(io.BytesIO(data), formats=[kind])
+    except Image.DecompressionBombError as exc:
+        raise BadInput(f"preview: {exc}") from None
+    except damaged as exc:
+        raise BadInput(f"preview: damaged or truncated {kind} ({exc})") from None
+    w, h = im.size
+    if min(w, h) < MIN_SIDE:
+        raise BadInput(f"preview: {w}×{h} pixels is too small to judge (at least {MIN_SIDE} px a side)")
+    if w * h > settings.max_preview_pixels:
+        raise BadInput(f"preview: {w}×{h} pixels is more than the {settings.max_preview_pixels / 1e6:g} MP limit; "
+                       f"a {side} px preview is all the policy uses")
+    try:
+        im.draft("RGB", (side, side))  # JPEG: the decoder scales down by 1/2..1/8 (fast, little memory)
+        im.load()
+    except damaged as exc:
+        raise BadInput(f"preview: damaged or truncated {kind} ({exc})") from None
+    if max(im.size) > side:
+        im.thumbnail((side, side), Image.Resampling.BILINEAR, reducing_gap=2.0)
+    return _to_rgb8(im)
+
+
+def read_sidecar(text: str | bytes | None) -> Sidecar | None:
+    if text is None or not text.strip():
+        return None
+    try:
+        sidecar = Sidecar.parse(text)
+        apply.check_known_items(sidecar)
+    except SidecarError as exc:
+        raise BadInput(f"sidecar: {exc}") from None
+    return sidecar
+
+
+def merge(result: EditResult, base: Sidecar | None, filename: str) -> dict:
+    """A validated edit → the answer: reasoning, operations and the photo's whole sidecar text with the edit
+    merged in (what ``retouchiq apply`` would write; nothing is written here)."""
+    edits = operations.parse_operations({"operations": validate(result).operations})
+    try:
+        sidecar, _ = apply.build_sidecar(Path(filename), edits, base)
+        text = sidecar.to_string()
+        Sidecar.parse(text)  # what the plugin writes must read back
+    except SidecarError as exc:
+        raise PolicyError(f"the edit cannot be merged into the sidecar: {exc}") from None
+    return {"reasoning": result.reasoning, "operations": result.operations, "xmp": text}
+
+
+def edit_photo(policy: Policy, data: bytes, instruction: str, sidecar: str | bytes | None, filename: str,
+               settings: Settings) -> dict:
+    base = read_sidecar(sidecar)
+    return merge(policy.edit(decode_preview(data, settings), instruction, base), base, filename)
+
+
+def predict(policy: Policy, photos: list[RollPhoto], instruction: str, settings: Settings) -> dict[int, tuple]:
+    """A consistent roll's first pass over a batch: {index: (prediction, sidecar)}; unusable photos fail here."""
+    from agent.policy.compact import work_image
+
+    ready = {}
+    for photo in photos:
+        try:
+            ready[photo.index] = (read_sidecar(photo.sidecar), work_image(decode_preview(photo.data, settings)))
+        except BadInput as exc:
+            photo.state, photo.error = "failed", str(exc)
+        photo.data = None
+    preds = policy.predict([image for _, image in ready.values()], [instruction] * len(ready)) if ready else []
+    return {k: (pred, base) for (k, (base, _)), pred in zip(ready.items(), preds)}
+
+
+class WorkQueue:
+    """Admission with a bound, and a thread pool for the policy calls that were admitted.
+
+    ``admit``/``release`` run on the event loop only, so the counters need no lock. A slot is held by one
+    /v1/edit call from admission to answer, or by one roll from creation to its end.
+    """
+
+    def __init__(self, workers: int, bound: int):
+        self.pool = ThreadPoolExecutor(workers, thread_name_prefix="retouchiq-policy")
+        self.workers = workers
+        self.bound = bound
+        self.depth = 0
+        self.peak = 0
+        self.seconds = 0.5  # running mean of one policy call, for Retry-After
+
+    def admit(self) -> None:
+        if self.depth >= self.bound:
+            raise Busy(self.retry_after())
+        self.depth += 1
+        self.peak = max(self.peak, self.depth)
+
+    def release(self) -> None:
+        self.depth -= 1
+
+    def retry_after(self) -> int:
+        return max(1, math.ceil(self.seconds * self.depth / self.workers))
+
+    def _timed(self, fn, args):
+        start = time.perf_counter()
+        try:
+            return fn(*args)
+        finally:
+            self.seconds = 0.8 * self.seconds + 0.2 * (time.perf_counter() - start)
+
+    async def run(self, fn, *args):
+        return await asyncio.get_running_loop().run_in_executor(self.pool, self._timed, fn, args)
+
+    def close(self) -> None:
+        self.pool.shutdown(wait=False, cancel_futures=True)
+
+
+@dataclass
+class RollPhoto:
+    index: int
+    filename: str
+    data: bytes | None  # dropped once the photo is done, so a finished roll holds only text
+    sidecar: str | bytes | None
+    state: str = "queued"  # queued | done | failed | cancelled
+    result: dict | None = None
+    error: str | None = None
+
+    def to_json(self) -> dict:
+        out = {"index": self.index, "filename": self.filename, "state": self.state}
+        if self.result:
+            out.update(self.result)
+        if self.error:
+            out["error"] = self.error
+        return out
+
+
+@dataclass
+class Roll:
+    instruction: str
+    consistent: bool
+    photos: list[RollPhoto]
+    id: str = field(default_factory=lambda: secrets.token_hex(8))
+    state: str = "queued"  # queued | running | done | cancelled
+    created: float = field(default_factory=time.time)
+    finished: float | None = None
+    cancel: bool = False
+    task: asyncio.Task | None = None
+
+    def to_json(self) -> dict:
+        counts = {s: sum(p.state == s for p in self.photos) for s in ("done", "failed", "cancelled")}
+        return {"id": self.id, "state": self.state, "instruction": self.instruction, "consistent": self.consistent,
+                "total": len(self.photos), **counts, "created": self.created,
+                "finished": self.finished, "photos": [p.to_json() for p in self.photos]}
+
+
+async def _step(roll: Roll, photo: RollPhoto, work) -> None:
+    """Await one photo's work and record how it went; one photo's failure never ends the roll."""
+    try:
+        photo.result, photo.state = await work, "done"
+    except (BadInput, PolicyError) as exc:
+        photo.state, photo.error = "failed", str(exc)
+    except Exception as exc:  # a bug: the log keeps the traceback, the client gets its one line
+        log.exception("roll photo failed", extra={"roll": roll.id, "photo": photo.index})
+        photo.state, photo.error = "failed", f"internal error: {type(exc).__name__}: {exc}"
+    photo.data = None
+
+
+async def _each(roll: Roll, queue: WorkQueue, policy: Policy, settings: Settings) -> None:
+    for photo in roll.photos:
+        if roll.cancel:
+            return
+        await _step(roll, photo, queue.run(edit_photo, policy, photo.data, roll.instruction, photo.sidecar,
+                                           photo.filename, settings))
+
+
+async def _consistent(roll: Roll, queue: WorkQueue, policy: Policy, settings: Settings) -> None:
+    """agent.edit's one look for a roll: predictions for every frame first (in batches, so memory and
+    cancelling stay bounded), then the shared style with per-frame exposure and white balance."""
+    found: dict[int, tuple] = {}
+    for start in range(0, len(roll.photos), BATCH):
+        if roll.cancel:
+            return
+        batch = roll.photos[start:start + BATCH]
+        try:
+            found |= await queue.run(predict, policy, batch, roll.instruction, settings)
+        except PolicyError as exc:
+            for photo in batch:
+                photo.state, photo.error = "failed", str(exc)
+    order = sorted(found)
+    values = consistent_values([found[k][0] for k in order]) if order else []
+    for k, slot_values in zip(order, values):
+        if roll.cancel:
+            return
+        photo, (pred, base) = roll.photos[k], found[k]
+        await _step(roll, photo, queue.run(_shared_look, policy, pred, slot_values, roll.instruction, base,
+                                           photo.filename))
+
+
+def _shared_look(policy, pred, values: dict, instruction: str, base: Sidecar | None, filename: str) -> dict:
+    return merge(policy.result(pred, values, instruction), base, filename)
+
+
+async def run_roll(roll: Roll, queue: WorkQueue, policy: Policy, settings: Settings) -> None:
+    """Photos one after another through the shared pool (so single edits are not starved); the roll's queue
+    slot is released at the end, whatever happens."""
+    roll.state = "running"
+    try:
+        await (_consistent if roll.consistent else _each)(roll, queue, policy, settings)
+    except Exception as exc:  # a bug outside one photo's step: the photos not yet done say so
+        log.exception("roll failed", extra={"roll": roll.id})
+        for photo in roll.photos:
+            if photo.state == "queued":
+                photo.state, photo.error = "failed", f"internal error: {type(exc).__name__}: {exc}"
+    finally:
+        for photo in roll.photos:
+            if photo.state == "queued":
+                photo.state, photo.data = "cancelled", None
+        roll.state = "cancelled" if roll.cancel else "done"
+        roll.finished = time.time()
+        queue.release()
+        log.info("roll finished", extra={"roll": roll.id, "state": roll.state,
+                                         "done": sum(p.state == "done" for p in roll.photos)})
+
+
+class Rolls:
+    """Roll jobs by id; finished ones are kept for ``keep`` more rolls so clients can read their results."""
+
+    def __init__(self, keep: int):
+        self.keep = keep
+        self.jobs: dict[str, Roll] = {}
+
+    def add(self, roll: Roll) -> None:
+        self.jobs[roll.id] = roll
+        finished = [r for r in self.jobs.values() if r.finished is not None]
+        for old in finished[: max(0, len(finished) - self.keep)]:
+            del self.jobs[old.id]
+
+    def get(self, roll_id: str) -> Roll | None:
+        return self.jobs.get(roll_id)
+
+    def pop(self, roll_id: str) -> Roll | None:
+        return self.jobs.pop(roll_id, None)

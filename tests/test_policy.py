@@ -1,0 +1,183 @@
+"""The compact policy: offline load, valid and sensible answers from the shipped weights, training, encoder."""
+import json
+import socket
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from agent import slots
+from agent.cli import main
+from agent.policy import PolicyError, compact, load_policy, validate
+from agent.policy.text import TextEncoder, model_path
+
+ROOT = Path(__file__).resolve().parent.parent
+PHOTO = ROOT / "tests" / "data" / "photos" / "picosdeeuropa_by_Aitzol_Berasategi.jpg"
+
+
+@pytest.fixture(scope="module")
+def image() -> np.ndarray:
+    with Image.open(PHOTO) as im:
+        im = im.convert("RGB")
+        im.thumbnail((1024, 1024))
+        return np.asarray(im)
+
+
+@pytest.fixture(scope="module")
+def policy():
+    """Loaded with every network connection refused: the policy must never reach for a model hub."""
+    real = socket.socket.connect
+
+    def refuse(*args, **kwargs):
+        raise OSError("network disabled in this test")
+
+    socket.socket.connect = refuse
+    try:
+        return load_policy("compact")
+    finally:
+        socket.socket.connect = real
+
+
+def test_weights_ship_in_the_package():
+    assert compact.WEIGHTS.is_file()
+    assert compact.WEIGHTS.stat().st_size <= 50e6
+    toml = (ROOT / "pyproject.toml").read_text()
+    assert "policy/weights/*.pt" in toml
+
+
+@pytest.mark.parametrize("instruction", [
+    "make it warmer", "darker please", "lift the shadows and add some contrast", "golden hour look",
+    "darken the sky a little", "fix the colours", "more vibrant, but keep the skin natural",
+    "black and white with punch", "rends la photo plus chaude", "???"])
+def test_valid_operations(policy, image, instruction):
+    result = policy.edit(image, instruction)
+    validate(result)  # raises on anything the vocabulary cannot express
+    assert result.reasoning.startswith("The frame is")
+    assert set(result.extra["slots"]) <= set(slots.BY_NAME)
+    assert result.operations == slots.to_operations(result.extra["slots"])
+
+
+def test_learned_directions(policy, image):
+    """The shipped weights learned what the words mean (not a rule: the network answers)."""
+    warm = policy.edit(image, "make it warmer").extra["slots"]
+    assert warm.get("temperature", 5003.0) > 5003.0
+    cool = policy.edit(image, "make it cooler").extra["slots"]
+    assert cool.get("temperature", 5003.0) < 5003.0
+    dark = policy.edit(image, "make it darker").extra["slots"]
+    assert dark.get("exposure", 0.0) < 0.0
+    bright = policy.edit(image, "brighten it up").extra["slots"]
+    assert bright.get("exposure", 0.0) > 0.0
+    sat = policy.edit(image, "more saturated colours").extra["slots"]
+    assert sat.get("saturation", 0.0) > 0.0 or sat.get("vibrance", 0.0) > 0.0
+
+
+def test_reasoning_states_measurements(policy, image):
+    from agent.data.measure import measure
+
+    result = policy.edit(image, "make it warmer")
+    median = measure(compact.work_image(image))["L_p50"]
+    assert f"median L* {median:.0f}" in result.reasoning
+    assert "K" in result.reasoning and "make it warmer" in result.reasoning
+
+
+def test_sampling_gives_valid_edits(policy, image):
+    pred = policy.predict([image], ["warmer and brighter"])[0]
+    assert pred.prob.shape == pred.mean.shape == pred.std.shape == (len(slots.SLOTS),)
+    assert (pred.std > 0).all()
+    rng = np.random.default_rng(0)
+    draws = [pred.sample(rng) for _ in range(20)]
+    for values in draws:
+        validate(policy.result(pred, values, "warmer and brighter"))
+    assert len({json.dumps(d, sort_keys=True) for d in draws}) > 1  # a distribution, not one answer
+
+
+def test_bad_input(policy, image):
+    with pytest.raises(PolicyError, match="empty instruction"):
+        policy.edit(image, "   ")
+    with pytest.raises(PolicyError, match="too small"):
+        policy.edit(np.zeros((1, 1, 3), np.uint8), "warmer")
+    with pytest.raises(PolicyError, match="8-bit RGB"):
+        policy.edit(image.astype(np.float32), "warmer")
+    grey = policy.edit(image[..., 0], "warmer")  # greyscale [H, W] works
+    validate(grey)
+    huge = np.zeros((3000, 5000, 3), np.uint8)
+    assert compact.work_image(huge).shape == (77, 128, 3)  # downscaled, not refused
+
+
+def test_bad_weights(tmp_path):
+    bad = tmp_path / "bad.pt"
+    bad.write_bytes(b"not a checkpoint")
+    with pytest.raises(PolicyError, match="not a compact policy checkpoint"):
+        compact.load(str(bad))
+    with pytest.raises(PolicyError, match="not found"):
+        compact.load(str(tmp_path / "missing.pt"))
+
+
+def test_encoder_matches_transformers():
+    """The hand-written MiniLM gives transformers' numbers (mean pooling, normalised)."""
+    import torch
+    from transformers import AutoModel, AutoTokenizer
+
+    texts = ["make it warmer", "Darken the sky a little, without blowing the highlights!", "plus chaude", "x"]
+    enc = TextEncoder()
+    mine = enc._encode(texts)
+    path = str(model_path())
+    tok = AutoTokenizer.from_pretrained(path, local_files_only=True)
+    model = AutoModel.from_pretrained(path, local_files_only=True).eval()
+    batch = tok(texts, padding=True, truncation=True, max_length=64, return_tensors="pt")
+    with torch.no_grad():
+        hidden = model(**batch).last_hidden_state
+    mask = batch["attention_mask"][..., None].float()
+    ref = torch.nn.functional.normalize((hidden * mask).sum(1) / mask.sum(1), dim=-1).numpy()
+    assert np.abs(mine - ref).max() < 1e-4
+    assert mine[0] @ mine[1] < 0.9  # different sentences, different vectors
+    # a request of several clauses is the normalised mean of its clauses
+    both = enc.encode(["make it warmer, and then lift the shadows"])[0]
+    parts = enc._encode(["make it warmer", "lift the shadows"]).mean(0)
+    assert np.abs(both - parts / np.linalg.norm(parts)).max() < 1e-5
+
+
+def make_dataset(out: Path, n: int) -> Path:
+    """A tiny dataset in the data contract's format (inputs are crops/brightness variants of the test photo)."""
+    rng = np.random.default_rng(0)
+    (out / "images").mkdir(parents=True)
+    with Image.open(PHOTO) as im:
+        base = np.asarray(im.convert("RGB").resize((256, 192)))
+    asks = [("make it warmer", {"temperature": 6500.0}, {"warmth": 1}),
+            ("make it cooler", {"temperature": 4000.0}, {"warmth": -1}),
+            ("darker please", {"exposure": -0.7}, {"brightness": -1}),
+            ("lift the shadows", {"shadows": 0.8}, {"shadows": 1})]
+    lines = []
+    for i in range(n):
+        text, values, attrs = asks[i % len(asks)]
+        arr = (base * rng.uniform(0.6, 1.2)).clip(0, 255).astype(np.uint8)
+        sid = f"{i:06d}"
+        Image.fromarray(arr).save(out / "images" / f"{sid}.png")
+        lines.append(json.dumps({
+            "id": sid, "family": "enhance", "split": "train" if i < n - 4 else "heldout", "photo": str(PHOTO),
+            "input": f"images/{sid}.png", "target": f"targets/{sid}.png", "instruction": text,
+            "paraphrase": "seen", "reasoning": "", "slots": values, "operations": slots.to_operations(values),
+            "attributes": attrs}))
+    (out / "samples.jsonl").write_text("\n".join(lines) + "\n")
+    return out
+
+
+def test_training_lowers_the_loss(tmp_path, capsys):
+    from agent.train.sft_compact import TrainConfig, read_samples, train
+
+    data = make_dataset(tmp_path / "data", 36)
+    assert len(read_samples([data])) == 32  # held-out samples never reach training
+    record = train(TrainConfig(data=[str(data)], out=str(tmp_path / "a.pt"), epochs=12, batch_size=8),
+                   log=lambda msg: None)
+    assert record["final"]["train"]["loss"] < record["initial"]["loss"] - 0.05
+    assert record["final"]["train"]["mse"] < record["initial"]["mse"]
+    # the same through the CLI, and the result loads as a policy
+    out = tmp_path / "b.pt"
+    assert main(["train", "sft", "--policy", "compact", "--data", str(data), "--epochs", "3", "-o", str(out)]) == 0
+    assert "trained on" in capsys.readouterr().out
+    trained = compact.load(str(out))
+    assert trained.meta["samples"] == 32
+    with pytest.raises(FileNotFoundError):
+        read_samples([tmp_path / "nothing"])
+    assert main(["train", "sft", "--data", str(tmp_path / "nothing"), "-o", str(out)]) == 2
