@@ -80,6 +80,23 @@ def check_log(log: str, sidecar: Sidecar | None) -> Counter:
     return loaded
 
 
+def _run(cmd: list[str], suffix: str, configdir: Path, timeout: float, what: str, outputs: list[Path]) -> str:
+    """Run darktable-cli with the options every render here uses; its log, or DarktableError."""
+    cmd = cmd + ["--hq", "true", "--apply-custom-presets", "false", "--icc-type", FORMATS[suffix],
+                 "--core", "--configdir", str(configdir), "--disable-opencl", "-d", "params",
+                 "--conf", "plugins/darkroom/workflow=scene-referred", "--conf", "write_sidecar_files=never"]
+    try:
+        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, errors="replace",
+                              env=os.environ | {"OMP_THREAD_LIMIT": os.environ.get("OMP_THREAD_LIMIT", "2")})
+    except subprocess.TimeoutExpired:
+        raise DarktableError(f"darktable-cli took longer than {timeout:g} s on {what}") from None
+    log = proc.stdout + proc.stderr
+    if proc.returncode != 0 or not all(o.exists() for o in outputs):
+        tail = "\n".join(line for line in log.splitlines()[-8:] if line.strip())
+        raise DarktableError(f"darktable-cli failed on {what} (exit {proc.returncode}): {tail}")
+    return log
+
+
 def render(photo: str | os.PathLike, xmp: str | os.PathLike | None, output: str | os.PathLike, *,
            width: int = 0, height: int = 0, timeout: float = 300.0, configdir: str | os.PathLike | None = None,
            check: bool = True) -> RenderResult:
@@ -102,21 +119,8 @@ def render(photo: str | os.PathLike, xmp: str | os.PathLike | None, output: str 
         if xmp is None:  # darktable-cli would pick up PHOTO.xmp by itself: give it an empty history instead
             xmp = Sidecar.new(photo.name).write(Path(tmp) / "original.xmp")
         cfg = Path(configdir) if configdir else Path(tmp) / "config"
-        cmd = [exe, str(photo), str(xmp),
-            str(target), "--hq", "true", "--apply-custom-presets", "false", "--icc-type", FORMATS[suffix]]
-        if width or height:
-            cmd += ["--width", str(width), "--height", str(height)]
-        cmd += ["--core", "--configdir", str(cfg), "--disable-opencl", "-d", "params",
-                "--conf", "plugins/darkroom/workflow=scene-referred", "--conf", "write_sidecar_files=never"]
-        try:
-            proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, errors="replace",
-                                  env=os.environ | {"OMP_THREAD_LIMIT": os.environ.get("OMP_THREAD_LIMIT", "2")})
-        except subprocess.TimeoutExpired:
-            raise DarktableError(f"darktable-cli took longer than {timeout:g} s on {photo}") from None
-        log = proc.stdout + proc.stderr
-        if proc.returncode != 0 or not target.exists():
-            tail = "\n".join(line for line in log.splitlines()[-8:] if line.strip())
-            raise DarktableError(f"darktable-cli failed on {photo} (exit {proc.returncode}): {tail}")
+        size = ["--width", str(width), "--height", str(height)] if width or height else []
+        log = _run([exe, str(photo), str(xmp), str(target)] + size, suffix, cfg, timeout, str(photo), [target])
         loaded = check_log(log, sidecar) if check else Counter()
         output.parent.mkdir(parents=True, exist_ok=True)
         shutil.move(str(target), str(output.with_name(f".{output.name}.tmp")))
@@ -145,20 +149,9 @@ def render_batch(jobs: list[tuple[Path, Path]], out_dir: str | os.PathLike, suff
             shutil.copyfile(photo, folder / name)
             shutil.copyfile(xmp, folder / f"{name}.xmp")
             wanted.update(h.operation for h in Sidecar.read(xmp).active_history())
-        cmd = [exe, str(folder), str(staged / "$(FILE_NAME)"), "--out-ext", suffix.lstrip("."), "--hq", "true",
-               "--apply-custom-presets", "false", "--icc-type", FORMATS[suffix],
-               "--core", "--configdir", str(Path(tmp) / "config"), "--disable-opencl", "-d", "params",
-               "--conf", "plugins/darkroom/workflow=scene-referred", "--conf", "write_sidecar_files=never"]
-        try:
-            proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, errors="replace",
-                                  env=os.environ | {"OMP_THREAD_LIMIT": os.environ.get("OMP_THREAD_LIMIT", "2")})
-        except subprocess.TimeoutExpired:
-            raise DarktableError(f"darktable-cli took longer than {timeout:g} s on a batch of {len(jobs)}") from None
-        log = proc.stdout + proc.stderr
         outputs = [staged / f"{k:05d}{suffix}" for k in range(len(jobs))]
-        if proc.returncode != 0 or not all(o.exists() for o in outputs):
-            tail = "\n".join(line for line in log.splitlines()[-8:] if line.strip())
-            raise DarktableError(f"darktable-cli failed on a batch of {len(jobs)} (exit {proc.returncode}): {tail}")
+        log = _run([exe, str(folder), str(staged / "$(FILE_NAME)"), "--out-ext", suffix.lstrip(".")], suffix,
+                   Path(tmp) / "config", timeout, f"a batch of {len(jobs)}", outputs)
         loaded = check_log(log, None)
         dropped = [f"'{op}' ({loaded[op]} of {n})" for op, n in wanted.items() if loaded[op] < n]
         if dropped:

@@ -24,8 +24,11 @@ echo "==> installing the package into .venv"
 mkdir -p out
 cp agent/samples/seeding_by_Clements_Engelhardt.jpg out/sample.jpg
 rm -f out/sample.jpg.xmp
-echo "==> main job: agent operations -> darktable sidecar -> darktable-cli render"
-.venv/bin/retouchiq apply out/sample.jpg --ops agent/samples/sample-ops.json
+INSTRUCTION="${INSTRUCTION:-lift the shadows and make it warmer}"
+echo "==> main job: retouchiq edit out/sample.jpg -i \"$INSTRUCTION\" (compact policy, offline, CPU)"
+.venv/bin/retouchiq edit out/sample.jpg -i "$INSTRUCTION"
+echo "==> rendering before / after with darktable-cli"
 .venv/bin/retouchiq render out/sample.jpg --original -o out/sample-before.jpg --width 1024
 .venv/bin/retouchiq render out/sample.jpg -o out/sample-after.jpg --width 1024
-echo "==> done: out/sample.jpg.xmp (open out/sample.jpg in darktable), out/sample-before.jpg, out/sample-after.jpg"
+echo "==> done: out/sample.jpg.xmp (open out/sample.jpg in darktable to see the history),"
+echo "    out/sample-before.jpg, out/sample-after.jpg"
