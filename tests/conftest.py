@@ -14,6 +14,32 @@ EXAMPLES = ROOT / "tests" / "data" / "darktable-4.2" / "examples"
 RENDER_WIDTH = 320
 
 
+TEST_PHOTOS = [SAMPLE] + sorted((ROOT / "tests" / "data" / "photos").glob("*.jpg"))
+_SPLIT_SET: list[Path] = []
+
+
+def split_photo_set(n_train: int = 2, n_heldout: int = 2) -> list[Path]:
+    """Copies of the bundled test photos under names that ``agent.data.split_of`` puts in each split (the split
+    hashes the file name), so data tests need nothing outside the repository. Made once per session."""
+    import tempfile
+
+    from agent.data import split_of
+
+    if not _SPLIT_SET:
+        folder = Path(tempfile.mkdtemp(prefix="retouchiq-split-photos-"))
+        want, i = {"train": n_train, "heldout": n_heldout}, 0
+        picked: dict[str, list[Path]] = {"train": [], "heldout": []}
+        while any(len(picked[k]) < n for k, n in want.items()):
+            name = f"photo_{i:03d}.jpg"
+            split = split_of(name)
+            if len(picked[split]) < want[split]:
+                shutil.copyfile(TEST_PHOTOS[i % len(TEST_PHOTOS)], folder / name)
+                picked[split].append(folder / name)
+            i += 1
+        _SPLIT_SET.extend(picked["train"] + picked["heldout"])
+    return list(_SPLIT_SET)
+
+
 def pytest_collection_modifyitems(config, items):
     if shutil.which("darktable-cli"):
         return

@@ -8,7 +8,9 @@ import numpy as np
 import pytest
 
 from agent import eval as eval_mod
-from agent.data import DEFAULT_PHOTOS, photos_in, split_of, synth
+from agent.data import split_of, synth
+
+from conftest import split_photo_set
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -16,7 +18,7 @@ ROOT = Path(__file__).resolve().parent.parent
 @pytest.fixture(scope="module")
 def heldout(tmp_path_factory):
     out = tmp_path_factory.mktemp("eval")
-    photos = [p for p in photos_in(DEFAULT_PHOTOS) if split_of(p) == "heldout"][:2]
+    photos = [p for p in split_photo_set() if split_of(p) == "heldout"][:2]
     synth.synth(photos, 3, out, seed=5, size=128)
     return out
 
