@@ -271,12 +271,10 @@ def test_consistent_roll_shares_one_look(tmp_path):
     compact network is randomly initialised here (the shipped weights are not what is tested)."""
     import torch
 
-    from agent.data.measure import measure
-    from agent.policy.compact import CompactNet, CompactPolicy, Config, flat_stats
+    from agent.policy.compact import STATS, CompactNet, CompactPolicy, Config
 
     torch.manual_seed(0)
-    keys = sorted(flat_stats(measure(np.full((64, 64, 3), 128, np.uint8))))
-    policy = CompactPolicy(CompactNet(Config(n_stats=len(keys), hidden=32, cnn=8)), keys)
+    policy = CompactPolicy(CompactNet(Config(n_stats=len(STATS), hidden=32)), list(STATS))
     frame, darker = jpeg(seed=1), io.BytesIO()
     Image.fromarray((np.asarray(Image.open(io.BytesIO(frame))) * 0.35).astype(np.uint8)).save(darker, "JPEG")
     files = [("previews", (f"{i}.jpg", data, "image/jpeg"))
