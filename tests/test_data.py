@@ -11,19 +11,18 @@ import pytest
 from PIL import Image
 
 from agent import slots as slot_space
-from agent.data import DEFAULT_PHOTOS, banks, looks, measure as measure_mod, photos_in, split_of, synth
+from agent.data import banks, looks, measure as measure_mod, split_of, synth
 from agent.policy import PolicyError, load_policy
+
+from conftest import split_photo_set
 
 ROOT = Path(__file__).resolve().parent.parent
 SIZE = 96
 
 
 def pick_photos():
-    photos = photos_in(DEFAULT_PHOTOS)
-    train = [p for p in photos if split_of(p) == "train"][:2]
-    held = [p for p in photos if split_of(p) == "heldout"][:2]
-    assert len(train) == 2 and len(held) == 2, "the default photo folder needs train and heldout photos"
-    return train + held
+    """Two train and two held-out photos (copies of the bundled test photos)."""
+    return split_photo_set()
 
 
 @pytest.fixture(scope="module")
@@ -82,6 +81,35 @@ def test_targets_are_the_renders_of_the_operations_and_move_as_asked(data):
         np.testing.assert_array_equal(synth.render(image, s["slots"]), target)
         moved = measure_mod.directions(image, target, list(s["attributes"]))
         assert moved == s["attributes"], (s["instruction"], moved)
+
+
+def test_fast_mode_writes_inputs_only_and_shares_the_originals(tmp_path):
+    from agent.cli import main
+    from agent.train.sft_compact import read_samples as train_samples
+
+    photos = pick_photos()
+    summary = synth.synth(photos, 15, tmp_path, seed=3, size=SIZE, fast=True)
+    samples = synth.read_samples(tmp_path)
+    assert len(samples) == 15 and not (tmp_path / "targets").exists()
+    assert {s["family"] for s in samples} == {"enhance", "style", "local"}
+    originals = {p.stem: np.asarray(synth.load_photo(p, SIZE)) for p in photos}
+    for s in samples:
+        assert set(s) == {"id", "family", "split", "photo", "input", "target", "instruction", "paraphrase",
+                          "reasoning", "slots", "operations", "attributes"}
+        assert s["target"] is None and s["slots"] and s["operations"] == slot_space.to_operations(s["slots"])
+        image = np.asarray(Image.open(tmp_path / s["input"]))
+        original = originals[Path(s["photo"]).stem]
+        assert max(image.shape[:2]) == SIZE and "median L*" in s["reasoning"]
+        if s["family"] == "enhance":  # the degraded photo; its fix moves it back towards the original as asked
+            assert s["input"] == f"images/{s['id']}.png"
+            assert measure_mod.directions(image, original, list(s["attributes"])) == s["attributes"]
+        else:
+            assert s["input"] == f"images/original-{Path(s['photo']).stem}.png"
+            np.testing.assert_array_equal(image, original)
+    assert len(list((tmp_path / "images").iterdir())) < 15 and summary["samples"] == 15
+    assert len(train_samples([tmp_path])) == sum(s["split"] == "train" for s in samples)
+    # evaluation needs target images: fast data is refused with a clear message
+    assert main(["eval", "--data", str(tmp_path), "--split", "train", "--policies", "noop"]) == 2
 
 
 def test_split_has_no_leakage_and_unseen_paraphrases_only_in_heldout(data):

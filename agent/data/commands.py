@@ -16,7 +16,7 @@ def _cmd_synth(args) -> int:
     try:
         photos = photos_in(args.photos)
         summary = synth.synth(photos, args.n, args.out, seed=args.seed, size=args.size,
-                              progress=lambda k, n: synth.bar(k, n, "samples"))
+                              progress=lambda k, n: synth.bar(k, n, "samples"), fast=args.fast)
     except (FileNotFoundError, ValueError) as exc:
         raise SidecarError(str(exc)) from None
     print(f"wrote {args.n} samples from {len(photos)} photos to {args.out / 'samples.jsonl'} "
@@ -39,6 +39,9 @@ def _cmd_eval(args) -> int:
     if not samples:
         raise SidecarError(f"{args.data}: no {args.split} samples")
     samples = samples[: args.max] if args.max else samples
+    if any(s["target"] is None for s in samples):
+        raise SidecarError(f"{args.data}: made by `retouchiq data synth --fast`, which writes no target images; "
+                           "evaluate on data made without --fast")
     specs = [s.strip() for s in args.policies.split(",") if s.strip()]
     report = eval_mod.evaluate(samples, args.data, specs, args.engine,
                                progress=lambda k, n, label: synth.bar(k, n, label))
@@ -73,6 +76,9 @@ def register(sub) -> None:
     s.add_argument("--out", type=Path, required=True, help="output folder")
     s.add_argument("--seed", type=int, default=0)
     s.add_argument("--size", type=int, default=384, help="long side of the images in pixels (default 384)")
+    s.add_argument("--fast", action="store_true",
+                   help="training data for the compact policy: no target images (target null), style and local "
+                        "inputs share their photo's image, only enhance samples checked; use with --size 128")
     s.set_defaults(func=_cmd_synth)
 
     p = sub.add_parser("eval", help="policies on held-out samples: direction accuracy, ΔE00 and SSIM to target",

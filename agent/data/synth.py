@@ -269,12 +269,19 @@ def family_of(unseen: tuple) -> str:
     return "enhance" if kind == "defect" else "style" if kind == "look" else banks.INTENTS[name].family
 
 
+def original_name(photo: Path) -> str:
+    """Fast mode: the one input image that the photo's style and local samples share."""
+    return f"images/original-{photo.stem}.png"
+
+
 def make_sample(index: int, photo: Path, rng: random.Random, size: int, available: set[str],
-                cache: dict, counts: Counter) -> tuple[dict, np.ndarray, np.ndarray]:
+                cache: dict, counts: Counter, fast: bool = False) -> tuple[dict, np.ndarray, np.ndarray | None]:
+    """One checked sample; ``fast`` skips the target render (target None) and, outside enhance, the check."""
     split = split_of(photo)
     if photo not in cache:
-        cache[photo] = load_photo(photo, size)
-    original = cache[photo]
+        image = load_photo(photo, size)
+        cache[photo] = image, measure_mod.measure(image)
+    original, s_orig = cache[photo]
     family = FAMILIES[index % 3]  # families in equal shares
     unseen = None
     if split == "heldout" and rng.random() < UNSEEN_SHARE:
@@ -296,17 +303,21 @@ def make_sample(index: int, photo: Path, rng: random.Random, size: int, availabl
         if not values:
             counts["rejected: no edit"] += 1
             continue
-        target = render(image, values)
         attributes = {k: v for p in d.parts for k, v in p.attributes.items()}
-        s0 = measure_mod.measure(image)
-        moved = measure_mod.directions(s0, measure_mod.measure(target), attributes)
+        s0 = measure_mod.measure(image) if degrade else s_orig
+        target = None if fast else render(image, values)
+        # fast mode checks an enhance sample against the undegraded photo, which its fix restores; style and
+        # local requests are taken as drawn (their checks fail mostly on amounts too small to measure)
+        after = measure_mod.measure(target) if target is not None else s_orig if degrade else None
+        moved = measure_mod.directions(s0, after, attributes) if after is not None else attributes
         wrong = [a for a, want in attributes.items() if moved[a] != want]
         if wrong:
             counts.update(f"rejected: target does not move {a}" for a in wrong)
             continue
         sid = f"{index:06d}"
         sample = {"id": sid, "family": family, "split": split, "photo": str(photo),
-                  "input": f"images/{sid}.png", "target": f"targets/{sid}.png", "instruction": d.instruction,
+                  "input": f"images/{sid}.png" if degrade or not fast else original_name(photo),
+                  "target": None if fast else f"targets/{sid}.png", "instruction": d.instruction,
                   "paraphrase": "unseen" if d.unseen else "seen",
                   "reasoning": measure_mod.reasoning(s0, values, LEADS[family]),
                   "slots": values, "operations": slot_space.to_operations(values), "attributes": attributes}
@@ -314,8 +325,13 @@ def make_sample(index: int, photo: Path, rng: random.Random, size: int, availabl
     raise Skip(f"no valid sample for {photo.name} after {MAX_DRAWS} draws")
 
 
-def synth(photos: list[Path], n: int, out: Path, seed: int = 0, size: int = 384, progress=None) -> dict:
-    """Write OUT/samples.jsonl, OUT/images/<id>.png, OUT/targets/<id>.png; returns a summary."""
+def synth(photos: list[Path], n: int, out: Path, seed: int = 0, size: int = 384, progress=None,
+          fast: bool = False) -> dict:
+    """Write OUT/samples.jsonl, OUT/images/<id>.png, OUT/targets/<id>.png; returns a summary.
+
+    ``fast`` (training data for the compact policy, which reads only the input): no target images (``target``
+    is null), style and local samples share their photo's OUT/images/original-<stem>.png, only enhance inputs
+    are rendered, and only enhance samples are checked (against the undegraded photo)."""
     from PIL import Image
 
     if not photos:
@@ -324,22 +340,27 @@ def synth(photos: list[Path], n: int, out: Path, seed: int = 0, size: int = 384,
         raise ValueError("--n must be ≥ 1 and --size ≥ 16")
     available = available_slots()
     (out / "images").mkdir(parents=True, exist_ok=True)
-    (out / "targets").mkdir(parents=True, exist_ok=True)
-    counts, cache, lines = Counter(), {}, []
+    if not fast:
+        (out / "targets").mkdir(parents=True, exist_ok=True)
+    counts, cache, lines, written = Counter(), {}, [], set()
     start = time.perf_counter()
     for i in range(n):
         rng = random.Random(f"retouchiq-synth:{seed}:{i}")
         for attempt in range(len(photos)):
             photo = photos[rng.randrange(len(photos))]
             try:
-                sample, image, target = make_sample(i, photo, rng, size, available, cache, counts)
+                sample, image, target = make_sample(i, photo, rng, size, available, cache, counts, fast)
                 break
             except Skip as exc:
                 counts[f"skipped: {exc}"] += 1
         else:
             raise ValueError("could not draw a valid sample from any photo")
-        Image.fromarray(image).save(out / sample["input"])
-        Image.fromarray(target).save(out / sample["target"])
+        if sample["input"] not in written:
+            Image.fromarray(image).save(out / sample["input"])
+            if fast and sample["input"].startswith("images/original-"):
+                written.add(sample["input"])
+        if target is not None:
+            Image.fromarray(target).save(out / sample["target"])
         lines.append(json.dumps(sample, ensure_ascii=False))
         counts[f"{sample['family']}/{sample['split']}/{sample['paraphrase']}"] += 1
         if progress:

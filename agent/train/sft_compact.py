@@ -94,12 +94,15 @@ def load_tensors(samples: list[dict], log=print) -> Tensors:
 
     from agent.policy.text import TextEncoder
 
-    stats, active, unit = [], [], []
+    stats, active, unit, seen = [], [], [], {}
     t0 = time.time()
     for k, s in enumerate(samples):
-        with Image.open(Path(s["dir"]) / s["input"]) as im:
-            st = compact.features(np.asarray(im.convert("RGB")))
-        stats.append([st[key] for key in compact.STATS])
+        path = Path(s["dir"]) / s["input"]
+        if path not in seen:  # `synth --fast` data shares one input per photo among its samples
+            with Image.open(path) as im:
+                st = compact.features(np.asarray(im.convert("RGB")))
+            seen[path] = [st[key] for key in compact.STATS]
+        stats.append(seen[path])
         a, u = targets(s["slots"])
         active.append(a)
         unit.append(u)
