@@ -471,12 +471,6 @@ def curve_nodes(p, nodes_field: str, count_field: str, ch: int):
     return nodes[..., 0], nodes[..., 1], n
 
 
-def hashable(values: dict, *names: str) -> None:
-    """Array-valued static fields as tuples, so that a pipe structure can be hashed."""
-    for name in names:
-        values[name] = tuple(values[name])
-
-
 def check_nodes(op: str, nodes, counts, channels, maxnodes: int = 20, periodic: bool = False,
                 types=None) -> None:
     """Refuse curves darktable cannot sample (it would keep a stale table): bad counts or unsorted x."""

@@ -39,7 +39,6 @@ class ColorZones(RenderModule):
     static_fields = ("channel", "curve_num_nodes", "curve_type", "mode", "splines_version")
 
     def check(self, values):
-        cv.hashable(values, "curve_num_nodes", "curve_type")
         if values["channel"] not in (_BY_L, _BY_C, _BY_H):
             raise RenderError(f"colorzones: unknown 'select by' {values['channel']}")
         if values["mode"] not in (_SMOOTH, _STRONG):

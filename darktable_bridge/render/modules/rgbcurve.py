@@ -28,7 +28,6 @@ class RgbCurve(RenderModule):
     static_fields = ("curve_num_nodes", "curve_type", "curve_autoscale", "preserve_colors")
 
     def check(self, values):
-        cv.hashable(values, "curve_num_nodes", "curve_type")
         if values["curve_autoscale"] not in (_LINKED, _INDEPENDENT):
             raise RenderError(f"rgbcurve: unknown mode {values['curve_autoscale']}")
         used = (0,) if values["curve_autoscale"] == _LINKED else (0, 1, 2)

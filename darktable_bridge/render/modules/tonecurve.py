@@ -46,7 +46,6 @@ class ToneCurve(RenderModule):
     static_fields = ("tonecurve_nodes", "tonecurve_type", "tonecurve_autoscale_ab", "preserve_colors")
 
     def check(self, values):
-        cv.hashable(values, "tonecurve_nodes", "tonecurve_type")
         mode = values["tonecurve_autoscale_ab"]
         if mode not in (_INDEPENDENT, _LINKED, _XYZ, _RGB):
             raise RenderError(f"tonecurve: unknown color space mode {mode}")
