@@ -101,13 +101,18 @@ def _cmd_roll(args) -> int:
 
 
 def _cmd_train(args) -> int:
+    if args.policy == "vlm":
+        return _train_vlm(args)
     from agent.policy import compact
     from agent.train.sft_compact import TrainConfig, train
 
     if args.policy != "compact":
-        raise PolicyError(f"train sft: only the compact policy is trained here (got '{args.policy}')")
-    cfg = TrainConfig(data=[str(d) for d in args.data], out=str(args.output or compact.WEIGHTS), epochs=args.epochs,
-                      batch_size=args.batch_size, lr=args.lr, seed=args.seed, max_samples=args.max_samples)
+        raise PolicyError(f"train sft: --policy compact or vlm (got '{args.policy}')")
+    if args.model or args.config:
+        raise PolicyError("train sft: --model and --config are for --policy vlm")
+    cfg = TrainConfig(data=[str(d) for d in args.data], out=str(args.output or compact.WEIGHTS),
+                      epochs=int(args.epochs or 60), batch_size=args.batch_size or 128, lr=args.lr or 2e-3,
+                      seed=args.seed, max_samples=args.max_samples)
     try:
         record = train(cfg)
     except (FileNotFoundError, ValueError) as exc:
@@ -116,6 +121,33 @@ def _cmd_train(args) -> int:
     val = f", val loss {final['val']['loss']:.4f}" if "val" in final else ""
     print(f"trained on {record['train']} samples in {record['seconds']:.0f} s: train loss "
           f"{record['initial']['loss']:.4f} → {final['train']['loss']:.4f}{val}; weights {cfg.out}")
+    return 0
+
+
+def _train_vlm(args) -> int:
+    try:
+        from agent.train import sft_vlm
+    except ImportError as exc:
+        raise PolicyError(f"VLM training needs TRL and PEFT ({exc}): pip install 'retouchiq[vlm]'") from None
+    if not args.model:
+        raise PolicyError("train sft --policy vlm needs --model PATH (a Hugging Face VLM folder)")
+    if not args.output:
+        raise PolicyError("train sft --policy vlm needs -o OUT (the checkpoint folder)")
+    cfg = sft_vlm.VLMTrainConfig.from_file(args.config, epochs=args.epochs, lr=args.lr, batch_size=args.batch_size,
+                                           seed=args.seed, max_samples=args.max_samples or None,
+                                           max_steps=args.max_steps)
+    record = sft_vlm.train(args.model, args.data, args.output, cfg)
+    print(f"trained {record['steps']} steps on {record['samples']} conversations in {record['seconds']:.0f} s: "
+          f"loss {record['first_loss']:.4f} → {record['last_loss']:.4f}; checkpoint {args.output} "
+          f"(use it with --policy vlm:{args.output})")
+    return 0
+
+
+def _cmd_chat_export(args) -> int:
+    from agent.train import sft_vlm
+
+    out = sft_vlm.export(args.data, args.output, args.split, args.prompt, args.model)
+    print(f"wrote {out}")
     return 0
 
 
@@ -132,7 +164,10 @@ def register(sub) -> None:
                               '  retouchiq edit photo.jpg -i "golden hour look" --preview after.jpg')
     p.add_argument("photos", nargs="+", metavar="PHOTO")
     p.add_argument("-i", "--instruction", required=True, help="what to change, in words")
-    p.add_argument("--policy", default="compact", help="compact (default, embedded) or rules (keyword baseline)")
+    p.add_argument("--policy", default="compact",
+                   help="compact (default, embedded), rules (keyword baseline), vlm:PATH (a local Hugging Face "
+                        "VLM or a `train sft --policy vlm` checkpoint), openai:URL#MODEL (an OpenAI-compatible "
+                        "server: Ollama, vLLM, llama.cpp, LM Studio)")
     p.add_argument("--preview", help="also render the edited photo to this file (.jpg/.png), one photo only")
     p.add_argument("--json", action="store_true",
                    help="one JSON object per photo: photo, sidecar, backup, reasoning, operations")
@@ -158,14 +193,28 @@ def register(sub) -> None:
                        epilog="example:\n  retouchiq data synth --n 3000 --size 256 --out data/synth\n"
                               "  retouchiq train sft --policy compact --data data/synth")
     tsub = p.add_subparsers(dest="stage", required=True, metavar="STAGE")
-    t = tsub.add_parser("sft", help="supervised fine-tuning on synthesized samples")
-    t.add_argument("--policy", default="compact")
+    t = tsub.add_parser("sft", help="supervised fine-tuning on synthesized samples", formatter_class=fmt,
+                        epilog="examples:\n  retouchiq train sft --policy compact --data data/synth\n"
+                               "  retouchiq train sft --policy vlm --model ~/models/Qwen2.5-VL-3B-Instruct "
+                               "--data data/synth -o ckpt/qwen-lora --config sft.json")
+    t.add_argument("--policy", default="compact", choices=["compact", "vlm"])
     t.add_argument("--data", required=True, type=Path, nargs="+", metavar="DIR",
                    help="folder(s) written by `retouchiq data synth` (samples.jsonl)")
-    t.add_argument("--epochs", type=int, default=60)
-    t.add_argument("--batch-size", type=int, default=128)
-    t.add_argument("--lr", type=float, default=2e-3)
+    t.add_argument("--model", help="vlm: the base model folder (or a repo id in the Hugging Face cache)")
+    t.add_argument("--config", type=Path, help="vlm: JSON file of training settings (see docs/vlm.md)")
+    t.add_argument("--epochs", type=float, help="passes over the data (compact 60, vlm 1)")
+    t.add_argument("--max-steps", type=int, help="vlm: stop after this many optimiser steps")
+    t.add_argument("--batch-size", type=int, help="compact 128, vlm 4")
+    t.add_argument("--lr", type=float, help="learning rate (compact 2e-3, vlm 2e-4)")
     t.add_argument("--seed", type=int, default=0)
     t.add_argument("--max-samples", type=int, default=0, help="use the first N training samples (0 = all)")
-    t.add_argument("-o", "--output", type=Path, help="weights file (default: the package's compact.pt)")
+    t.add_argument("-o", "--output", type=Path,
+                   help="compact: weights file (default: the package's compact.pt); vlm: checkpoint folder")
     t.set_defaults(func=_cmd_train)
+    t = tsub.add_parser("chat-export", help="write the samples as chat conversations (JSONL) for other trainers")
+    t.add_argument("--data", required=True, type=Path, nargs="+", metavar="DIR")
+    t.add_argument("-o", "--output", required=True, type=Path, help="JSONL file")
+    t.add_argument("--split", default="train", choices=["train", "heldout"])
+    t.add_argument("--prompt", default="short", choices=["short", "full"], help="system prompt style")
+    t.add_argument("--model", help="also render each conversation with this model's chat template (field text)")
+    t.set_defaults(func=_cmd_chat_export)

@@ -73,6 +73,9 @@ local PREFS = {
    _("start the server command below when no server answers")},
   {"server_command", "string", "retouchiq serve", _("RetouchIQ: server command"),
    _("command that starts the server; --host and --port are taken from the URL")},
+  {"policy", "string", "", _("RetouchIQ: policy"),
+   _("compact, rules, vlm:PATH or openai:URL#MODEL; empty: whatever the server runs (auto-start passes it as "
+     .. "--policy, a running server must run the same one)")},
 }
 
 local function register_preferences()
@@ -90,7 +93,8 @@ local function settings()
     cfg[p[1]] = v
   end
   return {url = cfg.server_url, token = cfg.token, size = cfg.preview_size, timeout = cfg.timeout,
-          auto_start = cfg.auto_start, command = cfg.server_command}
+          auto_start = cfg.auto_start, command = cfg.server_command,
+          policy = cfg.policy ~= "" and cfg.policy or nil}
 end
 
 -- running curl ---------------------------------------------------------------------------------------------
@@ -131,8 +135,9 @@ local function ensure_server(cfg)
   local host, port = host_port(cfg.url)
   local log = dt.configuration.tmp_dir .. "/retouchiq-server.log"
   dt.print(_("starting the RetouchIQ server..."))
+  local policy = cfg.policy and (" --policy " .. client.quote(cfg.policy)) or ""
   dt.control.execute(cfg.command .. " --host " .. client.quote(host) .. " --port " .. client.quote(port)
-                     .. " > " .. client.quote(log) .. " 2>&1 &")
+                     .. policy .. " > " .. client.quote(log) .. " 2>&1 &")
   for _ = 1, START_WAIT_S * 1000 // POLL_MS do
     dt.control.sleep(POLL_MS)
     if call(cfg, function(f) return client.get_command(cfg, "/v1/health", f) end) then return true end
@@ -239,7 +244,7 @@ local function edit_one(cfg, img, instruction)
     return nil, err
   end
   local req = {preview = preview, sidecar = sidecar or nil, instruction = instruction,
-               options = {filename = img.filename}}
+               options = {filename = img.filename, policy = cfg.policy}}
   local body
   body, err = call(cfg, function(f) return client.edit_command(cfg, req, f) end)
   remove_all({preview, base .. ".xmp"})
@@ -272,7 +277,7 @@ local function edit_roll(cfg, images, instruction, consistent, job, report)
     job.percent = 0.3 * i / #images
   end
   local req = {previews = previews, sidecars = sidecars, instruction = instruction, consistent = consistent,
-               options = {filenames = names}}
+               options = {filenames = names, policy = cfg.policy}}
   local roll, err = call(cfg, function(f) return client.roll_command(cfg, req, f) end)
   remove_all(temp)
   if not roll then return nil, err end

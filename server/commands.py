@@ -43,7 +43,9 @@ def register(subparsers) -> None:
     p.add_argument("--host", default="127.0.0.1",
                    help="address to listen on (default 127.0.0.1; any other needs a token)")
     p.add_argument("--port", type=int, default=8765)
-    p.add_argument("--policy", default="compact", help="policy spec: compact (default), rules, ...")
+    p.add_argument("--policy", default="compact",
+                   help="policy spec: compact (default), rules, vlm:PATH (local Hugging Face VLM), "
+                        "openai:URL#MODEL (OpenAI-compatible server)")
     p.add_argument("--token", help="require 'Authorization: Bearer TOKEN' (default: $RETOUCHIQ_TOKEN; "
                                    "the environment keeps it out of the process list)")
     p.add_argument("--max-queue", type=int, default=8,

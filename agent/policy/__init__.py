@@ -52,6 +52,8 @@ def validate(result: EditResult) -> EditResult:
 REGISTRY = {
     "rules": "agent.policy.rules:RulePolicy",
     "compact": "agent.policy.compact:load",
+    "vlm": "agent.policy.vlm:load",
+    "openai": "agent.policy.remote:load",
 }
 
 
