@@ -2,8 +2,8 @@
 download. The shapes are Qwen2.5-VL's; the weights are random, so the answers are noise until trained.
 
 - ``tiny``: ~0.3 M parameters, a byte-level BPE trained on the given texts (the tests: SFT in seconds on a CPU);
-- ``3b``: Qwen2.5-VL-3B's shapes (hidden 2048, 36 layers, vision depth 32; ~3.8 B parameters with the 151,936-token
-  vocabulary), for GPU throughput measurements (benchmarks/vlm_gpu.sh).
+- ``3b``: Qwen2.5-VL-3B's shapes (hidden 2048, 36 layers, vision depth 32; 3.75 B parameters with the 151,936-token
+  vocabulary, tied embeddings), for GPU throughput measurements (benchmarks/vlm_gpu.sh).
 
 Also ``processor_for``: the Qwen2.5-VL processor without torchvision (PyPI's torchvision does not load beside the
 CPU torch build): the PIL image processor and a processor subclass that skips the video processor.
@@ -92,8 +92,9 @@ def _processor_class():
     return _CLASS
 
 
-def build_model(tokenizer, shape: str = "tiny", seed: int = 0):
-    """A random Qwen2.5-VL of the named shape whose special token ids are the tokenizer's."""
+def build_model(tokenizer, shape: str = "tiny", seed: int = 0, device: str | None = None, dtype=None):
+    """A random Qwen2.5-VL of the named shape whose special token ids are the tokenizer's, initialised directly on
+    ``device`` in ``dtype`` (a 3B model initialises in seconds on a GPU, in minutes on a CPU)."""
     import torch
     from transformers import Qwen2_5_VLConfig, Qwen2_5_VLForConditionalGeneration
 
@@ -107,12 +108,20 @@ def build_model(tokenizer, shape: str = "tiny", seed: int = 0):
     text.setdefault("vocab_size", len(tokenizer))
     cfg = Qwen2_5_VLConfig(
         text_config=dict(text, rope_parameters={"rope_type": "default", "rope_theta": 1e6, "mrope_section": mrope},
-                         bos_token_id=pad, eos_token_id=eos, pad_token_id=pad, tie_word_embeddings=False),
+                         bos_token_id=pad, eos_token_id=eos, pad_token_id=pad,
+                         tie_word_embeddings=shape != "tiny"),  # Qwen2.5-VL-3B ties them
         vision_config=dict(spec["vision"], patch_size=14, spatial_merge_size=2, temporal_patch_size=2,
                            window_size=112 if shape != "tiny" else 56),
         **ids)
     torch.manual_seed(seed)
-    model = Qwen2_5_VLForConditionalGeneration(cfg)
+    previous = torch.get_default_dtype()
+    try:
+        if dtype is not None:
+            torch.set_default_dtype(dtype)
+        with torch.device(device or "cpu"):
+            model = Qwen2_5_VLForConditionalGeneration(cfg)
+    finally:
+        torch.set_default_dtype(previous)
     model.generation_config.eos_token_id = eos
     model.generation_config.pad_token_id = pad
     return model

@@ -166,8 +166,10 @@ def mean_loss(model, processor, rows: list[dict], batch_size: int = 4) -> float:
 
 
 def train(model_path: str, data: list[str | os.PathLike], out: str | os.PathLike, cfg: VLMTrainConfig,
-          echo=print) -> dict:
-    """Fine-tune; returns a record (steps, seconds, first/last loss) also written to OUT/train_record.json."""
+          echo=print, model=None, processor=None) -> dict:
+    """Fine-tune; returns a record (steps, seconds, first/last loss) also written to OUT/train_record.json.
+    ``model``/``processor`` given (benchmarks: a model built in memory): trained as they are, and only the
+    record is written (no checkpoint)."""
     import torch
     from datasets import Dataset
     from transformers import AutoConfig, AutoModelForImageTextToText
@@ -175,15 +177,17 @@ def train(model_path: str, data: list[str | os.PathLike], out: str | os.PathLike
 
     from agent.policy.vlm import SETTINGS_FILE, load_processor, resolve
 
-    folder = resolve(model_path)
+    in_memory = model is not None
+    folder = Path(model_path) if in_memory else resolve(model_path)
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     cuda = torch.cuda.is_available()
     bf16 = cfg.bf16 if cfg.bf16 is not None else bool(cuda and torch.cuda.is_bf16_supported())
-    config = AutoConfig.from_pretrained(folder, local_files_only=True)
-    processor = load_processor(folder, config.model_type)
-    model = AutoModelForImageTextToText.from_pretrained(folder, local_files_only=True,
-                                                        dtype=torch.bfloat16 if bf16 else torch.float32)
+    if not in_memory:
+        config = AutoConfig.from_pretrained(folder, local_files_only=True)
+        processor = load_processor(folder, config.model_type)
+        model = AutoModelForImageTextToText.from_pretrained(folder, local_files_only=True,
+                                                            dtype=torch.bfloat16 if bf16 else torch.float32)
     rows = chat_rows(data, "train", cfg.max_samples, cfg.prompt_style, cfg.image_side)
     dataset = Dataset.from_list([{k: r[k] for k in ("prompt", "completion", "images")} for r in rows])
     steps_per_epoch = math.ceil(len(rows) / (cfg.batch_size * cfg.grad_accum))
@@ -213,14 +217,20 @@ def train(model_path: str, data: list[str | os.PathLike], out: str | os.PathLike
     t0 = time.perf_counter()
     result = trainer.train()
     seconds = time.perf_counter() - t0
-    trainer.save_model(str(out))
-    processor.save_pretrained(str(out))
+    if not in_memory:
+        trainer.save_model(str(out))
+        processor.save_pretrained(str(out))
+        settings = {"base_model": str(folder), "prompt_style": cfg.prompt_style, "image_side": cfg.image_side,
+                    "lora": cfg.lora}
+        (out / SETTINGS_FILE).write_text(json.dumps(settings, indent=1) + "\n")
     losses = [e["loss"] for e in trainer.state.log_history if "loss" in e]
-    settings = {"base_model": str(folder), "prompt_style": cfg.prompt_style, "image_side": cfg.image_side,
-                "lora": cfg.lora}
-    (out / SETTINGS_FILE).write_text(json.dumps(settings, indent=1) + "\n")
     record = {"model": str(folder), "data": [str(d) for d in data], "samples": len(rows), "steps": result.global_step,
               "seconds": round(seconds, 1), "first_loss": losses[0] if losses else None,
-              "last_loss": losses[-1] if losses else None, "config": asdict(cfg)}
+              "last_loss": losses[-1] if losses else None, "config": asdict(cfg),
+              "step_seconds": [e["seconds"] for e in _read_log(log_path) if "loss" in e]}
     (out / "train_record.json").write_text(json.dumps(record, indent=1) + "\n")
     return record
+
+
+def _read_log(path: Path) -> list[dict]:
+    return [json.loads(line) for line in path.read_text().splitlines()] if path.is_file() else []

@@ -316,6 +316,24 @@ return {
     h.eq(r.edited, 1, "edited after the start")
   end},
 
+  {"policy preference: sent with the request and passed to the auto-started server", function()
+    local dt, plugin, dir = setup()
+    h.eq(dt.defaults["retouchiq/policy"], "", "policy default: the server's own")
+    dt.prefs["retouchiq/auto_start"] = true
+    dt.prefs["retouchiq/policy"] = "openai:http://127.0.0.1:11434/v1#qwen2.5vl:7b"
+    dt.prefs["retouchiq/server_url"] = "http://localhost:18999"
+    serve(dt, function(method, path)
+      if not dt.started then return nil, nil, 7 end
+      return edit_answer(method, path)
+    end)
+    local img = stub.image(dt, dir, "a.jpg", JPEG, OLD)
+    local r = plugin.apply({img}, "warmer", {})
+    h.has(dt.started, "--policy 'openai:http://127.0.0.1:11434/v1#qwen2.5vl:7b' > '", "started with the policy")
+    local edit = dt.sent[#dt.sent]
+    h.has(edit.cmd, [["policy":"openai:http://127.0.0.1:11434/v1#qwen2.5vl:7b"]], "named in the options")
+    h.eq(r.edited, 1, "edited")
+  end},
+
   {"recent instructions: newest first, no repeats, at most ten", function()
     local dt, plugin, dir = setup()
     serve(dt, edit_answer)
