@@ -301,37 +301,27 @@ return {
     h.eq(h.read(a.sidecar), OLD, "untouched")
   end},
 
-  {"auto-start: no server answers, the server command runs, then the edit", function()
-    local dt, plugin, dir = setup()
-    dt.prefs["retouchiq/auto_start"] = true
-    dt.prefs["retouchiq/server_url"] = "http://localhost:18999"
-    serve(dt, function(method, path)
-      if not dt.started then return nil, nil, 7 end
-      return edit_answer(method, path)
-    end)
-    local img = stub.image(dt, dir, "a.jpg", JPEG, OLD)
-    local r = plugin.apply({img}, "warmer", {})
-    h.has(dt.started, "retouchiq serve --host 'localhost' --port '18999' > '", "start command")
-    h.eq(dt.started:sub(-1), "&", "in the background")
-    h.eq(r.edited, 1, "edited after the start")
-  end},
-
-  {"policy preference: sent with the request and passed to the auto-started server", function()
-    local dt, plugin, dir = setup()
-    h.eq(dt.defaults["retouchiq/policy"], "", "policy default: the server's own")
-    dt.prefs["retouchiq/auto_start"] = true
-    dt.prefs["retouchiq/policy"] = "openai:http://127.0.0.1:11434/v1#qwen2.5vl:7b"
-    dt.prefs["retouchiq/server_url"] = "http://localhost:18999"
-    serve(dt, function(method, path)
-      if not dt.started then return nil, nil, 7 end
-      return edit_answer(method, path)
-    end)
-    local img = stub.image(dt, dir, "a.jpg", JPEG, OLD)
-    local r = plugin.apply({img}, "warmer", {})
-    h.has(dt.started, "--policy 'openai:http://127.0.0.1:11434/v1#qwen2.5vl:7b' > '", "started with the policy")
-    local edit = dt.sent[#dt.sent]
-    h.has(edit.cmd, [["policy":"openai:http://127.0.0.1:11434/v1#qwen2.5vl:7b"]], "named in the options")
-    h.eq(r.edited, 1, "edited")
+  {"auto-start: no server answers, the server command runs (with the policy preference), then the edit",
+   function()
+    for _, policy in ipairs({"", "openai:http://127.0.0.1:11434/v1#qwen2.5vl:7b"}) do
+      local dt, plugin, dir = setup()
+      h.eq(dt.defaults["retouchiq/policy"], "", "policy default: the server's own")
+      dt.prefs["retouchiq/auto_start"] = true
+      dt.prefs["retouchiq/server_url"] = "http://localhost:18999"
+      dt.prefs["retouchiq/policy"] = policy
+      serve(dt, function(method, path)
+        if not dt.started then return nil, nil, 7 end
+        return edit_answer(method, path)
+      end)
+      local img = stub.image(dt, dir, "a.jpg", JPEG, OLD)
+      local r = plugin.apply({img}, "warmer", {})
+      local flag = policy ~= "" and (" --policy '" .. policy .. "'") or ""
+      h.has(dt.started, "retouchiq serve --host 'localhost' --port '18999'" .. flag .. " > '", "start command")
+      h.eq(dt.started:sub(-1), "&", "in the background")
+      local options = dt.sent[#dt.sent].cmd:match("options=(%b{})")
+      h.eq(options:find('"policy"', 1, true) ~= nil, policy ~= "", "the policy named in the options if set")
+      h.eq(r.edited, 1, "edited after the start")
+    end
   end},
 
   {"recent instructions: newest first, no repeats, at most ten", function()
