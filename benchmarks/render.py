@@ -10,20 +10,27 @@ Target (issue 3): ≥ 20× darktable-cli at batch 1 on CPU; GPU: ≥ 500 photos/
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-import numpy as np
-import torch
+# OpenMP threads sleep instead of spinning while they wait (set before torch loads libgomp): on a shared machine
+# spinning threads fight the other processes for the cores and every barrier can cost a scheduler time slice.
+# Inherited by darktable-cli as well (its OpenMP gets the same policy). Override by setting it yourself.
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+
+import numpy as np  # noqa: E402
+import torch  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from darktable_bridge import darktable_cli, fidelity, operations  # noqa: E402
 from darktable_bridge.apply import build_sidecar  # noqa: E402
+from darktable_bridge.render import compiled  # noqa: E402
 from darktable_bridge.render.pipe import Pipe, load_image, plan  # noqa: E402
 from darktable_bridge.render.renderer import tensors  # noqa: E402
 
@@ -54,7 +61,14 @@ def main() -> None:
     ap.add_argument("--batch", type=int, default=16)
     ap.add_argument("--device", default="cpu")
     ap.add_argument("--no-darktable", action="store_true")
+    ap.add_argument("--no-compile", action="store_true", help="leave out the torch.compile rows")
+    ap.add_argument("--inductor-cache", default=None,
+                    help="inductor's cache folder (default: a fresh temporary one, so compile times are cold)")
     args = ap.parse_args()
+    if args.inductor_cache is None:
+        os.environ["TORCHINDUCTOR_CACHE_DIR"] = tempfile.mkdtemp(prefix="inductor-")
+    else:
+        os.environ["TORCHINDUCTOR_CACHE_DIR"] = args.inductor_cache
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
         photo = fidelity.prepare_photo(ROOT / "agent/samples/seeding_by_Clements_Engelhardt.jpg", args.size, tmp)
@@ -83,7 +97,22 @@ def main() -> None:
 
         t1 = timed(torch_run(1), args.repeat)
         tb = timed(torch_run(args.batch), max(2, args.repeat // 2))
-        rows.append(("torch " + args.device, t1, args.batch / tb))
+        rows.append(("torch " + args.device + " (eager)", t1, args.batch / tb))
+        compile_s = {}
+        if not args.no_compile and dev.type == "cpu":
+            def compiled_run(batch):
+                x = img.repeat(batch, 1, 1, 1)
+                inputs = tensors([pl] * batch)
+                t = time.perf_counter()
+                compiled.run(pipe, pl.structure, x, inputs, "on")  # eager reference + compilation + check
+                compile_s[batch] = time.perf_counter() - t
+                return lambda: compiled.run(pipe, pl.structure, x, inputs, "on")
+
+            c1 = timed(compiled_run(1), args.repeat)
+            cb = timed(compiled_run(args.batch), max(2, args.repeat // 2))
+            failed = [e.failed for e in compiled.entries().values() if e.failed]
+            rows.append(("torch cpu, torch.compile (inductor)" + (" — FELL BACK TO EAGER" if failed else ""), c1,
+                         args.batch / cb))
         try:
             from darktable_bridge.render.onnx_export import session
             sess = session(pl.steps, h, w)
@@ -114,6 +143,15 @@ def main() -> None:
         print(f"| {name} | {one * 1000:.0f} | {per_s:.1f} | {ratio} |")
     if dt:
         print(f"| darktable-cli 4.2.1 (whole process, 1:1 PNG export) | {dt * 1000:.0f} | {1 / dt:.2f} | 1× |")
+    if compile_s:
+        print()
+        checks = "; ".join(f"max |compiled − eager| {max(e.check['max_abs_diff']):.1e}"
+                           for e in compiled.entries().values() if e.check)
+        print(f"torch.compile, once per structure and size (not in the medians above): first call (eager reference "
+              f"+ compile + check) {compile_s[1]:.0f} s at batch 1, {compile_s[args.batch]:.0f} s at batch "
+              f"{args.batch}; inductor cache {'fresh (cold)' if args.inductor_cache is None else args.inductor_cache}"
+              f"; {checks}")
+    print(f"OMP_WAIT_POLICY={os.environ.get('OMP_WAIT_POLICY')} (all engines, darktable-cli included)")
 
 
 if __name__ == "__main__":

@@ -37,6 +37,10 @@ class Params:
     def static(self, name: str):
         return self._static[name]
 
+    def hint(self, name: str, default=None):
+        """A value of ``RenderModule.hints`` when the pipe was given them, else ``default``."""
+        return self._static.get(name, default)
+
 
 _LAYOUTS: dict[tuple[str, int], dict] = {}
 
@@ -78,3 +82,11 @@ class RenderModule:
 
     def process(self, x: torch.Tensor, p: Params, ctx: Context) -> torch.Tensor:
         raise NotImplementedError
+
+    def hints(self, p: Params, ctx: Context) -> dict | None:
+        """Python values derived from a batch's params that let ``process`` skip work (read with ``p.hint``).
+
+        Computed eagerly before a compiled pipe runs (they become constants of its graph, and part of its cache
+        key); without them (eager runs, ONNX export) ``process`` must work them out itself or do the general
+        computation."""
+        return None

@@ -39,8 +39,13 @@ REC2020_TO_SRGB = np.linalg.inv(SRGB_TO_REC2020)
 
 
 def matmul3(img: torch.Tensor, m) -> torch.Tensor:
-    """Apply a 3×3 matrix to the channel axis of [N, 3, H, W]."""
-    m = torch.as_tensor(np.asarray(m), dtype=img.dtype, device=img.device)
+    """Apply a 3×3 matrix (an array, or the name of one of this module's) to the channel axis of [N, 3, H, W].
+
+    (A batched matmul, also under torch.compile: written as element-wise sums, chained matrices make inductor
+    recompute every channel of the previous one for each output channel, which is slower.)"""
+    if isinstance(m, str):
+        m = ROWS[m]
+    m = torch.as_tensor(m if isinstance(m, tuple) else np.asarray(m), dtype=img.dtype, device=img.device)
     return torch.einsum("ij,njhw->nihw", m, img)
 
 
@@ -110,8 +115,15 @@ SRGB_TO_XYZ_D50 = _D65_TO_D50 @ SRGB_TO_XYZ_D65
 
 
 def rgb_to_lab(rgb: torch.Tensor) -> torch.Tensor:
-    return xyz_to_lab(matmul3(rgb, REC2020_TO_XYZ_D50))
+    return xyz_to_lab(matmul3(rgb, "REC2020_TO_XYZ_D50"))
 
 
 def lab_to_rgb(lab: torch.Tensor) -> torch.Tensor:
-    return matmul3(lab_to_xyz(lab), XYZ_D50_TO_REC2020)
+    return matmul3(lab_to_xyz(lab), "XYZ_D50_TO_REC2020")
+
+
+# the matrices as nested tuples of Python floats (exactly the float64 values), for code that torch.compile traces:
+# numpy arrays would be traced as tensor data there
+ROWS = {name: tuple(tuple(float(v) for v in row) for row in globals()[name]) for name in (
+    "REC2020_TO_XYZ_D65", "SRGB_TO_XYZ_D65", "REC2020_TO_XYZ_D50", "XYZ_D50_TO_REC2020", "SRGB_TO_REC2020",
+    "REC2020_TO_SRGB", "SRGB_TO_XYZ_D50")}

@@ -91,6 +91,10 @@ class OnnxPipe:
         opts.log_severity_level = 3  # errors only: no provider warnings on CPU-only machines
         if threads:
             opts.intra_op_num_threads = threads
+        opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        # idle pool threads sleep instead of spinning: spinning fights other processes for the cores of a shared
+        # machine, and a whole-image graph has few, large ops, so waking up costs nothing noticeable
+        opts.add_session_config_entry("session.intra_op.allow_spinning", "0")
         self.session = ort.InferenceSession(export(steps, height, width), opts, providers=providers())
         self.names = [i.name for i in self.session.get_inputs()]
 

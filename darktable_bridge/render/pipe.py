@@ -7,6 +7,7 @@ is ``round(clamp(v·255))``. Processing is at the input's size (a 1:1 export); r
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import partial
 
 import numpy as np
 import torch
@@ -110,30 +111,64 @@ class Pipe(torch.nn.Module):
         super().__init__()
         self.steps = steps
 
-    def forward(self, image: torch.Tensor, *params: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """image: encoded sRGB [N, 3, H, W] in [0, 1]; params: per step [N, K] (and [N, 420/4] blend).
+    def hints(self, image: torch.Tensor, *params: torch.Tensor) -> tuple:
+        """Per step, the module's ``hints`` for these params (hashable; see ``RenderModule.hints``)."""
+        ctx = Context(width=image.shape[-1], height=image.shape[-2])
+        out, it = [], iter(params)
+        for step in self.steps:
+            flat = next(it)
+            if step.blend:
+                next(it)
+            h = MODULES[step.op].hints(Params(module_struct(step.op), flat, step.static), ctx)
+            out.append(tuple(sorted(h.items())) if h else ())
+        return tuple(out)
+
+    def forward(self, image: torch.Tensor, *params: torch.Tensor, hints: tuple | None = None,
+                runner=None) -> tuple[torch.Tensor, torch.Tensor]:
+        """image: encoded sRGB [N, 3, H, W] in [0, 1]; params: per step [N, K] (and [N, 420/4] blend);
+        hints: ``self.hints(image, *params)`` or None; runner: ``runner(key, fn, *tensors)`` runs each stage
+        (decode, one per step, encode; ``key`` names the stage's structure) instead of ``fn(*tensors)``.
 
         Returns (linear Rec2020 working space, display sRGB before quantisation)."""
         n, _, h, w = image.shape
         ctx = Context(width=w, height=h)
+        run = runner or _eager
         # colorin hands Lab to the pipe and colorout takes Lab back: both hand-offs go through darktable's Lab
-        x = color.xyz_to_lab(color.matmul3(color.srgb_decode(image), color.SRGB_TO_XYZ_D50))
+        x = run(("colorin",), _enter, image)
         space = "lab"
         it = iter(params)
-        for step in self.steps:
-            module = MODULES[step.op]
+        for i, step in enumerate(self.steps):
             flat = next(it)
             bflat = next(it) if step.blend else None
-            x = _convert(x, space, module.space)
-            space = module.space
-            p = Params(module_struct(step.op), flat, step.static)
-            out = module.process(x, p, ctx)
-            if step.blend is not None:
-                out = step.blend.apply(x, out, Params(blend_mod.PARAMS, bflat, {}), module.space, ctx)
-            x = out
-        x = color.lab_to_rgb(_convert(x, space, "lab"))
-        display = color.srgb_encode(color.matmul3(x, color.REC2020_TO_SRGB))
-        return x, display
+            hint = hints[i] if hints is not None else ()
+            fn = partial(_step, step, {**step.static, **dict(hint)} if hint else step.static, space, ctx)
+            key = ("step", step.key, hint, space, ctx.width, ctx.height)
+            x = run(key, fn, x, flat) if bflat is None else run(key, fn, x, flat, bflat)
+            space = MODULES[step.op].space
+        return run(("colorout", space), partial(_exit, space), x)
+
+
+def _eager(key, fn, *tensors):
+    return fn(*tensors)
+
+
+def _enter(image: torch.Tensor) -> torch.Tensor:
+    return color.xyz_to_lab(color.matmul3(color.srgb_decode(image), "SRGB_TO_XYZ_D50"))
+
+
+def _step(step: Step, static: dict, space: str, ctx: Context, x: torch.Tensor, flat: torch.Tensor,
+          bflat: torch.Tensor | None = None) -> torch.Tensor:
+    module = MODULES[step.op]
+    x = _convert(x, space, module.space)
+    out = module.process(x, Params(module_struct(step.op), flat, static), ctx)
+    if step.blend is not None:
+        out = step.blend.apply(x, out, Params(blend_mod.PARAMS, bflat, {}), module.space, ctx)
+    return out
+
+
+def _exit(space: str, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    x = color.lab_to_rgb(_convert(x, space, "lab"))
+    return x, color.srgb_encode(color.matmul3(x, "REC2020_TO_SRGB"))
 
 
 def _convert(x: torch.Tensor, src: str, dst: str) -> torch.Tensor:

@@ -24,16 +24,22 @@ def tensors(plans: list[Plan], dtype=torch.float32, device="cpu") -> list[torch.
     return out
 
 
-def render_torch(images: torch.Tensor, sidecars: list[Sidecar]) -> tuple[torch.Tensor, torch.Tensor]:
+def render_torch(images: torch.Tensor, sidecars: list[Sidecar],
+                 compile: str | None = None) -> tuple[torch.Tensor, torch.Tensor]:  # noqa: A002
     """images: encoded sRGB [N, 3, H, W]; one sidecar per image, all of one structure.
 
+    compile: ``off``, ``on`` or ``auto`` (see ``compiled``; default: ``RETOUCHIQ_RENDER_COMPILE``, else off):
+    CPU renders through torch.compile, compiled once per structure and size.
+
     Returns (linear Rec2020 [N, 3, H, W], 8-bit sRGB values as floats [N, 3, H, W])."""
+    from . import compiled
+
     plans = [plan(s) for s in sidecars]
     if len({p.structure for p in plans}) != 1:
         raise RenderError("a batch must share one structure (modules, instances, switches, mask shapes)")
+    structure = plans[0].structure
     pipe = Pipe(plans[0].steps)
-    with torch.no_grad():
-        linear, display = pipe(images, *tensors(plans, images.dtype, images.device))
+    linear, display = compiled.run(pipe, structure, images, tensors(plans, images.dtype, images.device), compile)
     return linear, quantize(display)
 
 

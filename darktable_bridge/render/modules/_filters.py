@@ -161,24 +161,41 @@ def _eigf_stats(image: torch.Tensor, mask: torch.Tensor, scale: int, sigma, fixe
     return interpolate_bilinear(av, h, w)
 
 
+def _tracing() -> bool:
+    return torch.onnx.is_in_onnx_export() or torch.jit.is_tracing()
+
+
+def eigf_scalings(radius: torch.Tensor) -> tuple[int, ...]:
+    """The grid scalings (1…4) a batch with these radii [N] needs, as Python ints: the ones that occur (an image
+    whose scaling is none of them gets the first, 1, as in the full selection)."""
+    values = set(torch.clamp(radius.detach(), 1.0, 4.0).flatten().tolist())
+    used = tuple(s for s in (1, 2, 3, 4) if float(s) in values)
+    return used if values <= {1.0, 2.0, 3.0, 4.0} else tuple(sorted(set(used) | {1}))
+
+
 def fast_eigf_surface_blur(image: torch.Tensor, radius: torch.Tensor, feathering: torch.Tensor,
                            iterations: int, geomean: bool, quantization: torch.Tensor,
-                           q_min: float = 2.0 ** -14, q_max: float = 4.0) -> torch.Tensor:
+                           q_min: float = 2.0 ** -14, q_max: float = 4.0,
+                           scalings: tuple[int, ...] | None = None) -> torch.Tensor:
     """Exposure-independent guided filter of a grey image [N, 1, H, W] with itself (fast_eigf_surface_blur).
 
     The gaussian sigma is the integer radius [N]; the grid is downscaled by clamp(radius, 1, 4) ∈ {1, 2, 3, 4}
     with a gaussian of sigma max(radius / scaling, 1), i.e. 1 unless the scaling is 4.
 
     darktable has a cheaper path without quantization (guide = image): the general formulas reduce to it exactly
-    (avg_m = avg_g, covar = var_g, norm_m = norm_g), so only the general one is computed."""
+    (avg_m = avg_g, covar = var_g, norm_m = norm_g), so only the general one is computed.
+
+    scalings: the grid scalings that occur in the batch (``eigf_scalings``), when known in advance."""
     rad = radius.to(image.dtype)
+    if scalings is None:  # only the scalings in use; all four in a traced graph, where the radius is an input
+        scalings = (1, 2, 3, 4) if _tracing() else eigf_scalings(rad)
     scaling = torch.clamp(rad, 1.0, 4.0)
     sigma4 = torch.clamp(rad / 4.0, min=1.0)
     eps = _col(feathering)
     for i in range(iterations):
         mask = quantize(image, quantization, q_min, q_max)
         stats = None
-        for s in (1, 2, 3, 4):
+        for s in scalings:
             fixed = s < 4
             st = _eigf_stats(image, mask, s, 1.0 if fixed else sigma4, fixed)
             stats = st if stats is None else torch.where(_col(scaling) == float(s), st, stats)

@@ -79,9 +79,21 @@ XYZ_D65_TO_WORK = _cmul(WORK_OUT, XYZ_D65_TO_D50_CAT16)
 PI_F = float(_F(np.pi))
 
 
+def _rows(m) -> tuple:
+    return tuple(tuple(float(v) for v in row) for row in np.asarray(m, dtype=np.float64))
+
+
+# the matrices as nested tuples of Python floats: pixel code reads them without touching numpy (which
+# torch.compile would otherwise trace as tensor data)
+ROWS = {name: _rows(globals()[name]) for name in (
+    "XYZ_D65_TO_LMS", "LMS_TO_XYZ_D65", "GRADING_TO_LMS", "LMS_TO_GRADING", "WORK_TO_LMS", "XYZ_D65_TO_WORK")}
+
+
 def mat(m, v):
-    """3×3 constant matrix on a tuple of 3 channel tensors."""
-    return tuple(float(m[i][0]) * v[0] + float(m[i][1]) * v[1] + float(m[i][2]) * v[2] for i in range(3))
+    """3×3 constant matrix (nested tuples, or a name in ``ROWS``) on a tuple of 3 channel tensors."""
+    if isinstance(m, str):
+        m = ROWS[m]
+    return tuple(m[i][0] * v[0] + m[i][1] * v[1] + m[i][2] * v[2] for i in range(3))
 
 
 def fmax0(x):
@@ -111,13 +123,13 @@ def lms_to_yrg(lms):
     a = L + M + S
     inv = flush(safe_div(torch.ones_like(a), a))      # darktable: reciprocal, flushed to zero (FTZ) when tiny
     norm = tuple(c * inv for c in lms)
-    r, g, _ = mat(LMS_TO_GRADING, norm)
+    r, g, _ = mat("LMS_TO_GRADING", norm)
     return Y, r, g
 
 
 def yrg_to_lms(Y, r, g):
     b = 1.0 - r - g
-    lms = mat(GRADING_TO_LMS, (r, g, b))
+    lms = mat("GRADING_TO_LMS", (r, g, b))
     denom = Y_FROM_LMS[0] * lms[0] + Y_FROM_LMS[1] * lms[1]
     a = safe_div(Y, denom)
     return tuple(c * a for c in lms)
@@ -138,7 +150,7 @@ def ych_to_yrg(Y, c, cos_h, sin_h):
 
 
 def ych_to_grading(Y, c, cos_h, sin_h):
-    return mat(LMS_TO_GRADING, yrg_to_lms(*ych_to_yrg(Y, c, cos_h, sin_h)))
+    return mat("LMS_TO_GRADING", yrg_to_lms(*ych_to_yrg(Y, c, cos_h, sin_h)))
 
 
 def gamut_check_yrg(c, cos_h, sin_h):

@@ -14,8 +14,10 @@ auto-detection modes only run in the GUI, so darktable-cli renders them with the
 import torch
 
 from ..base import Context, Params, RenderError, RenderModule
-from ..color import REC2020_TO_XYZ_D50, XYZ_D50_TO_REC2020
+from ..color import ROWS
 
+REC2020_TO_XYZ_D50 = ROWS["REC2020_TO_XYZ_D50"]   # nested tuples: constants for torch.compile as well
+XYZ_D50_TO_REC2020 = ROWS["XYZ_D50_TO_REC2020"]
 NORM_MIN = 1.52587890625e-05  # 2^-16, darktable's floor for norms and Y
 INV_SQRT3 = 0.5773502691896258
 

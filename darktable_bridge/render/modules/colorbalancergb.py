@@ -81,7 +81,7 @@ class ColorBalanceRGB(RenderModule):
 
         # pixels: clip, to LMS 2006 (D65) and Ych
         rgb = U.fmax0(x)
-        lms = U.mat(U.WORK_TO_LMS, (rgb[:, 0], rgb[:, 1], rgb[:, 2]))
+        lms = U.mat("WORK_TO_LMS", (rgb[:, 0], rgb[:, 1], rgb[:, 2]))
         Y, c, cos_h, sin_h = U.yrg_to_ych(*U.lms_to_yrg(lms))
         Y = U.fmax0(Y)
 
@@ -113,10 +113,10 @@ class ColorBalanceRGB(RenderModule):
             v = sign * torch.pow(torch.abs(v) / white_fulcrum, col(d_mid[:, k])) * white_fulcrum
             out.append(v)
 
-        Y, r, gg = U.lms_to_yrg(U.mat(U.GRADING_TO_LMS, out))
+        Y, r, gg = U.lms_to_yrg(U.mat("GRADING_TO_LMS", out))
         Y = torch.pow(U.fmax0(Y / white_fulcrum), mid_Y) * white_fulcrum
         Y = grey * torch.pow(Y / grey, contrast)
-        X, Y, Z = U.mat(U.LMS_TO_XYZ_D65, U.yrg_to_lms(Y, r, gg))
+        X, Y, Z = U.mat("LMS_TO_XYZ_D65", U.yrg_to_lms(Y, r, gg))
 
         sat, bril = weigh(zones("saturation")), weigh(zones("brilliance"))
         lut = self._lut(formula, x)
@@ -128,7 +128,7 @@ class ColorBalanceRGB(RenderModule):
             b = (1.0 + col(p["brilliance_global"])) + bril
             X, Y, Z = self._jzazbz(X, Y, Z, col(p["saturation_global"]) + sat, b, lut)
 
-        res = U.mat(U.XYZ_D65_TO_WORK, (X, Y, Z))
+        res = U.mat("XYZ_D65_TO_WORK", (X, Y, Z))
         return torch.stack([U.fmax0(v) for v in res], 1)
 
     @staticmethod

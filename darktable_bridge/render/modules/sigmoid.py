@@ -104,11 +104,21 @@ def _channel_order(x):
     return pick(mn_a, mn_b), pick(md_a, md_b), pick(mx_a, mx_b)
 
 
+def _gather(v, idx):
+    return v.gather(1, idx)
+
+
+def _select(v, idx):
+    """The same values as ``_gather``, as selections (inductor vectorizes these; gathers are indirect loads)."""
+    return torch.where(idx == 0, v[:, 0:1], torch.where(idx == 1, v[:, 1:2], v[:, 2:3]))
+
+
 def preserve_hue(x, per, hue):
     """Move the middle channel back towards the input's hue while keeping the channel sum (energy)."""
     i_min, i_mid, i_max = _channel_order(x)
-    x0, x1, x2 = x.gather(1, i_min), x.gather(1, i_mid), x.gather(1, i_max)
-    p0, p1, p2 = per.gather(1, i_min), per.gather(1, i_mid), per.gather(1, i_max)
+    pick = _select if torch.compiler.is_compiling() else _gather
+    x0, x1, x2 = pick(x, i_min), pick(x, i_mid), pick(x, i_max)
+    p0, p1, p2 = pick(per, i_min), pick(per, i_mid), pick(per, i_max)
     flat = ((p2 - p0) < 1e-9) | ((p1 - p0) < 1e-9)
     ones = torch.ones_like(x0)
     span = torch.where(flat, ones, x2 - x0)

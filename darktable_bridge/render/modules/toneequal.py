@@ -8,7 +8,7 @@ weights are the least-squares fit of the 9 user gains, solved with darktable's f
 import torch
 
 from ..base import Context, Params, RenderError, RenderModule
-from ._filters import fast_eigf_surface_blur, fast_surface_blur
+from ._filters import eigf_scalings, fast_eigf_surface_blur, fast_surface_blur
 
 BANDS = ("noise", "ultra_deep_blacks", "deep_blacks", "blacks", "shadows", "midtones", "highlights", "whites",
          "speculars")
@@ -116,6 +116,14 @@ def correction(exposure: torch.Tensor, weights: torch.Tensor, sigma: torch.Tenso
     return torch.clamp(result, 0.25, 4.0)
 
 
+def _radius(p: Params, ctx: Context) -> torch.Tensor:
+    """modify_roi_in: radius of the filter from the diameter in % of the largest side, float maths as in C."""
+    max_size = float(max(ctx.width, ctx.height))
+    diameter = (p["blending"].to(torch.float32) / 100.0) * max_size * float(ctx.scale)
+    half = (diameter - 1.0) / 2.0
+    return torch.where(half < 0.0, torch.ceil(half), torch.floor(half)).detach()  # (int) cast
+
+
 class ToneEqual(RenderModule):
     op = "toneequal"
     space = "rgb"
@@ -127,19 +135,19 @@ class ToneEqual(RenderModule):
         if values["details"] in (AVG_GUIDED, GUIDED, AVG_EIGF, EIGF) and not 1 <= values["iterations"] <= 64:
             raise RenderError(f"toneequal: {values['iterations']} filter iterations are not rendered here")
 
+    def hints(self, p: Params, ctx: Context) -> dict | None:
+        if p.static("details") in (AVG_EIGF, EIGF):
+            return {"eigf_scalings": eigf_scalings(_radius(p, ctx))}
+        return None
+
     def process(self, x: torch.Tensor, p: Params, ctx: Context) -> torch.Tensor:
         details, method, iterations = p.static("details"), p.static("method"), int(p.static("iterations"))
-        f32 = torch.float32
         exposure_boost = torch.exp2(p["exposure_boost"])
         contrast_boost = torch.exp2(p["contrast_boost"]).view(-1, 1, 1, 1)
         feathering = 1.0 / p["feathering"]
         quantization = p["quantization"]
 
-        # modify_roi_in: radius of the filter from the diameter in % of the largest side, float maths as in C
-        max_size = float(max(ctx.width, ctx.height))
-        diameter = (p["blending"].to(f32) / 100.0) * max_size * float(ctx.scale)
-        half = (diameter - 1.0) / 2.0
-        radius = torch.where(half < 0.0, torch.ceil(half), torch.floor(half)).to(x.dtype).detach()  # (int) cast
+        radius = _radius(p, ctx).to(x.dtype)
 
         if details in (GUIDED, EIGF):
             lum = luminance_mask(x, method, exposure_boost, CONTRAST_FULCRUM, contrast_boost)
@@ -148,7 +156,8 @@ class ToneEqual(RenderModule):
         if details in (AVG_GUIDED, GUIDED):
             lum = fast_surface_blur(lum, radius, feathering, iterations, details == AVG_GUIDED, quantization)
         elif details in (AVG_EIGF, EIGF):
-            lum = fast_eigf_surface_blur(lum, radius, feathering, iterations, details == AVG_EIGF, quantization)
+            lum = fast_eigf_surface_blur(lum, radius, feathering, iterations, details == AVG_EIGF, quantization,
+                                         scalings=p.hint("eigf_scalings"))
 
         bands = torch.stack([p[b] for b in BANDS], 1)
         sigma = p["smoothing"]
