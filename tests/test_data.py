@@ -142,6 +142,23 @@ def test_unseen_paraphrases_are_kept_out_of_the_banks():
         assert not [t for t in seen if unseen_pattern(template).search(t.lower())], template
 
 
+def test_added_phrasings_avoid_the_unseen_paraphrases_words():
+    """Beyond the hand-written core, no bank phrasing (nor look alias or template) uses a distinctive word of the
+    50 held-out paraphrases, so the unseen subset stays unseen however the banks grow."""
+    forbidden = re.compile("|".join(rf"\b{re.escape(w.strip())}\b" for w in banks.FORBIDDEN_WORDS), re.IGNORECASE)
+    added = [t for n, i in banks.INTENTS.items() for t in i.phrases if t not in banks.BASE_PHRASES[n]] + \
+        [t for n, d in banks.DEFECTS.items() for t in d.phrases if t not in banks.BASE_DEFECT_PHRASES[n]] + \
+        [g for g, _ in banks.GENERIC_EXTRA] + list(banks.LOOK_TEMPLATES_EXTRA) + \
+        [a for v in looks.MORE_ALIASES.values() for a in v] + [p for n in banks.NEGATIONS_EXTRA for p in n.phrases]
+    assert len(added) > 5000
+    assert not [t for t in added if forbidden.search(t)]
+    # and every UNSEEN template still carries one of the forbidden words or is kept out by its exact wording
+    all_seen = [t.lower() for i in banks.INTENTS.values() for t in i.phrases] + \
+        [t.lower() for d in banks.DEFECTS.values() for t in d.phrases]
+    for _, _, template in banks.UNSEEN:
+        assert not [t for t in all_seen if unseen_pattern(template).search(t)], template
+
+
 def test_every_recipe_uses_known_slots_and_attributes():
     for deltas, attrs in [(i.deltas, i.attributes) for i in banks.INTENTS.values()] + \
             [(k.deltas, k.attributes) for k in looks.LOOKS.values()] + \
@@ -170,6 +187,27 @@ def test_synth_command_reports_a_missing_folder(tmp_path):
     proc = subprocess.run([sys.executable, "-m", "agent.cli", "data", "synth", "--photos", tmp_path / "nope",
                            "--n", "2", "--out", tmp_path / "out"], capture_output=True, text=True, cwd=ROOT)
     assert proc.returncode == 2 and "not a folder of photos" in proc.stderr
+
+
+def test_synth_command_takes_several_folders_and_one_split(tmp_path):
+    """--photos A B uses both folders (ordered by file name); --split train keeps the held-out photos out."""
+    import shutil
+
+    photos = pick_photos()
+    a, b = tmp_path / "a", tmp_path / "b"
+    a.mkdir()
+    b.mkdir()
+    for i, p in enumerate(photos):
+        shutil.copyfile(p, (a if i % 2 else b) / p.name)
+    out = tmp_path / "out"
+    proc = subprocess.run([sys.executable, "-m", "agent.cli", "data", "synth", "--fast", "--photos", a, b,
+                           "--split", "train", "--n", "6", "--size", "48", "--out", out],
+                          capture_output=True, text=True, cwd=ROOT)
+    assert proc.returncode == 0, proc.stderr
+    samples = synth.read_samples(out)
+    assert {s["split"] for s in samples} == {"train"}
+    assert {Path(s["photo"]).name for s in samples} <= {p.name for p in photos if split_of(p) == "train"}
+    assert {Path(s["photo"]).parent for s in samples} <= {a, b}
 
 
 # ------------------------------------------------------------------------------------------------ measure

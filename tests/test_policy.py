@@ -114,6 +114,23 @@ def test_bad_weights(tmp_path):
         compact.load(str(tmp_path / "missing.pt"))
 
 
+def test_ensemble_round_trip(tmp_path):
+    """An ensemble is saved as one checkpoint and answers the mean of its members' outputs."""
+    import torch
+
+    nets = [compact.CompactNet(compact.Config(n_stats=len(compact.STATS), hidden=16)) for _ in range(3)]
+    path = compact.save(tmp_path / "e.pt", compact.Ensemble(nets), list(compact.STATS), {"samples": 1})
+    loaded, keys, meta = compact.load_net(path)
+    assert isinstance(loaded, compact.Ensemble) and len(loaded.members) == 3 and meta == {"samples": 1}
+    text, stats = torch.randn(2, 384), torch.randn(2, len(compact.STATS))
+    with torch.no_grad():
+        got = loaded.eval()(text, stats)
+        want = [torch.stack(o).mean(0) for o in zip(*[n.eval()(text, stats) for n in loaded.members])]
+    assert all(torch.allclose(g, w) for g, w in zip(got, want))
+    single, _, _ = compact.load_net(compact.save(tmp_path / "s.pt", nets[0], list(compact.STATS), {}))
+    assert isinstance(single, compact.CompactNet)
+
+
 def test_encoder_matches_transformers():
     """The hand-written MiniLM gives transformers' numbers (mean pooling, normalised)."""
     import torch
@@ -133,6 +150,8 @@ def test_encoder_matches_transformers():
     assert np.abs(mine - ref).max() < 1e-4
     assert mine[0] @ mine[1] < 0.9  # different sentences, different vectors
     # a request of several clauses is the normalised mean of its clauses
+    from agent.policy.text import clauses
+    assert clauses("warmer & darker as well as sharper, then crisp") == ["warmer", "darker", "sharper", "crisp"]
     both = enc.encode(["make it warmer, and then lift the shadows"])[0]
     parts = enc._encode(["make it warmer", "lift the shadows"]).mean(0)
     assert np.abs(both - parts / np.linalg.norm(parts)).max() < 1e-5

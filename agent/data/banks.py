@@ -15,7 +15,7 @@ any white balance, and ``*_tint_hue``, which is an absolute hue in degrees.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 
 @dataclass(frozen=True)
@@ -244,15 +244,16 @@ DEFECT_WORDS = ((0.34, ("a little", "a bit", "slightly"), ("slight", "faint")),
                 (1.01, ("way", "much", "really"), ("strong", "heavy")))
 
 # requests that do not name the defect; each covers some defect kinds
+EVERY = ("exposure", "colour", "tone", "detail")
 GENERIC = (
     ("fix the colours", ("colour",)), ("correct the colours", ("colour",)), ("fix the white balance", ("colour",)),
     ("fix the exposure", ("exposure",)), ("correct the exposure", ("exposure",)), ("fix the tones", ("tone",)),
-    ("make it look natural", ("exposure", "colour", "tone", "detail")),
-    ("fix this photo", ("exposure", "colour", "tone", "detail")),
-    ("auto-correct it", ("exposure", "colour", "tone", "detail")),
-    ("enhance it", ("exposure", "colour", "tone", "detail")),
-    ("correct it so it looks right", ("exposure", "colour", "tone", "detail")),
-    ("clean it up", ("exposure", "colour", "tone", "detail")),
+    ("make it look natural", EVERY),
+    ("fix this photo", EVERY),
+    ("auto-correct it", EVERY),
+    ("enhance it", EVERY),
+    ("correct it so it looks right", EVERY),
+    ("clean it up", EVERY),
 )
 
 LOOK_TEMPLATES = (
@@ -318,3 +319,430 @@ UNSEEN = (
     ("look", "low_key", "make it dark and brooding"),
     ("look", "bw_contrast", "turn it into a gritty monochrome with strong blacks"),
 )
+
+
+# ---------------------------------------------------------------------------------------------- more phrasings
+# The hand-written templates above are the core; the combinations below multiply them with synonyms (verbs ×
+# objects, comparatives × sentence frames, US and UK spellings, region names) so the policy learns the meaning
+# and not a dozen fixed sentences. Words that carry the 50 UNSEEN paraphrases (FORBIDDEN_WORDS below) are kept
+# out of every bank; tests/test_data.py checks it.
+
+# "{a}" before a comparative X: "make it a bit warmer", "it should be slightly warmer"
+FRAMES = ("make it {a} X", "{a} X please", "it should be {a} X", "it needs to be {a} X", "I'd like it {a} X",
+          "can you make it {a} X", "I want it {a} X", "make the photo {a} X", "make the picture {a} X",
+          "make the shot {a} X", "could it be {a} X", "go {a} X", "make everything {a} X", "just {a} X",
+          "let's make it {a} X", "I'd prefer it {a} X", "make the image {a} X", "X, {b}", "{a} X overall",
+          "it would look better {a} X", "render it {a} X", "try it {a} X", "make the whole photo {a} X")
+# the same for a named part R of the picture: "make the sky a bit darker"
+REGION_FRAMES = ("make R {a} X", "R {a} X please", "R should be {a} X", "R needs to be {a} X",
+                 "I'd like R {a} X", "can you make R {a} X", "I want R {a} X", "could R be {a} X", "let's make R {a} X",
+                 "R looks too Y so make it {a} X", "R: {a} X")
+ANTONYM = {"brighter": "dark", "darker": "bright", "warmer": "cold", "cooler": "warm", "lighter": "dark",
+           "colder": "warm", "deeper": "light", "dimmer": "bright"}
+
+
+def _frames(words, frames=FRAMES, region=None):
+    out = []
+    for f in frames:
+        for w in words:
+            if "Y" in f and w not in ANTONYM:
+                continue
+            t = f.replace("X", w).replace("Y", ANTONYM.get(w, ""))
+            out.append(t.replace("R", region) if region else t)
+    return out
+
+
+PARTICLES = ("up", "down", "off", "out", "back")
+
+
+def _vo(verbs, objects, tail=" {b}"):
+    """verb × object: "brighten the image {b}"; a phrasal verb wraps "it" ("warm it up")."""
+    out = []
+    for v in verbs:
+        for o in objects:
+            head, _, particle = v.rpartition(" ")
+            if o == "it" and particle in PARTICLES:
+                out.append(f"{head} it {particle}{tail}")
+            else:
+                out.append(f"{v} {o}{tail}")
+    return out
+
+
+IMAGE = ("it", "the image", "the photo", "the picture", "the shot", "everything", "the whole image", "the frame")
+UP = ("increase", "raise", "boost", "bump up", "push up", "turn up", "bring up", "up")
+DOWN = ("decrease", "lower", "reduce", "cut", "drop", "bring down", "pull down", "turn down", "take down")
+EXPOSURE = ("the exposure", "the brightness", "the overall exposure", "the overall brightness", "exposure",
+            "brightness", "the EV")
+COLOURS = ("the colours", "the colors", "the colour", "the color", "colours", "colors")
+TEMPERATURE = ("the warmth", "the temperature", "the colour temperature", "the color temperature",
+               "the white balance temperature", "the kelvin")
+TOP = ("the sky", "the top of the frame", "the upper part", "the top", "the top of the image",
+       "the upper part of the photo", "the clouds", "the sky area", "the top edge")
+BOTTOM = ("the foreground", "the bottom of the frame", "the lower part", "the ground", "the bottom",
+          "the bottom of the image", "the lower part of the photo", "the grass", "the bottom edge")
+CENTRE = ("the subject", "the centre", "the center", "the middle", "the middle of the frame", "the central area",
+          "the person", "the focal point", "the center of the image", "the centre of the photo")
+CORNERS = ("the corners", "the edges", "the borders", "the outer edges", "the periphery", "the outside edges",
+           "the edges of the picture", "the four corners")
+
+
+def _side(s):
+    return (f"the {s} side", f"the {s} of the frame", f"the {s}", f"the {s} edge", f"the {s}-hand side",
+            f"the {s} part of the image", f"the {s} part of the photo")
+
+
+EXTRA = {
+    "brighter": _vo(("brighten", "lighten", "lift", "brighten up", "lighten up"), IMAGE)
+    + _vo(UP + ("add to",), EXPOSURE) + _frames(("brighter", "lighter", "less dark"))
+    + ["overexpose it {b}", "{a} more exposure", "more exposure {b}", "add exposure {b}", "expose it brighter {b}",
+       "too dark so brighten it {b}", "brighten things up {b}", "lift the overall exposure {b}",
+       "can you brighten this {b}", "brighten this photo up {b}", "make the exposure {a} higher"],
+    "darker": _vo(("darken", "dim", "darken down", "tone down"), IMAGE) + _vo(DOWN, EXPOSURE)
+    + _frames(("darker", "dimmer", "less bright")) + ["underexpose it {b}", "{a} less exposure",
+       "less exposure {b}", "take some exposure off {b}", "expose it darker {b}", "too bright so darken it {b}",
+       "make the exposure {a} lower", "can you darken this {b}", "bring the brightness down {b}"],
+    "warmer": _vo(("warm up", "warm"), IMAGE[:5] + COLOURS[:2] + ("the tones", "the white balance", "the light",
+                                                                  "the scene")) + _vo(UP + ("add",), TEMPERATURE)
+    + _frames(("warmer", "more golden", "more amber", "more orange", "yellower", "more yellow", "less cold",
+               "less blue"))
+    + ["shift the white balance towards amber {b}", "shift the white balance towards orange {b}",
+       "add {s} warm tones", "give it a {s} warm cast", "warm tones please, {b}", "add a {s} golden tint",
+       "add {s} warmth to the colours", "move the temperature slider to the right {b}", "raise the kelvin {b}",
+       "a {s} warmer white balance please", "more golden tones {b}", "add an orange warmth {b}",
+       "make the white balance {a} warmer", "make the colours {a} warmer", "make the colors {a} warmer",
+       "make the tones {a} warmer"],
+    "cooler": _vo(("cool down", "cool", "cool off"), IMAGE[:5] + COLOURS[:2] + ("the tones", "the white balance",
+                                                                              "the light"))
+    + _vo(DOWN, TEMPERATURE) + _frames(("cooler", "colder", "bluer", "more blue", "less warm", "less yellow",
+                                        "less orange", "more cyan"))
+    + ["shift the white balance towards cyan {b}", "add {s} cool tones", "give it a {s} cool cast",
+       "give it a {s} cold tone", "cool tones please, {b}", "add a {s} blue tint", "add some coolness {b}",
+       "move the temperature slider to the left {b}", "take some warmth out {b}", "remove some of the warmth {b}",
+       "make the white balance {a} cooler", "make the colours {a} cooler", "make the colors {a} cooler",
+       "make the tones {a} colder", "less yellow in the white balance {b}"],
+    "magenta": _vo(("shift", "move", "push"), ("the tint", "the colour tint", "the color tint", "the green-magenta tint"),
+                   " towards magenta {b}") + _vo(("shift", "move"), ("the tint",), " to purple {b}")
+    + _frames(("more magenta", "more purple", "pinker", "less green"))
+    + ["add {s} magenta", "take out some green {b}", "reduce the green tint {b}", "remove some green {b}",
+       "more magenta in the tint {b}", "a {s} magenta cast please", "counter the green {b}",
+       "move the tint slider towards magenta {b}", "add a {s} purple tint", "increase the tint {b}"],
+    "green": _vo(("shift", "move", "push"), ("the tint", "the colour tint", "the color tint", "the green-magenta tint"),
+                 " towards green {b}")
+    + _frames(("greener", "more green", "less magenta", "less pink", "less purple"))
+    + ["add {s} green", "take out some magenta {b}", "reduce the magenta tint {b}", "remove some magenta {b}",
+       "more green in the tint {b}", "a {s} green cast please", "counter the magenta {b}",
+       "move the tint slider towards green {b}", "decrease the tint {b}", "add a {s} greenish tint"],
+    "saturate": _vo(UP + ("intensify", "enrich", "strengthen", "deepen"), ("the saturation", "the colours",
+                                                                          "the colors", "the vibrance",
+                                                                          "the colour intensity", "saturation",
+                                                                          "the colour saturation"))
+    + _frames(("more saturated", "more colourful", "more colorful", "more vivid", "more vibrant",
+               "less washed out"))
+    + ["saturate the colours {b}", "saturate the colors {b}", "make the colours {a} stronger",
+       "make the colors {a} more intense", "make the colours {a} richer", "add {s} colour",
+       "more colour {b}", "more color please, {b}", "stronger colours {b}", "add {s} vibrance",
+       "more vibrant colours {b}", "vivid colours please, {b}", "make the colors pop {b}", "add some saturation {b}",
+       "colours need to be {a} stronger", "the colours should be {a} more intense"],
+    "desaturate": _vo(DOWN + ("tone down", "pull back", "soften", "mute", "weaken"),
+                      ("the saturation", "the colours", "the colors", "the vibrance", "the colour intensity",
+                       "saturation", "the colour saturation"))
+    + _frames(("less saturated", "less colourful", "less colorful", "more muted", "more subdued",
+               "more desaturated", "less vivid", "less intense", "more understated"))
+    + ["desaturate the colours {b}", "desaturate the colors {b}", "wash out the colours {b}",
+       "make the colours {a} weaker", "make the colors {a} less intense", "less colour {b}",
+       "less color please, {b}", "weaker colours {b}", "muted colours please, {b}", "remove some of the saturation {b}", "the colours should be {a} softer", "subdued colours {b}",
+       "pull the saturation back {b}", "make the colours {a} paler"],
+    "monochrome": ["make it black-and-white", "convert it to monochrome", "make it greyscale", "make it grayscale",
+                   "b&w please", "desaturate it completely", "turn it black and white", "go monochrome",
+                   "mono please", "no colour at all", "no color at all", "make it a black and white photo",
+                   "convert to b/w", "black and white", "monochrome please", "convert to greyscale",
+                   "make it monochrome", "I want it in black and white", "do a black and white conversion",
+                   "remove the colours completely", "remove all color", "fully desaturate it",
+                   "turn it into black and white", "make this a b&w image", "grayscale it"],
+    "contrast_up": _vo(UP + ("add", "deepen", "strengthen", "enhance"), ("the contrast", "contrast",
+                                                                                         "the global contrast"))
+    + _frames(("more contrasty", "punchier", "higher in contrast", "less flat"))
+    + ["make the contrast {a} stronger", "stronger contrast {b}", "more contrast {b}", "add {s} punch",
+       "higher contrast {b}", "make the contrast {a} higher", "harder contrast please, {b}", "contrast up {b}",
+       "add {s} depth with contrast", "the contrast needs to be {a} stronger", "make it {a} less flat",
+       "steepen the tone curve {b}", "add an S-curve {b}", "more pop in the tones {b}"],
+    "contrast_down": _vo(DOWN + ("tone down", "pull back", "weaken", "ease"), ("the contrast", "contrast",
+                                                                             "the global contrast"))
+    + _frames(("less contrasty", "flatter", "lower in contrast", "less punchy", "less harsh", "gentler"))
+    + ["make the contrast {a} weaker", "weaker contrast {b}", "less contrast {b}", "lower contrast {b}",
+       "make the contrast {a} lower", "make the contrast {a} gentler", "contrast down {b}",
+       "flatten it {b}", "flatten the tones {b}", "make it {a} less harsh", "give it a {s} flat look",
+       "ease off the contrast {b}", "a {s} low contrast look", "the contrast is too strong so reduce it {b}"],
+    "shadows_up": _vo(("lift", "raise", "brighten", "open up", "bring up", "boost", "lighten", "recover",
+                       "pull up", "push up", "increase"),
+                      ("the shadows", "the dark areas", "the darker areas", "the shadow areas", "the dark tones",
+                       "the shadow detail", "the darks", "the deep shadows"))
+    + _frames(("brighter", "lighter", "less deep", "more open"), REGION_FRAMES, "the shadows")
+    + _frames(("brighter", "lighter"), REGION_FRAMES, "the dark areas")
+    + ["more shadow detail {b}", "recover the shadow detail {b}", "shadows up {b}", "lighter shadows {b}",
+       "brighter shadows please, {b}", "open the shadows {b}", "get more detail out of the shadows {b}",
+       "the shadows are too dark so lift them {b}", "make the dark tones {a} lighter", "raise the shadow slider {b}"],
+    "shadows_down": _vo(("deepen", "darken", "lower", "push down", "crush", "pull down", "drop", "sink",
+                         "reduce", "bring down"),
+                        ("the shadows", "the dark areas", "the shadow tones", "the darks", "the darker areas",
+                         "the dark tones"))
+    + _frames(("darker", "deeper", "denser"), REGION_FRAMES, "the shadows")
+    + _frames(("darker", "deeper"), REGION_FRAMES, "the dark tones")
+    + ["more depth in the shadows {b}", "deeper shadows {b}", "darker shadows please, {b}", "shadows down {b}",
+       "let the shadows go darker {b}", "more shadow density {b}", "lower the shadow slider {b}",
+       "make the dark areas {a} deeper", "give the shadows more depth {b}"],
+    "highlights_down": _vo(("recover", "tone down", "bring back", "darken", "pull down", "lower", "reduce",
+                            "bring down", "dim", "compress", "hold back", "pull back", "soften"),
+                           ("the highlights", "the highlight detail", "the whites", "the brights", "the light tones",
+                            "the highlight areas"))
+    + _frames(("darker", "less bright", "dimmer", "less harsh"), REGION_FRAMES, "the highlights")
+    + ["highlights down {b}", "less bright highlights {b}", "recover detail in the highlights {b}",
+       "protect the highlights {b}", "lower the highlight slider {b}", "the highlights are too bright so pull them down {b}",
+       "get the detail back in the highlights {b}", "darker highlights please, {b}", "reduce the whites {b}"],
+    "highlights_up": _vo(("brighten", "boost", "raise", "lift", "push up", "increase", "lighten", "bring up"),
+                         ("the highlights", "the whites", "the light tones", "the brights", "the highlight areas"))
+    + _frames(("brighter", "lighter", "more luminous"), REGION_FRAMES, "the highlights")
+    + ["highlights up {b}", "brighter highlights {b}", "raise the highlight slider {b}",
+       "make the whites {a} brighter", "make the light tones {a} lighter", "more luminous highlights {b}"],
+    "sharper": _vo(("sharpen",), IMAGE[:5] + ("the details", "the edges", "the texture"))
+    + _vo(UP + ("add", "enhance"), ("the sharpness", "the clarity", "the detail", "the texture", "the local contrast",
+                                    "the definition", "the structure", "sharpness", "clarity"))
+    + _frames(("sharper", "crisper", "more detailed", "more defined", "less soft", "less blurry"))
+    + ["add {s} sharpening", "more detail {b}", "more clarity {b}", "more sharpness please, {b}",
+       "crisper details {b}", "enhance the detail {b}", "add {s} definition", "make the details {a} crisper",
+       "make the edges {a} sharper", "give it a {s} crisp look", "add {s} texture", "bring out the texture {b}",
+       "sharper details please, {b}", "increase the micro contrast {b}"],
+    "softer": _vo(("soften", "smooth", "smooth out"), IMAGE[:5] + ("the details", "the texture", "the look",
+                                                                 "the skin"))
+    + _vo(DOWN + ("tone down",), ("the clarity", "the sharpness", "the texture", "the detail", "the structure",
+                                  "the local contrast", "clarity", "sharpness"))
+    + _frames(("softer", "smoother", "less sharp", "less crisp", "less gritty", "less detailed"))
+    + ["add {s} softness", "less detail {b}", "less clarity {b}", "less sharpness please, {b}",
+       "make the details {a} softer", "give it a {s} smooth look", "negative clarity {b}",
+       "soften the details {b}", "make the texture {a} smoother", "smoother texture please, {b}"],
+    "dehaze": _vo(("remove", "reduce", "cut", "clear", "get rid of", "take out", "eliminate", "clear up",
+                   "cut down"), ("the haze", "the fog", "the mist", "the haziness", "the fogginess", "some haze",
+                                 "the milkiness"))
+    + _frames(("less hazy", "less foggy", "less misty", "less milky"))
+    + ["dehaze {b}", "add {s} dehaze", "apply dehaze {b}", "more dehaze {b}", "defog it {b}",
+       "make it {a} clearer through the haze", "fix the haze {b}", "increase the dehaze {b}",
+       "less haze please, {b}", "make the air {a} clearer"],
+    # local
+    "sky_down": _vo(("darken", "tone down", "bring down", "deepen", "dim", "pull down", "lower the exposure of",
+                     "reduce the brightness of", "darken down"), TOP)
+    + [p for r in TOP[:6] for p in _frames(("darker", "deeper", "dimmer", "less bright"), REGION_FRAMES, r)]
+    + ["darker sky {b}", "a {s} darker sky", "make the sky {a} more dramatic", "add a {s} graduated filter on the sky",
+       "add a {s} dark gradient at the top", "pull the sky exposure down {b}", "the sky is too bright so darken it {b}",
+       "bring the exposure of the sky down {b}", "a {s} gradient over the sky"],
+    "sky_up": _vo(("brighten", "lighten", "lift", "raise the exposure of", "brighten up", "open up"), TOP)
+    + [p for r in TOP[:6] for p in _frames(("brighter", "lighter", "less dark"), REGION_FRAMES, r)]
+    + ["brighter sky {b}", "a {s} brighter sky", "the sky is too dark so brighten it {b}",
+       "bring the exposure of the sky up {b}", "lift the top of the image {b}"],
+    "ground_up": _vo(("brighten", "lighten", "lift", "raise the exposure of", "brighten up", "open up"), BOTTOM)
+    + [p for r in BOTTOM[:6] for p in _frames(("brighter", "lighter", "less dark"), REGION_FRAMES, r)]
+    + ["brighter foreground {b}", "a {s} brighter foreground", "the foreground is too dark so brighten it {b}",
+       "bring the exposure of the foreground up {b}"],
+    "ground_down": _vo(("darken", "tone down", "bring down", "dim", "pull down", "lower the exposure of",
+                        "deepen"), BOTTOM)
+    + [p for r in BOTTOM[:6] for p in _frames(("darker", "dimmer", "less bright"), REGION_FRAMES, r)]
+    + ["darker foreground {b}", "a {s} darker foreground", "the foreground is too bright so darken it {b}",
+       "add a {s} dark gradient at the bottom"],
+    "subject_up": _vo(("brighten", "lighten", "lift", "highlight", "raise the exposure of",
+                       "brighten up"), CENTRE)
+    + [p for r in CENTRE[:6] for p in _frames(("brighter", "lighter", "less dark"), REGION_FRAMES, r)]
+    + ["draw the eye to the centre {b}", "a {s} radial brighten on the subject", "brighter subject {b}",
+       "dodge the subject {b}", "dodge the centre {b}", "the subject is too dark so brighten it {b}"],
+    "subject_down": _vo(("darken", "tone down", "dim", "bring down", "lower the exposure of"), CENTRE)
+    + [p for r in CENTRE[:6] for p in _frames(("darker", "dimmer", "less bright"), REGION_FRAMES, r)]
+    + ["darker subject {b}", "the subject is too bright so darken it {b}",
+       "a {s} radial darken on the centre"],
+    "vignette": _vo(("darken", "dim", "shade", "tone down", "darken down"), CORNERS)
+    + [p for r in CORNERS[:4] for p in _frames(("darker", "dimmer"), REGION_FRAMES, r)]
+    + ["add {s} vignetting", "vignette it {b}", "a {s} vignette please", "darker corners {b}", "darker edges {b}",
+       "put a {s} vignette on it", "apply a {s} vignette", "add a {s} black vignette", "vignette the edges {b}",
+       "a {s} edge vignette", "add a {s} vignette to draw the eye in", "dark corners please, {b}",
+       "add a {s} darkening around the edges", "add a {s} lens vignette"],
+    "devignette": _vo(("brighten", "lighten", "lift", "brighten up", "open up"), CORNERS)
+    + [p for r in CORNERS[:4] for p in _frames(("brighter", "lighter", "less dark"), REGION_FRAMES, r)]
+    + ["remove the vignetting {b}", "remove the vignette {b}", "correct the vignetting {b}", "brighter corners {b}",
+       "brighter edges {b}", "add a {s} light vignette", "a {s} white vignette please", "fix the dark corners {b}",
+       "lighter corners please, {b}", "add a {s} bright vignette"],
+}
+
+for _s, _word, _rs in (("left", "left", ("left_up", "left_down", "left_warm", "left_cool")),
+                       ("right", "right", ("right_up", "right_down", "right_warm", "right_cool"))):
+    _regions = _side(_s)
+    _up, _down, _warm, _cool = _rs
+    EXTRA[_up] = _vo(("brighten", "lighten", "lift", "raise the exposure of", "brighten up"), _regions) \
+        + [p for r in _regions[:4] for p in _frames(("brighter", "lighter"), REGION_FRAMES, r)] \
+        + [f"{{a}} brighter on the {_s}", f"{{a}} brighter on the {_s} side", f"brighter {_s} side {{b}}",
+           f"the {_s} side is too dark so brighten it {{b}}"]
+    EXTRA[_down] = _vo(("darken", "dim", "tone down", "bring down", "lower the exposure of"), _regions) \
+        + [p for r in _regions[:4] for p in _frames(("darker", "dimmer"), REGION_FRAMES, r)] \
+        + [f"{{a}} darker on the {_s}", f"{{a}} darker on the {_s} side", f"darker {_s} side {{b}}",
+           f"the {_s} side is too bright so darken it {{b}}"]
+    EXTRA[_warm] = _vo(("warm", "warm up"), _regions) \
+        + [p for r in _regions[:4] for p in _frames(("warmer", "more golden", "more orange"), REGION_FRAMES, r)] \
+        + [f"{{a}} warmer on the {_s}", f"{{a}} warmer on the {_s} side", f"warmer {_s} side {{b}}",
+           f"add warmth to the {_s} side {{b}}", f"give the {_s} side a {{s}} warm tone"]
+    EXTRA[_cool] = _vo(("cool", "cool down"), _regions) \
+        + [p for r in _regions[:4] for p in _frames(("cooler", "colder", "more blue"), REGION_FRAMES, r)] \
+        + [f"{{a}} cooler on the {_s}", f"{{a}} cooler on the {_s} side", f"cooler {_s} side {{b}}",
+           f"take the warmth out of the {_s} side {{b}}", f"give the {_s} side a {{s}} cool tone"]
+
+for _name, _regions in (("sky_warm", TOP), ("sky_cool", TOP), ("ground_warm", BOTTOM), ("subject_warm", CENTRE)):
+    _warm = _name.endswith("warm")
+    EXTRA[_name] = _vo(("warm", "warm up") if _warm else ("cool", "cool down"), _regions) \
+        + [p for r in _regions[:5] for p in _frames(("warmer", "more golden", "more orange") if _warm else
+                                                   ("cooler", "colder", "bluer"), REGION_FRAMES, r)] \
+        + ([f"give {r} a {{s}} warm tone" for r in _regions[:4]] + [f"add warmth to {r} {{b}}" for r in _regions[:4]]
+           if _warm else [f"give {r} a {{s}} cool tone" for r in _regions[:4]]
+           + [f"take the warmth out of {r} {{b}}" for r in _regions[:4]])
+
+# complaints: X words per defect in frames
+DEFECT_FRAMES = ("it's {a} too X", "it looks {a} too X", "the photo is {a} too X", "the image looks {a} too X",
+                 "it came out {a} too X", "the picture is {a} too X", "this shot is {a} too X", "it seems {a} too X",
+                 "too X", "way too X", "it's {a} too X, fix it", "it's {a} too X, can you fix that",
+                 "the whole thing is {a} too X", "why is it so X", "the image is {a} X", "it's {a} X overall")
+COLOUR_FRAMES = ("the colours are {a} X", "the colours look {a} X", "the colors are {a} X", "the colors look {a} X",
+                 "colours are {a} X", "the colour is {a} X", "the colours seem {a} X", "everything looks {a} X",
+                 "the colours are {a} X, fix them", "X colours")
+CAST_FRAMES = ("there's a {s} X cast", "it has a {s} X cast", "I see a {s} X cast", "there's a {s} X tint",
+               "remove the X cast", "get rid of the X cast", "fix the X cast", "the white balance is off, it's {a} X",
+               "correct the X cast", "it has a {s} X colour cast", "there's a {s} X color cast",
+               "neutralise the X cast", "take out the X cast")
+
+
+def _df(frames, words):
+    return [f.replace("X", w) for f in frames for w in words]
+
+
+DEFECT_EXTRA = {
+    "underexposed": _df(DEFECT_FRAMES, ("dark", "dim", "underexposed")) + [
+        "the exposure is {a} off, it's too dark", "needs more exposure", "it's underexposed, fix it",
+        "the whole photo is {a} dark", "the photo came out {a} dark"],
+    "overexposed": _df(DEFECT_FRAMES, ("bright", "overexposed", "light")) + [
+        "the exposure is {a} off, it's too bright", "needs less exposure", "it's overexposed, fix it",
+        "the whole photo is {a} bright", "the photo came out {a} bright"],
+    "cool_cast": _df(DEFECT_FRAMES, ("blue", "cold", "cool", "cyan")) + _df(CAST_FRAMES, ("blue", "cool", "cyan"))
+    + _df(COLOUR_FRAMES, ("too cold", "too blue", "cold")) + ["the white balance is {a} too cool"],
+    "warm_cast": _df(DEFECT_FRAMES, ("yellow", "warm", "orange", "amber")) + _df(CAST_FRAMES, ("yellow", "orange",
+                                                                                               "warm", "amber"))
+    + _df(COLOUR_FRAMES, ("too warm", "too yellow", "too orange")) + ["the white balance is {a} off towards yellow"],
+    "green_cast": _df(DEFECT_FRAMES, ("green", "greenish")) + _df(CAST_FRAMES, ("green", "greenish"))
+    + _df(COLOUR_FRAMES, ("too green",)),
+    "magenta_cast": _df(DEFECT_FRAMES, ("magenta", "pink", "purple", "pinkish")) + _df(CAST_FRAMES, (
+        "magenta", "pink", "purple")) + _df(COLOUR_FRAMES, ("too pink", "too magenta", "too purple")),
+    "flat": _df(DEFECT_FRAMES, ("flat", "dull", "muddy", "grey")) + [
+        "it has no contrast", "it needs more contrast", "there's {a} too little contrast", "the contrast is {a} too low",
+        "the contrast is {a} weak", "it looks {a} washed-out and flat", "the tones are {a} flat", "no punch at all"],
+    "harsh": _df(DEFECT_FRAMES, ("contrasty", "harsh", "hard")) + [
+        "the contrast is {a} too high", "the contrast is {a} too strong", "there's {a} too much contrast",
+        "the tones are {a} too harsh", "it has too much contrast", "the contrast is overdone"],
+    "washed_out": _df(COLOUR_FRAMES, ("washed out", "faded", "too dull", "pale", "weak", "too muted", "drab",
+                                      "desaturated", "too pale")) + [
+        "there's {a} too little colour", "the colour is {a} too weak", "the saturation is {a} too low",
+        "it looks {a} faded", "it's {a} washed out", "it lacks colour", "not enough saturation"],
+    "oversaturated": _df(COLOUR_FRAMES, ("too saturated", "garish", "too loud", "neon", "too intense", "overdone",
+                                         "oversaturated", "too strong")) + [
+        "it's {a} too saturated", "the saturation is {a} too high", "there's {a} too much colour",
+        "the colours are {a} over the top", "the colours are cartoonish", "it looks {a} oversaturated"],
+    "crushed_shadows": [f.replace("X", w) for f in ("the shadows are {a} X", "the shadows look {a} X",
+                                                     "the dark areas are {a} X", "the shadow detail is {a} X",
+                                                     "the darks are {a} X", "the shadows are {a} X, fix it")
+                        for w in ("too dark", "crushed", "blocked up", "too deep", "lost", "too black")] + [
+        "there's no detail in the shadows", "the shadows have no detail", "the shadow detail is gone",
+        "you can't see into the shadows", "the shadows are {a} muddy"],
+    "bright_highlights": [f.replace("X", w) for f in ("the highlights are {a} X", "the highlights look {a} X",
+                                                       "the bright tones are {a} X", "the whites are {a} X",
+                                                       "the highlights are {a} X, fix it")
+                          for w in ("too bright", "blown", "clipped", "too hot", "blown out", "overexposed")] + [
+        "there's no detail in the highlights", "the highlights have no detail", "the highlight detail is gone",
+        "the whites are {a} clipping", "the brightest tones are {a} too hot"],
+    "hazy": _df(DEFECT_FRAMES, ("hazy", "foggy", "milky", "misty", "smoggy")) + [
+        "there's {a} too much fog", "there's a {s} haze in the image", "the haze is {a} too strong",
+        "it looks {a} washed out by haze", "the haze makes it {a} dull", "it's {a} cloudy with haze"],
+    "soft": _df(DEFECT_FRAMES, ("soft", "blurry", "fuzzy", "unsharp", "out of focus", "smeary")) + [
+        "it's not sharp enough", "it's {a} lacking detail", "the details are {a} soft", "it needs sharpening",
+        "it lacks sharpness", "the image is {a} not crisp", "the texture is {a} mushy"],
+}
+
+GENERIC_EXTRA = (
+    ("fix the colors", ("colour",)), ("correct the colors", ("colour",)), ("correct the white balance", ("colour",)),
+    ("neutralise the colours", ("colour",)), ("make the colours look right", ("colour",)),
+    ("make the colors natural", ("colour",)), ("fix the colour balance", ("colour",)),
+    ("get the white balance right", ("colour",)), ("fix the colour", ("colour",)),
+    ("fix the brightness", ("exposure",)), ("get the exposure right", ("exposure",)),
+    ("correct the brightness", ("exposure",)), ("fix the lighting", ("exposure",)),
+    ("fix the tone", ("tone",)), ("correct the tones", ("tone",)), ("fix the contrast", ("tone",)),
+    ("fix the tonality", ("tone",)),
+    ("fix it", EVERY), ("make it look better", EVERY),
+    ("improve it", EVERY), ("improve the photo", EVERY),
+    ("fix whatever is wrong", EVERY),
+    ("correct the image", EVERY),
+    ("make it look right", EVERY),
+    ("can you fix this", EVERY),
+    ("auto-enhance", EVERY), ("auto fix", EVERY),
+    ("make it look good", EVERY),
+    ("repair this shot", EVERY),
+    ("restore it", EVERY),
+    ("make it look normal", EVERY),
+    ("correct the photo", EVERY),
+    ("tidy it up", EVERY),
+    ("make it look realistic", EVERY),
+    ("do a basic correction", EVERY),
+    ("touch it up", EVERY),
+)
+
+LOOK_TEMPLATES_EXTRA = (
+    "a {look} look please", "{look} please", "I'd like {art} {look} look", "make it {look}", "{look} vibe",
+    "give me {art} {look} edit", "could you do {art} {look} look", "something {look}", "style it {look}",
+    "{look} grade please", "grade it {look}", "make this {art} {look} shot", "{look} treatment",
+    "apply {art} {look} filter", "I'm after {art} {look} look", "can I get {art} {look} look",
+    "edit this to look {look}", "{look} colour grading", "{look} aesthetic",
+)
+
+
+NEGATIONS_EXTRA = (
+    Negation(("without clipping the highlights", "but keep the highlights intact", "but watch the highlights",
+              "but don't clip the whites"), {"brightness": 1}, {"highlights": -0.3}),
+    Negation(("without losing the shadow detail", "but keep the shadows open", "but don't crush the darks"),
+             {"brightness": -1}, {"shadows": 0.3}),
+    Negation(("but don't overdo it", "but keep it subtle", "just gently", "but go easy", "but keep it realistic",
+              "not too strong"), {}, scale=0.7),
+)
+
+CONNECTORS_EXTRA = (" plus ", ", plus ", " as well as ", " & ", ". ", " and then ", ", and also ", "; then ")
+
+# wrappers around a whole request: a prefix before an imperative, or a suffix
+PREFIXES = ("please ", "can you ", "could you ", "could you please ", "I'd like you to ", "I want you to ",
+            "let's ", "try to ", "would you ", "I need you to ", "can we ", "hey, ", "ok, ", "quick edit: ")
+SUFFIXES = (" please", " for me", " thanks", "?", " if you can", ", thank you", " please!")
+
+# distinctive words of the 50 UNSEEN paraphrases: no bank phrase may use them (tests/test_data.py)
+FORBIDDEN_WORDS = ("sunny", "sunnier", "chill", "cozy", "cozier", "icy", "crank", "knock", "dial back", "less light",
+                   "more light", "nudge", "lean", "juice", "sing", "drain", "calm", "strip", "every colour",
+                   "snap", "separation", "tonal range", "reveal", "hiding", "dark parts", "fill in", "blacks",
+                   "rescue", "tame", "bright parts", "bright areas", "fine detail", "stand out", "edge off",
+                   "atmosphere", "weight", "heaven", "moodier", "lower half", "out of the dark", "spotlight",
+                   "main subject", "glow", "frame it", "burn", "sunnier", "bluer on", "barely", "murky", "blinding",
+                   "frosty", "bluish", "tungsten", "lifeless", "anaemic", "anemic", "veil", "afternoon",
+                   "brooding", "gritty monochrome", "strong blacks", "towards pink", "it towards", "open up the exposure",
+                   "could use")
+
+
+# ---- the core banks and the combinations above, together: what synthesis draws from
+BASE_PHRASES = {name: intent.phrases for name, intent in INTENTS.items()}   # the hand-written core
+BASE_DEFECT_PHRASES = {name: d.phrases for name, d in DEFECTS.items()}
+
+
+def _merge(core: tuple[str, ...], extra) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(list(core) + [" ".join(t.split()) for t in extra]))
+
+
+INTENTS = {name: replace(i, phrases=_merge(i.phrases, EXTRA.get(name, ()))) for name, i in INTENTS.items()}
+DEFECTS = {name: replace(d, phrases=_merge(d.phrases, DEFECT_EXTRA.get(name, ()))) for name, d in DEFECTS.items()}
+GENERIC = GENERIC + GENERIC_EXTRA
+LOOK_TEMPLATES = LOOK_TEMPLATES + LOOK_TEMPLATES_EXTRA
+NEGATIONS = NEGATIONS + NEGATIONS_EXTRA
+CONNECTORS = CONNECTORS + CONNECTORS_EXTRA

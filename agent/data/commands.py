@@ -11,10 +11,13 @@ from xmp import SidecarError
 
 
 def _cmd_synth(args) -> int:
-    from agent.data import photos_in, synth
+    from agent.data import photos_in, split_of, synth
 
     try:
-        photos = photos_in(args.photos)
+        photos = sorted({p.name: p for folder in args.photos for p in photos_in(folder)}.values(),
+                        key=lambda p: p.name) if len(args.photos) > 1 else photos_in(args.photos[0])
+        if args.split:
+            photos = [p for p in photos if split_of(p) == args.split]
         summary = synth.synth(photos, args.n, args.out, seed=args.seed, size=args.size,
                               progress=lambda k, n: synth.bar(k, n, "samples"), fast=args.fast)
     except (FileNotFoundError, ValueError) as exc:
@@ -70,8 +73,11 @@ def register(sub) -> None:
                                     "photo's split (train / heldout) depends on its file name only.",
                         epilog="example:\n  retouchiq data synth --photos ~/Pictures/roll --n 500 --out data/mine "
                                "--seed 1")
-    s.add_argument("--photos", type=Path, default=DEFAULT_PHOTOS,
-                   help="folder of .jpg/.png/.tif photos (default ../shared/data/photos)")
+    s.add_argument("--photos", type=Path, nargs="+", default=[DEFAULT_PHOTOS], metavar="DIR",
+                   help="folder(s) of .jpg/.png/.tif photos (default ../shared/data/photos); several folders are "
+                        "used together, ordered by file name")
+    s.add_argument("--split", choices=["train", "heldout"],
+                   help="only the photos of this split (by file name, as every sample's `split`); default: all")
     s.add_argument("--n", type=int, default=1000, help="number of samples (default 1000)")
     s.add_argument("--out", type=Path, required=True, help="output folder")
     s.add_argument("--seed", type=int, default=0)

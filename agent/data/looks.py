@@ -6,7 +6,7 @@ absolute. ``attributes`` are the directions the look asks for: what evaluation c
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 
 @dataclass(frozen=True)
@@ -59,3 +59,23 @@ LOOKS = {k.name: k for k in (
     Look("crisp", ("crisp", "sharp and clean", "crisp detailed"),
          {"clarity": 0.45, "sharpen": 0.6}, {"detail": 1}),
 )}
+
+MORE_ALIASES = {
+    "golden_hour": ("golden", "sunset", "golden light"),
+    "cool_cinematic": ("cold film", "cool movie", "cinematic blue", "cool film still"),
+    "teal_orange": ("teal orange", "hollywood teal and orange", "orange-teal"),
+    "faded_film": ("faded", "washed film", "matte", "faded analog film"),
+    "high_key": ("bright airy", "high-key", "airy and bright"),
+    "low_key": ("low-key", "dark moody", "moody dark"),
+    "bw_contrast": ("contrasty black and white", "hard black and white", "dramatic b&w", "high contrast mono"),
+    "vintage": ("old-fashioned", "seventies", "old photo", "retro film"),
+    "pastel": ("pastel colour", "soft pastel tones", "pale pastel"),
+    "bleach_bypass": ("bleach-bypass", "desaturated gritty", "silver retention"),
+    "vivid": ("vibrant", "saturated punchy", "colourful postcard", "vivid colour"),
+    "blue_hour": ("twilight", "cold dusk", "blue twilight", "night-time blue"),
+    "sepia": ("sepia tone", "old brown print", "sepia toned"),
+    "dreamy": ("dreamy", "dream-like"),
+    "crisp": ("crisp and sharp", "clean and crisp", "super sharp"),
+}
+LOOKS = {name: replace(look, aliases=tuple(dict.fromkeys(look.aliases + MORE_ALIASES.get(name, ()))))
+         for name, look in LOOKS.items()}

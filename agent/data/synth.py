@@ -97,8 +97,15 @@ def _article(word: str) -> str:
 
 # ----------------------------------------------------------------------------------------------- phrasing
 
+CORE_SHARE = 0.3   # of the phrasings drawn from the hand-written core of a bank, the rest from all its phrasings
+
+
+def _template(phrases: tuple[str, ...], core: tuple[str, ...], rng: random.Random) -> str:
+    return rng.choice(core if rng.random() < CORE_SHARE else phrases)
+
+
 def phrase_intent(intent: banks.Intent, rng: random.Random, template: str | None = None) -> Part:
-    template = template or rng.choice(intent.phrases)
+    template = template or _template(intent.phrases, banks.BASE_PHRASES.get(intent.name, intent.phrases), rng)
     deltas = dict(intent.deltas)
     words = {"a": "", "b": "", "s": ""}
     if intent.stops and ("{a}" in template or "{b}" in template) and rng.random() < 0.35:
@@ -133,7 +140,7 @@ def phrase_defect(defect: banks.Defect, rng: random.Random, template: str | None
     lo, hi = sorted((abs(defect.lo), abs(defect.hi)))
     size = (abs(d) - lo) / (hi - lo)
     adverbs, adjectives = next((a, s) for edge, a, s in banks.DEFECT_WORDS if size < edge)
-    template = template or rng.choice(defect.phrases)
+    template = template or _template(defect.phrases, banks.BASE_DEFECT_PHRASES.get(defect.name, defect.phrases), rng)
     text = template.format(a=rng.choice(adverbs), s=rng.choice(adjectives))
     return Part(f"defect:{defect.name}", _tidy(text), {defect.slot: -d}, dict(defect.attributes), {defect.slot: d})
 
@@ -179,11 +186,26 @@ def _join(parts: list[Part], rng: random.Random) -> str:
     text = parts[0].text
     for p in parts[1:]:
         text += rng.choice(banks.CONNECTORS) + p.text
+    r = rng.random()
+    if r < 0.12 and text.split(" ", 1)[0] in IMPERATIVES:
+        text = rng.choice(banks.PREFIXES) + text
+    elif r < 0.22:
+        text += rng.choice(banks.SUFFIXES)
     if rng.random() < 0.3:
         text = text[0].upper() + text[1:]
-    if rng.random() < 0.15:
+    if r >= 0.22 and rng.random() < 0.15:
         text += rng.choice((".", "!", " please"))
     return _tidy(text)
+
+
+# verbs that start the banks' imperative phrasings: a request that starts with one can take "could you …"
+IMPERATIVES = frozenset((
+    "add", "apply", "boost", "brighten", "bring", "bump", "clear", "compress", "convert", "cool", "correct",
+    "counter", "crush", "cut", "darken", "decrease", "deepen", "defog", "dehaze", "desaturate", "dim", "do", "dodge",
+    "drop", "ease", "eliminate", "enhance", "enrich", "fix", "flatten", "get", "give", "go", "grade", "highlight",
+    "increase", "intensify", "lift", "lighten", "lower", "make", "move", "mute", "open", "pull", "push", "put",
+    "raise", "recover", "reduce", "remove", "saturate", "sharpen", "shift", "smooth", "soften", "steepen",
+    "strengthen", "take", "tone", "turn", "warm", "weaken", "vignette"))
 
 
 def draw(family: str, rng: random.Random, available: set[str], unseen: tuple | None = None) -> Draw:

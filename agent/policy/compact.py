@@ -39,13 +39,17 @@ class Config:
     hidden: int = 512
     dropout: float = 0.1
     stat_noise: float = 0.0   # training only: Gaussian noise on the standardised statistics (see sft_compact)
+    text_dropout: float = 0.0  # training only: dropout on the instruction embedding (see sft_compact)
+    set_dim: int = 0          # > 0: each clause also goes through its own MLP and the results are summed
 
 
 class CompactNet(nn.Module):
     def __init__(self, cfg: Config):
         super().__init__()
         self.cfg = cfg
-        n_in = TEXT_DIM + cfg.n_stats
+        n_in = TEXT_DIM + cfg.set_dim + cfg.n_stats
+        if cfg.set_dim:  # per clause, before any mixing: "warm the bottom" stays bound to the bottom
+            self.clause = nn.Sequential(nn.Linear(TEXT_DIM, cfg.hidden), nn.GELU(), nn.Linear(cfg.hidden, cfg.set_dim))
         self.trunk = nn.Sequential(
             nn.Linear(n_in, cfg.hidden), nn.GELU(), nn.Dropout(cfg.dropout),
             nn.Linear(cfg.hidden, cfg.hidden), nn.GELU(), nn.Dropout(cfg.dropout),
@@ -55,15 +59,37 @@ class CompactNet(nn.Module):
         self.register_buffer("stat_mean", torch.zeros(cfg.n_stats))
         self.register_buffer("stat_std", torch.ones(cfg.n_stats))
 
-    def forward(self, text: torch.Tensor, stats: torch.Tensor):
-        """text [N, 384], stats [N, S] raw → (activation logits, means in [-1, 1] units, log-stds), each
+    def forward(self, text: torch.Tensor, stats: torch.Tensor, clauses: torch.Tensor | None = None,
+                mask: torch.Tensor | None = None):
+        """text [N, 384] (the clauses' mean), stats [N, S] raw, and with ``set_dim`` the clauses one by one
+        [N, C, 384] with their 0/1 mask [N, C] → (activation logits, means in [-1, 1] units, log-stds), each
         [N, n_slots]."""
         s = ((stats - self.stat_mean) / self.stat_std).clamp(-6.0, 6.0)  # an odd photo must not swamp the trunk
         if self.training and self.cfg.stat_noise:
             s = s + self.cfg.stat_noise * torch.randn_like(s)
-        h = self.trunk(torch.cat([text, s], dim=1))
+        if self.training and self.cfg.text_dropout:
+            text = nn.functional.dropout(text, self.cfg.text_dropout)
+        parts = [text, s]
+        if self.cfg.set_dim:
+            if self.training and self.cfg.text_dropout:
+                clauses = nn.functional.dropout(clauses, self.cfg.text_dropout)
+            parts.insert(1, (self.clause(clauses) * mask[..., None]).sum(1))
+        h = self.trunk(torch.cat(parts, dim=1))
         logit, mean, log_std = self.head(h).view(-1, 3, len(SLOT_NAMES)).unbind(1)
         return logit, mean, log_std.clamp(-5.0, 1.0)
+
+
+class Ensemble(nn.Module):
+    """Several CompactNets trained alike from different seeds; their logits, means and log-stds are averaged."""
+
+    def __init__(self, members: list[CompactNet]):
+        super().__init__()
+        self.members = nn.ModuleList(members)
+        self.cfg = members[0].cfg
+
+    def forward(self, *inputs: torch.Tensor):
+        outs = [m(*inputs) for m in self.members]
+        return tuple(torch.stack(parts).mean(0) for parts in zip(*outs))
 
 
 # ---- photo features -------------------------------------------------------------------------------------------
@@ -141,7 +167,7 @@ class Prediction:
 class CompactPolicy:
     name = "compact"
 
-    def __init__(self, net: CompactNet, stat_keys: list[str], meta: dict | None = None):
+    def __init__(self, net: CompactNet | Ensemble, stat_keys: list[str], meta: dict | None = None):
         from agent.policy.text import TextEncoder
 
         self.net = net.eval()
@@ -173,7 +199,10 @@ class CompactPolicy:
         feats = [features(im) for im in images]
         stats = torch.from_numpy(np.stack([self.stat_vector(f) for f in feats]))
         text = torch.from_numpy(self.text.encode(instructions))
-        logit, mean, log_std = self.net(text, stats)
+        extra = ()
+        if self.net.cfg.set_dim:
+            extra = tuple(map(torch.from_numpy, self.text.encode_clauses(instructions)))
+        logit, mean, log_std = self.net(text, stats, *extra)
         prob, std = torch.sigmoid(logit).numpy(), log_std.exp().numpy()
         return [Prediction(f, prob[i], mean[i].numpy(), std[i]) for i, f in enumerate(feats)]
 
@@ -190,18 +219,26 @@ class CompactPolicy:
         return self.result(pred, pred.values(), instruction)
 
 
-def save(path: str | Path, net: CompactNet, stat_keys: list[str], meta: dict) -> Path:
+def _half(net: nn.Module) -> dict:
+    return {k: v.detach().to(torch.float16) if v.is_floating_point() else v for k, v in net.state_dict().items()}
+
+
+def save(path: str | Path, net: CompactNet | Ensemble, stat_keys: list[str], meta: dict) -> Path:
+    """float16 weights; an ensemble as one state per member (``members``)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    state = {k: v.detach().to(torch.float16) if v.is_floating_point() else v for k, v in net.state_dict().items()}
+    nets = list(net.members) if isinstance(net, Ensemble) else [net]
+    ckpt = {"config": asdict(net.cfg), "state": _half(nets[0]), "stat_keys": list(stat_keys),
+            "slots": list(SLOT_NAMES), "meta": meta}
+    if len(nets) > 1:
+        ckpt["members"] = [_half(m) for m in nets[1:]]
     tmp = path.with_name(f".{path.name}.tmp")
-    torch.save({"config": asdict(net.cfg), "state": state, "stat_keys": list(stat_keys),
-                "slots": list(SLOT_NAMES), "meta": meta}, tmp)
+    torch.save(ckpt, tmp)
     tmp.replace(path)
     return path
 
 
-def load_net(path: str | Path) -> tuple[CompactNet, list[str], dict]:
+def load_net(path: str | Path) -> tuple[CompactNet | Ensemble, list[str], dict]:
     path = Path(path)
     if not path.is_file():
         raise PolicyError(f"{path}: compact policy weights not found (train them with "
@@ -212,9 +249,12 @@ def load_net(path: str | Path) -> tuple[CompactNet, list[str], dict]:
         raise PolicyError(f"{path}: not a compact policy checkpoint ({exc})") from None
     if ckpt.get("slots") != list(SLOT_NAMES):
         raise PolicyError(f"{path}: trained for another slot set than agent/slots.py; retrain the policy")
-    net = CompactNet(Config(**ckpt["config"]))
-    net.load_state_dict({k: v.float() if v.is_floating_point() else v for k, v in ckpt["state"].items()})
-    return net, ckpt["stat_keys"], ckpt.get("meta", {})
+    nets = []
+    for state in [ckpt["state"]] + list(ckpt.get("members", [])):
+        net = CompactNet(Config(**ckpt["config"]))
+        net.load_state_dict({k: v.float() if v.is_floating_point() else v for k, v in state.items()})
+        nets.append(net)
+    return (nets[0] if len(nets) == 1 else Ensemble(nets)), ckpt["stat_keys"], ckpt.get("meta", {})
 
 
 def load(path: str | None = None) -> CompactPolicy:

@@ -21,6 +21,7 @@ from torch.nn import functional as F
 
 DIM = 384
 MAX_TOKENS = 64  # instructions are a sentence or two; longer text is cut, not refused
+MAX_CLAUSES = 8  # clauses read one by one (encode_clauses); a longer request keeps its first eight
 
 
 def model_path() -> Path:
@@ -89,7 +90,8 @@ class MiniLM(nn.Module):
 
 # a request is often several ("warmer, then lift the shadows; and darken the sky"): each clause is embedded on its
 # own and the embeddings averaged, so a combination never seen in training still lands near its parts
-_CLAUSE = re.compile(r"\s*(?:[,;!]+|\.(?!\d)|\b(?:and also|and then|then|and|also|plus)\b)\s*", re.IGNORECASE)
+_CLAUSE = re.compile(r"\s*(?:[,;!]+|(?<=\s)&(?=\s)|\.(?!\d)|\b(?:and also|and then|as well as|then|and|also|plus)\b)\s*",
+                     re.IGNORECASE)
 
 
 def clauses(text: str) -> list[str]:
@@ -119,21 +121,38 @@ class TextEncoder:
         pooled = (hidden * mask[..., None]).sum(1) / mask.sum(1, keepdim=True).clamp(min=1.0)
         return F.normalize(pooled, dim=-1).numpy().astype(np.float32)
 
-    def encode(self, texts: list[str], batch_size: int = 64) -> np.ndarray:
-        """Unit-length embeddings [len(texts), 384]: the mean of the clauses' embeddings, renormalised. Clauses
-        already seen are not recomputed."""
+    def _cached(self, texts: list[str], batch_size: int = 64) -> list[list[np.ndarray]]:
+        """Each text's clause embeddings (computed once per distinct clause)."""
         split = [[" ".join(c.lower().split()) for c in clauses(t)] for t in texts]
         todo = sorted({c for cs in split for c in cs if c not in self.cache})
         for i in range(0, len(todo), batch_size):
             chunk = todo[i:i + batch_size]
             for k, v in zip(chunk, self._encode(chunk)):
                 self.cache[k] = v
-        out = np.zeros((len(texts), DIM), np.float32)
-        for row, cs in enumerate(split):
-            v = np.mean([self.cache[c] for c in cs], axis=0)
-            out[row] = v / max(float(np.linalg.norm(v)), 1e-8)
+        out = [[self.cache[c] for c in cs] for cs in split]
+        for cs in split:
             for c in cs:
                 self.cache.move_to_end(c)
         while len(self.cache) > self.cache_size:
             self.cache.popitem(last=False)
         return out
+
+    def encode(self, texts: list[str], batch_size: int = 64) -> np.ndarray:
+        """Unit-length embeddings [len(texts), 384]: the mean of the clauses' embeddings, renormalised. Clauses
+        already seen are not recomputed."""
+        out = np.zeros((len(texts), DIM), np.float32)
+        for row, vs in enumerate(self._cached(texts, batch_size)):
+            v = np.mean(vs, axis=0)
+            out[row] = v / max(float(np.linalg.norm(v)), 1e-8)
+        return out
+
+    def encode_clauses(self, texts: list[str], max_clauses: int = MAX_CLAUSES) -> tuple[np.ndarray, np.ndarray]:
+        """Each text's clause embeddings one by one: [len(texts), max_clauses, 384] and a 0/1 mask
+        [len(texts), max_clauses] (clauses beyond ``max_clauses`` are dropped)."""
+        emb = np.zeros((len(texts), max_clauses, DIM), np.float32)
+        mask = np.zeros((len(texts), max_clauses), np.float32)
+        for row, vs in enumerate(self._cached(texts)):
+            vs = vs[:max_clauses]
+            emb[row, :len(vs)] = vs
+            mask[row, :len(vs)] = 1.0
+        return emb, mask

@@ -37,26 +37,38 @@ class TrainConfig:
     value_weight: float = 4.0   # MSE in [-1, 1] units is small next to the BCE; this balances them
     pos_weight: float = 2.0     # a missed knob fails the request, a spare one rarely does: favour recall
     stat_noise: float = 1.0     # noise on the standardised statistics, so the photo informs amounts but cannot
-                                # be recognised (held-out photos are other photos)
+                                # be recognised (held-out photos are other photos); 0.5 let values flip sign on
+                                # held-out photos (docs/policy.md)
+    text_dropout: float = 0.1   # dropout on the 384-d instruction embedding: no single direction of it may decide
+    set_dim: int = 256          # > 0: also read the clauses one by one (per-clause MLP, summed), see compact.py
     nll_weight: float = 0.1
     val_fraction: float = 0.1   # of the training photos' samples, to watch over-fitting
     seed: int = 0
     max_samples: int = 0        # 0 = all
+    members: int = 1            # networks trained from seeds seed, seed + 1, …; shipped as one averaged ensemble
     threads: int = 1            # the model is small: more threads mostly wait on each other (3× slower, 2 busy cores)
 
 
 @dataclass
 class Tensors:
-    text: torch.Tensor
+    text: torch.Tensor      # [N, 384] the clauses' mean embedding
     stats: torch.Tensor
     active: torch.Tensor
     unit: torch.Tensor
+    cidx: torch.Tensor      # [N, MAX_CLAUSES] rows of ``table`` for the clauses one by one, -1 = none
+    table: torch.Tensor     # [distinct clauses, 384], shared, not indexed by take()
 
     def __len__(self):
         return len(self.text)
 
     def take(self, idx) -> "Tensors":
-        return Tensors(*(getattr(self, f)[idx] for f in ("text", "stats", "active", "unit")))
+        return Tensors(*(getattr(self, f)[idx] for f in ("text", "stats", "active", "unit", "cidx")), self.table)
+
+    def inputs(self, net) -> tuple:
+        """What the network reads: mean embedding and statistics, and the clauses one by one if it uses them."""
+        if not net.cfg.set_dim:
+            return self.text, self.stats
+        return self.text, self.stats, self.table[self.cidx.clamp(min=0)], (self.cidx >= 0).float()
 
 
 def read_samples(folders: list[str | Path], max_samples: int = 0) -> list[dict]:
@@ -108,14 +120,25 @@ def load_tensors(samples: list[dict], log=print) -> Tensors:
         unit.append(u)
         if (k + 1) % 200 == 0 or k + 1 == len(samples):
             log(f"features {k + 1}/{len(samples)} ({time.time() - t0:.0f} s)")
-    text = TextEncoder().encode([s["instruction"] for s in samples])
-    log(f"instruction embeddings: {len({s['instruction'] for s in samples})} distinct ({time.time() - t0:.0f} s)")
+    from agent.policy.text import MAX_CLAUSES, clauses
+
+    encoder = TextEncoder(cache_size=1 << 30)  # every distinct clause once
+    text = encoder.encode([s["instruction"] for s in samples])
+    split = [[" ".join(c.lower().split()) for c in clauses(s["instruction"])][:MAX_CLAUSES] for s in samples]
+    index = {c: i for i, c in enumerate(dict.fromkeys(c for cs in split for c in cs))}
+    table = encoder.encode(list(index))  # a clause is its own only clause: its embedding
+    cidx = np.full((len(samples), MAX_CLAUSES), -1, np.int64)
+    for row, cs in enumerate(split):
+        cidx[row, :len(cs)] = [index[c] for c in cs]
+    log(f"instruction embeddings: {len({s['instruction'] for s in samples})} distinct, {len(index)} distinct "
+        f"clauses ({time.time() - t0:.0f} s)")
     return Tensors(torch.from_numpy(text), torch.tensor(stats, dtype=torch.float32),
-                   torch.from_numpy(np.stack(active)), torch.from_numpy(np.stack(unit)))
+                   torch.from_numpy(np.stack(active)), torch.from_numpy(np.stack(unit)), torch.from_numpy(cidx),
+                   torch.from_numpy(table))
 
 
 def loss_fn(net, cfg: TrainConfig, b: Tensors) -> dict:
-    logit, mean, log_std = net(b.text, b.stats)
+    logit, mean, log_std = net(*b.inputs(net))
     bce = F.binary_cross_entropy_with_logits(logit, b.active, pos_weight=torch.tensor(cfg.pos_weight))
     n_on = b.active.sum().clamp(min=1.0)
     mse = ((mean - b.unit) ** 2 * b.active).sum() / n_on
@@ -123,13 +146,22 @@ def loss_fn(net, cfg: TrainConfig, b: Tensors) -> dict:
     return {"bce": bce, "mse": mse, "nll": nll}
 
 
-def evaluate(net, cfg: TrainConfig, d: Tensors) -> dict:
+def evaluate(net, cfg: TrainConfig, d: Tensors, chunk: int = 4096) -> dict:
+    """Losses over the whole set (in chunks; the per-slot means weigh the chunks by their used knobs)."""
     net.eval()
+    sums = {"bce": 0.0, "mse": 0.0, "nll": 0.0}
+    n_on = float(d.active.sum().clamp(min=1.0))
     with torch.no_grad():
-        parts = loss_fn(net, cfg, d)
-        total = parts["bce"] + cfg.value_weight * parts["mse"] + cfg.nll_weight * parts["nll"]
+        for i in range(0, len(d), chunk):
+            b = d.take(slice(i, i + chunk))
+            parts = loss_fn(net, cfg, b)
+            on = float(b.active.sum().clamp(min=1.0))
+            sums["bce"] += float(parts["bce"]) * len(b) / len(d)
+            sums["mse"] += float(parts["mse"]) * on / n_on
+            sums["nll"] += float(parts["nll"]) * on / n_on
     net.train()
-    return {"loss": float(total), **{k: float(v) for k, v in parts.items()}}
+    total = sums["bce"] + cfg.value_weight * sums["mse"] + cfg.nll_weight * sums["nll"]
+    return {"loss": total, **sums}
 
 
 def train(cfg: TrainConfig, log=None) -> dict:
@@ -154,8 +186,35 @@ def _train(cfg: TrainConfig, log) -> dict:
     n_val = int(len(full) * cfg.val_fraction) if len(full) >= 20 else 0
     val, tr = full.take(perm[:n_val]), full.take(perm[n_val:])
 
+    nets, histories = [], []
+    for k in range(max(1, cfg.members)):
+        if cfg.members > 1:
+            log(f"member {k + 1}/{cfg.members}")
+        net, history = _fit(cfg, tr, val, cfg.seed + k, log, t0)
+        nets.append(net)
+        histories.append(history)
+    net = nets[0] if len(nets) == 1 else compact.Ensemble(nets)
+    net.eval()
+    history = histories[-1]
+    first = histories[0][0]["initial"]
+    final = {**history[-1], "train": evaluate(net, cfg, tr)}
+    if n_val:
+        final["val"] = evaluate(net, cfg, val)
+    record = {"config": asdict(cfg), "samples": len(samples), "train": len(tr), "val": n_val,
+              "initial": first, "final": final, "feature_seconds": round(t_feat, 1),
+              "seconds": round(time.time() - t0, 1), "trained": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
+    compact.save(cfg.out, net, list(compact.STATS), record)
+    log(f"saved {cfg.out} ({Path(cfg.out).stat().st_size / 1e6:.1f} MB) after {record['seconds']:.0f} s")
+    return {**record, "history": [h for hs in histories for h in hs]}
+
+
+def _fit(cfg: TrainConfig, tr: Tensors, val: Tensors, seed: int, log, t0: float):
+    """One network on the training tensors; returns it and its per-epoch record."""
+    torch.manual_seed(seed)
+    n_val = len(val)
     net = compact.CompactNet(compact.Config(n_stats=len(compact.STATS), hidden=cfg.hidden, dropout=cfg.dropout,
-                                            stat_noise=cfg.stat_noise))
+                                            stat_noise=cfg.stat_noise, text_dropout=cfg.text_dropout,
+                                            set_dim=cfg.set_dim))
     net.stat_mean.copy_(tr.stats.mean(0))
     net.stat_std.copy_(tr.stats.std(0).clamp(min=1e-3))
     with torch.no_grad():  # start from the data's base rates: the head begins at "mostly off, neutral values"
@@ -187,6 +246,8 @@ def _train(cfg: TrainConfig, log) -> dict:
             sched.step()
             running += loss.item() * len(b) / len(tr)
         rec = {"epoch": epoch + 1, "train": {"loss": running}}  # mean over the epoch's batches (dropout on)
+        if epoch == 0:
+            rec["initial"] = first
         if n_val:
             rec["val"] = evaluate(net, cfg, val)
         history.append(rec)
@@ -194,11 +255,5 @@ def _train(cfg: TrainConfig, log) -> dict:
             v = f", val {rec['val']['loss']:.4f} (bce {rec['val']['bce']:.3f}, mse {rec['val']['mse']:.4f})" \
                 if n_val else ""
             log(f"epoch {epoch + 1}/{cfg.epochs}: train {rec['train']['loss']:.4f}{v} ({time.time() - t0:.0f} s)")
-
-    final = {**history[-1], "train": evaluate(net, cfg, tr)}
-    record = {"config": asdict(cfg), "samples": len(samples), "train": len(tr), "val": n_val,
-              "initial": first, "final": final, "feature_seconds": round(t_feat, 1),
-              "seconds": round(time.time() - t0, 1), "trained": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
-    compact.save(cfg.out, net, list(compact.STATS), record)
-    log(f"saved {cfg.out} ({Path(cfg.out).stat().st_size / 1e6:.1f} MB) after {record['seconds']:.0f} s")
-    return {**record, "history": history}
+    net.eval()
+    return net, history
