@@ -168,17 +168,25 @@ def test_a_random_model_never_crashes_and_never_writes(work, tmp_path):
 
 @pytest.mark.darktable
 def test_sft_then_lora_checkpoint_edits_a_photo_darktable_renders(work, tmp_path):
-    # 1. full fine-tuning of the random model until it answers the (valid) edit it was shown
-    full = tmp_path / "full"
-    cfg = sft_vlm.VLMTrainConfig(max_steps=80, batch_size=4, lr=6e-3, lora=False, warmup_ratio=0, max_samples=8)
-    record = sft_vlm.train(str(work["random"]), [work["fixed"]], full, cfg, echo=lambda s: None)
-    assert record["last_loss"] < record["first_loss"]
-    assert len((full / "metrics.jsonl").read_text().splitlines()) >= 24
-    policy = load_policy(f"vlm:{full}")
-    assert policy.prompt_style == "short"
-    policy.max_new_tokens = 80
-    res = policy.edit(load_preview(PHOTO), "warmer")
-    assert res.operations == WARM
+    # 1. full fine-tuning of the random model until it answers the (valid) edit it was shown: rounds of 60 steps,
+    #    at most three (one or two suffice; the step at which a 0.3 M-parameter model gets it exactly varies)
+    source, answered = str(work["random"]), None
+    for rnd in range(3):
+        full = tmp_path / f"full{rnd}"
+        cfg = sft_vlm.VLMTrainConfig(max_steps=60, batch_size=4, lr=6e-3, lora=False, warmup_ratio=0, max_samples=8,
+                                     seed=rnd)
+        record = sft_vlm.train(source, [work["fixed"]], full, cfg, echo=lambda s: None)
+        assert record["last_loss"] < record["first_loss"]
+        assert len((full / "metrics.jsonl").read_text().splitlines()) >= 60
+        policy = load_policy(f"vlm:{full}")
+        assert policy.prompt_style == "short"
+        policy.max_new_tokens = 80
+        try:
+            answered = policy.edit(load_preview(PHOTO), "warmer")
+            break
+        except PolicyError:
+            source = str(full)
+    assert answered is not None and answered.operations == WARM
 
     # 2. LoRA on ~32 varied triples from there: the loss on them goes down, the adapter loads back
     rows = work["rows"]
