@@ -1,7 +1,8 @@
 """Random-initialised Qwen2.5-VL-shaped models built offline: tests, benchmarks, and trying the pipeline without a
 download. The shapes are Qwen2.5-VL's; the weights are random, so the answers are noise until trained.
 
-- ``tiny``: ~0.3 M parameters, a byte-level BPE trained on the given texts (the tests: SFT in seconds on a CPU);
+- ``tiny``: a few hundred thousand parameters (with its vocabulary), a byte-level BPE trained on the given texts
+  (the tests: SFT in seconds on a CPU);
 - ``3b``: Qwen2.5-VL-3B's shapes (hidden 2048, 36 layers, vision depth 32; 3.75 B parameters with the 151,936-token
   vocabulary, tied embeddings), for GPU throughput measurements (benchmarks/vlm_gpu.sh).
 
