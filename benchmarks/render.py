@@ -65,10 +65,7 @@ def main() -> None:
     ap.add_argument("--inductor-cache", default=None,
                     help="inductor's cache folder (default: a fresh temporary one, so compile times are cold)")
     args = ap.parse_args()
-    if args.inductor_cache is None:
-        os.environ["TORCHINDUCTOR_CACHE_DIR"] = tempfile.mkdtemp(prefix="inductor-")
-    else:
-        os.environ["TORCHINDUCTOR_CACHE_DIR"] = args.inductor_cache
+    os.environ["TORCHINDUCTOR_CACHE_DIR"] = args.inductor_cache or tempfile.mkdtemp(prefix="inductor-")
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
         photo = fidelity.prepare_photo(ROOT / "agent/samples/seeding_by_Clements_Engelhardt.jpg", args.size, tmp)

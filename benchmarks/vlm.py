@@ -61,8 +61,7 @@ def main() -> None:
         synth(sorted(photos.glob("*.jpg")), 16 * args.batch, tmp / "triples", seed=0, size=args.image_side,
               fast=True)
         rows = sft_vlm.chat_rows([tmp / "triples"], "train", prompt_style="short", image_side=args.image_side)
-        texts = [c["text"] for r in rows for m in r["prompt"] + r["completion"] for c in m["content"]
-                 if c["type"] == "text"] + [system_prompt("full")]
+        texts = sft_vlm.conversation_texts(rows) + [system_prompt("full")]
         tok = vlm_build.build_tokenizer(texts * 2, 4096)
         max_pixels = args.image_side * args.image_side
         proc = vlm_build.processor_for(tok, min_pixels=56 * 56, max_pixels=max_pixels)

@@ -46,9 +46,8 @@ def work(tmp_path_factory):
     photos = split_photo_set()[:2]  # the training-split copies
     synth(photos, 40, root / "triples", seed=3, size=96, fast=True)
     rows = sft_vlm.chat_rows([root / "triples"], "train", max_samples=32)
-    texts = [c["text"] for r in rows for m in r["prompt"] + r["completion"] for c in m["content"]
-             if c["type"] == "text"]
-    texts += [llm.answer_text("Warmer white balance.", WARM), llm.system_prompt("full")]
+    texts = sft_vlm.conversation_texts(rows) + [llm.answer_text("Warmer white balance.", WARM),
+                                                llm.system_prompt("full")]
     vlm_build.save_random(root / "random", texts * 2, vocab_size=2048)
     # the same photos and instructions, every answer the same valid edit: a model that learns it answers valid JSON
     fixed = root / "fixed"

@@ -10,6 +10,7 @@ that still fails is a ``PolicyError`` ("could not produce a valid edit"), and no
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import dataclass
 
 import numpy as np
@@ -39,13 +40,15 @@ EXAMPLE = {"operations": [
 def _range(spec: dict) -> str:
     if "enum" in spec:
         return "one of " + "|".join(str(v) for v in spec["enum"])
-    if spec.get("type") == "array":
-        item = spec.get("items", {})
-        inner = _range(item) if item.get("type") != "array" else "[[x, y], ...] curve, each in " + _range(
-            item.get("items", {}).get("items", {}) if item.get("items", {}).get("type") == "array" else
-            item.get("items", {}))
+    if spec.get("type") == "array":  # a vector (depth 1), a curve of [x, y] nodes (2) or a list of curves (3)
+        leaf, depth = spec, 0
+        while leaf.get("type") == "array":
+            leaf, depth = leaf.get("items", {}), depth + 1
+        if depth > 1:
+            shape = "[[x, y], ...] curve" if depth == 2 else "list of [[x, y], ...] curves"
+            return f"{shape}, each in {_range(leaf)}"
         n = spec.get("minItems")
-        return f"list of {n} × {inner}" if n and n == spec.get("maxItems") else f"list of {inner}"
+        return f"list of {n} × {_range(leaf)}" if n and n == spec.get("maxItems") else f"list of {_range(leaf)}"
     if "minimum" in spec and "maximum" in spec:
         kind = "integer " if spec.get("type") == "integer" else ""
         return f"{kind}[{spec['minimum']:g}, {spec['maximum']:g}]"
@@ -113,6 +116,28 @@ def history_text(history: Sidecar | None) -> str:
         names.append(item.operation + (f" '{item.multi_name}'" if item.multi_name else "")
                      + ("" if item.enabled else " (off)"))
     return ", ".join(names[-24:]) if names else "none"
+
+
+def pil_image(image: np.ndarray, side: int):
+    """uint8 RGB [H, W, 3] → a PIL image with long side ≤ ``side``: what every chat model is shown, at edit time and
+    in SFT alike."""
+    from PIL import Image
+
+    im = Image.fromarray(np.ascontiguousarray(image[..., :3]).astype(np.uint8))
+    if max(im.size) > side:
+        im.thumbnail((side, side), Image.BICUBIC)
+    return im
+
+
+def env_number(name: str, default, kind=float):
+    """A numeric setting from the environment; a malformed one is a clear PolicyError."""
+    value = os.environ.get(name)
+    if not value:
+        return default
+    try:
+        return kind(value)
+    except ValueError:
+        raise PolicyError(f"{name}={value!r}: expected a number") from None
 
 
 def photo_facts(image: np.ndarray) -> str:

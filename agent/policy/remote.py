@@ -24,30 +24,15 @@ from urllib.parse import urlsplit
 import numpy as np
 
 from agent.policy import PolicyError
-from agent.policy.llm import ChatPolicy, Turn
+from agent.policy.llm import ChatPolicy, Turn, env_number, pil_image
 
 RETRY_STATUS = {408, 425, 429, 500, 502, 503, 504}
 MAX_BACKOFF = 10.0
 
 
-def _env_number(name: str, default: float, kind=float):
-    value = os.environ.get(name)
-    if not value:
-        return default
-    try:
-        return kind(value)
-    except ValueError:
-        raise PolicyError(f"{name}={value!r}: expected a number") from None
-
-
 def jpeg_data_url(image: np.ndarray, side: int = 768, quality: int = 90) -> str:
-    from PIL import Image
-
-    im = Image.fromarray(np.ascontiguousarray(image[..., :3]).astype(np.uint8))
-    if max(im.size) > side:
-        im.thumbnail((side, side), Image.BICUBIC)
     buf = io.BytesIO()
-    im.save(buf, "JPEG", quality=quality)
+    pil_image(image, side).save(buf, "JPEG", quality=quality)
     return "data:image/jpeg;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
 
 
@@ -134,8 +119,8 @@ def load(spec: str = "") -> RemotePolicy:
                           "#qwen2.5vl:7b)")
     return RemotePolicy(
         url, model, api_key=os.environ.get("RETOUCHIQ_API_KEY") or os.environ.get("OPENAI_API_KEY"),
-        timeout=_env_number("RETOUCHIQ_REMOTE_TIMEOUT", 120.0), retries=_env_number("RETOUCHIQ_REMOTE_RETRIES", 2, int),
-        max_tokens=_env_number("RETOUCHIQ_REMOTE_MAX_TOKENS", 1024, int),
-        image_side=_env_number("RETOUCHIQ_REMOTE_IMAGE_SIDE", 768, int),
+        timeout=env_number("RETOUCHIQ_REMOTE_TIMEOUT", 120.0), retries=env_number("RETOUCHIQ_REMOTE_RETRIES", 2, int),
+        max_tokens=env_number("RETOUCHIQ_REMOTE_MAX_TOKENS", 1024, int),
+        image_side=env_number("RETOUCHIQ_REMOTE_IMAGE_SIDE", 768, int),
         prompt_style=os.environ.get("RETOUCHIQ_REMOTE_PROMPT", "full"),
-        repairs=_env_number("RETOUCHIQ_VLM_REPAIRS", 1, int))
+        repairs=env_number("RETOUCHIQ_VLM_REPAIRS", 1, int))

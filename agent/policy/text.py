@@ -94,6 +94,11 @@ _CLAUSE = re.compile(r"\s*(?:[,;!]+|(?<=\s)&(?=\s)|\.(?!\d)|\b(?:and also|and th
                      re.IGNORECASE)
 
 
+def clause_keys(text: str) -> list[str]:
+    """The text's clauses, lower-cased with single spaces: the keys clause embeddings are computed and cached by."""
+    return [" ".join(c.lower().split()) for c in clauses(text)]
+
+
 def clauses(text: str) -> list[str]:
     parts = [p for p in _CLAUSE.split(text) if p and p.strip()]
     return parts or [text.strip() or text]
@@ -123,7 +128,7 @@ class TextEncoder:
 
     def _cached(self, texts: list[str], batch_size: int = 64) -> list[list[np.ndarray]]:
         """Each text's clause embeddings (computed once per distinct clause)."""
-        split = [[" ".join(c.lower().split()) for c in clauses(t)] for t in texts]
+        split = [clause_keys(t) for t in texts]
         todo = sorted({c for cs in split for c in cs if c not in self.cache})
         for i in range(0, len(todo), batch_size):
             chunk = todo[i:i + batch_size]

@@ -24,7 +24,7 @@ from pathlib import Path
 import numpy as np
 
 from agent.policy import EditResult, PolicyError
-from agent.policy.llm import ChatPolicy, Turn, parse_answer
+from agent.policy.llm import ChatPolicy, Turn, env_number, parse_answer, pil_image
 
 SETTINGS_FILE = "retouchiq.json"
 VISION_TOKEN_KEYS = ("image_token_id", "video_token_id", "vision_start_token_id", "vision_end_token_id",
@@ -73,13 +73,14 @@ def load_processor(path: Path, model_type: str):
 def _settings(path: Path) -> dict:
     f = path / SETTINGS_FILE
     settings = json.loads(f.read_text()) if f.is_file() else {}
-    env = {"device": "RETOUCHIQ_VLM_DEVICE", "max_new_tokens": "RETOUCHIQ_VLM_MAX_NEW_TOKENS",
-           "image_side": "RETOUCHIQ_VLM_IMAGE_SIDE", "prompt_style": "RETOUCHIQ_VLM_PROMPT",
-           "repairs": "RETOUCHIQ_VLM_REPAIRS"}
-    for key, var in env.items():
+    for key, var in {"device": "RETOUCHIQ_VLM_DEVICE", "prompt_style": "RETOUCHIQ_VLM_PROMPT"}.items():
         if os.environ.get(var):
-            value = os.environ[var]
-            settings[key] = int(value) if key in ("max_new_tokens", "image_side", "repairs") else value
+            settings[key] = os.environ[var]
+    for key, var in {"max_new_tokens": "RETOUCHIQ_VLM_MAX_NEW_TOKENS", "image_side": "RETOUCHIQ_VLM_IMAGE_SIDE",
+                     "repairs": "RETOUCHIQ_VLM_REPAIRS"}.items():
+        value = env_number(var, None, int)
+        if value is not None:
+            settings[key] = value
     return settings
 
 
@@ -140,14 +141,6 @@ class VLMPolicy(ChatPolicy):
         self.lock = threading.Lock()  # generate() is not re-entrant on one model
 
     # -- prompt → tensors ----------------------------------------------------------------------------------
-    def _pil(self, image: np.ndarray):
-        from PIL import Image
-
-        im = Image.fromarray(np.ascontiguousarray(image[..., :3]).astype(np.uint8))
-        if max(im.size) > self.image_side:
-            im.thumbnail((self.image_side, self.image_side), Image.BICUBIC)
-        return im
-
     def messages(self, turns: list[Turn]) -> list[dict]:
         out = []
         for t in turns:
@@ -164,7 +157,8 @@ class VLMPolicy(ChatPolicy):
             msgs = [m for m in msgs if m["role"] != "system"]
             msgs[0]["content"][-1]["text"] = system + "\n\n" + msgs[0]["content"][-1]["text"]
             text = self.processor.apply_chat_template(msgs, add_generation_prompt=True, tokenize=False)
-        return self.processor(text=[text], images=[self._pil(image)], return_tensors="pt").to(self.device)
+        image = pil_image(image, self.image_side)
+        return self.processor(text=[text], images=[image], return_tensors="pt").to(self.device)
 
     def generate(self, turns: list[Turn], image: np.ndarray, n: int = 1, sample: bool = False,
                  temperature: float = 1.0, max_new_tokens: int | None = None) -> list[str]:

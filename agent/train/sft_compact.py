@@ -120,11 +120,11 @@ def load_tensors(samples: list[dict], log=print) -> Tensors:
         unit.append(u)
         if (k + 1) % 200 == 0 or k + 1 == len(samples):
             log(f"features {k + 1}/{len(samples)} ({time.time() - t0:.0f} s)")
-    from agent.policy.text import MAX_CLAUSES, clauses
+    from agent.policy.text import MAX_CLAUSES, clause_keys
 
     encoder = TextEncoder(cache_size=1 << 30)  # every distinct clause once
     text = encoder.encode([s["instruction"] for s in samples])
-    split = [[" ".join(c.lower().split()) for c in clauses(s["instruction"])][:MAX_CLAUSES] for s in samples]
+    split = [clause_keys(s["instruction"])[:MAX_CLAUSES] for s in samples]
     index = {c: i for i, c in enumerate(dict.fromkeys(c for cs in split for c in cs))}
     table = encoder.encode(list(index))  # a clause is its own only clause: its embedding
     cidx = np.full((len(samples), MAX_CLAUSES), -1, np.int64)
@@ -135,6 +135,11 @@ def load_tensors(samples: list[dict], log=print) -> Tensors:
     return Tensors(torch.from_numpy(text), torch.tensor(stats, dtype=torch.float32),
                    torch.from_numpy(np.stack(active)), torch.from_numpy(np.stack(unit)), torch.from_numpy(cidx),
                    torch.from_numpy(table))
+
+
+def total_loss(cfg: TrainConfig, parts: dict):
+    """The objective from loss_fn's parts (tensors while training, floats when evaluating)."""
+    return parts["bce"] + cfg.value_weight * parts["mse"] + cfg.nll_weight * parts["nll"]
 
 
 def loss_fn(net, cfg: TrainConfig, b: Tensors) -> dict:
@@ -160,8 +165,7 @@ def evaluate(net, cfg: TrainConfig, d: Tensors, chunk: int = 4096) -> dict:
             sums["mse"] += float(parts["mse"]) * on / n_on
             sums["nll"] += float(parts["nll"]) * on / n_on
     net.train()
-    total = sums["bce"] + cfg.value_weight * sums["mse"] + cfg.nll_weight * sums["nll"]
-    return {"loss": total, **sums}
+    return {"loss": total_loss(cfg, sums), **sums}
 
 
 def train(cfg: TrainConfig, log=None) -> dict:
@@ -238,7 +242,7 @@ def _fit(cfg: TrainConfig, tr: Tensors, val: Tensors, seed: int, log, t0: float)
         for i in range(steps_per_epoch):
             b = tr.take(order[i * cfg.batch_size:(i + 1) * cfg.batch_size])
             parts = loss_fn(net, cfg, b)
-            loss = parts["bce"] + cfg.value_weight * parts["mse"] + cfg.nll_weight * parts["nll"]
+            loss = total_loss(cfg, parts)
             opt.zero_grad(set_to_none=True)
             loss.backward()
             torch.nn.utils.clip_grad_norm_(net.parameters(), 1.0)

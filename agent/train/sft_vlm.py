@@ -71,9 +71,8 @@ def chat_rows(data: list[str | os.PathLike], split: str = "train", max_samples: 
     """Synthesised samples → prompt/completion conversations (TRL's conversational format) with their photo."""
     from PIL import Image
 
-    from agent.data.measure import describe, measure
     from agent.data.synth import read_samples
-    from agent.policy.llm import answer_text, history_text, system_prompt, user_prompt
+    from agent.policy.llm import answer_text, history_text, photo_facts, pil_image, system_prompt, user_prompt
 
     system = system_prompt(prompt_style)
     rows = []
@@ -85,11 +84,9 @@ def chat_rows(data: list[str | os.PathLike], split: str = "train", max_samples: 
             raise PolicyError(f"{folder}: no samples.jsonl (make one with `retouchiq data synth`)") from None
         for s in samples:
             with Image.open(folder / s["input"]) as im:
-                im = im.convert("RGB")
-                if max(im.size) > image_side:
-                    im.thumbnail((image_side, image_side), Image.BICUBIC)
-            pixels = np.asarray(im)
-            user = user_prompt(s["instruction"], describe(measure(pixels)), history_text(None))
+                pixels = np.asarray(im.convert("RGB"))
+            im = pil_image(pixels, image_side)  # as the policy shows a photo to the model, facts as it measures
+            user = user_prompt(s["instruction"], photo_facts(pixels), history_text(None))
             row = {"prompt": [{"role": "system", "content": [{"type": "text", "text": system}]},
                               {"role": "user", "content": [{"type": "image"}, {"type": "text", "text": user}]}],
                    "completion": [{"role": "assistant", "content": [
@@ -102,6 +99,12 @@ def chat_rows(data: list[str | os.PathLike], split: str = "train", max_samples: 
     if not rows:
         raise PolicyError(f"no '{split}' samples in {', '.join(map(str, data))}")
     return rows
+
+
+def conversation_texts(rows: list[dict]) -> list[str]:
+    """Every text of the conversations (system, user, answer): what a tokenizer built for them is trained on."""
+    return [c["text"] for r in rows for m in r["prompt"] + r["completion"] for c in m["content"]
+            if c["type"] == "text"]
 
 
 def export(data: list[str | os.PathLike], out: str | os.PathLike, split: str = "train", prompt_style: str = "short",
@@ -133,10 +136,12 @@ def _progress_callback(log_path: Path, total: int, echo):
     class Progress(TrainerCallback):
         def __init__(self):
             self.t0 = time.perf_counter()
+            self.entries = []  # what metrics.jsonl holds, kept for the run's record
 
         def on_log(self, args, state, control, logs=None, **kw):
             logs = dict(logs or {})
             entry = {"step": state.global_step, "seconds": round(time.perf_counter() - self.t0, 2)} | logs
+            self.entries.append(entry)
             with open(log_path, "a") as f:
                 f.write(json.dumps(entry) + "\n")
             if "loss" in logs and echo:
@@ -209,8 +214,9 @@ def train(model_path: str, data: list[str | os.PathLike], out: str | os.PathLike
     echo(f"SFT {folder.name}: {len(rows)} conversations, {total} steps of {cfg.batch_size}×{cfg.grad_accum}, "
          f"{'LoRA r=' + str(cfg.lora_r) if cfg.lora else 'full fine-tuning'}, lr {cfg.lr:g}, "
          f"{'cuda' if cuda else 'cpu'}{', bf16' if bf16 else ''}; metrics → {log_path}")
+    progress = _progress_callback(log_path, total, echo)
     trainer = SFTTrainer(model=model, args=args, train_dataset=dataset, processing_class=processor,
-                         peft_config=peft_config, callbacks=[_progress_callback(log_path, total, echo)])
+                         peft_config=peft_config, callbacks=[progress])
     from transformers.trainer_callback import PrinterCallback
 
     trainer.remove_callback(PrinterCallback)  # the progress callback prints one line per log instead
@@ -227,10 +233,7 @@ def train(model_path: str, data: list[str | os.PathLike], out: str | os.PathLike
     record = {"model": str(folder), "data": [str(d) for d in data], "samples": len(rows), "steps": result.global_step,
               "seconds": round(seconds, 1), "first_loss": losses[0] if losses else None,
               "last_loss": losses[-1] if losses else None, "config": asdict(cfg),
-              "step_seconds": [e["seconds"] for e in _read_log(log_path) if "loss" in e]}
+              "step_seconds": [e["seconds"] for e in progress.entries if "loss" in e]}
     (out / "train_record.json").write_text(json.dumps(record, indent=1) + "\n")
     return record
 
-
-def _read_log(path: Path) -> list[dict]:
-    return [json.loads(line) for line in path.read_text().splitlines()] if path.is_file() else []

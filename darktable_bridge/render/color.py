@@ -124,6 +124,11 @@ def lab_to_rgb(lab: torch.Tensor) -> torch.Tensor:
 
 # the matrices as nested tuples of Python floats (exactly the float64 values), for code that torch.compile traces:
 # numpy arrays would be traced as tensor data there
-ROWS = {name: tuple(tuple(float(v) for v in row) for row in globals()[name]) for name in (
+def as_rows(m) -> tuple:
+    """A 3×3 matrix as nested tuples of Python floats (exactly its float64 values)."""
+    return tuple(tuple(float(v) for v in row) for row in np.asarray(m, dtype=np.float64))
+
+
+ROWS = {name: as_rows(globals()[name]) for name in (
     "REC2020_TO_XYZ_D65", "SRGB_TO_XYZ_D65", "REC2020_TO_XYZ_D50", "XYZ_D50_TO_REC2020", "SRGB_TO_REC2020",
     "REC2020_TO_SRGB", "SRGB_TO_XYZ_D50")}

@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from ..color import REC2020_TO_XYZ_D50
+from ..color import REC2020_TO_XYZ_D50, as_rows
 
 # chromatic adaptation D50 <-> D65 through CAT16, as darktable hard-codes it
 XYZ_D50_TO_D65_CAT16 = np.array([[9.89466254e-01, -4.00304626e-02, 4.40530317e-02],
@@ -79,13 +79,9 @@ XYZ_D65_TO_WORK = _cmul(WORK_OUT, XYZ_D65_TO_D50_CAT16)
 PI_F = float(_F(np.pi))
 
 
-def _rows(m) -> tuple:
-    return tuple(tuple(float(v) for v in row) for row in np.asarray(m, dtype=np.float64))
-
-
 # the matrices as nested tuples of Python floats: pixel code reads them without touching numpy (which
 # torch.compile would otherwise trace as tensor data)
-ROWS = {name: _rows(globals()[name]) for name in (
+ROWS = {name: as_rows(globals()[name]) for name in (
     "XYZ_D65_TO_LMS", "LMS_TO_XYZ_D65", "GRADING_TO_LMS", "LMS_TO_GRADING", "WORK_TO_LMS", "XYZ_D65_TO_WORK")}
 
 
