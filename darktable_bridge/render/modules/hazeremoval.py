@@ -6,9 +6,11 @@ darktable picks both thresholds with its own quick-select at the 95 % positions,
 (the pivot goes back to the middle of the range instead of the partition point), so the thresholds are whatever
 element that procedure leaves there. It is replayed here step for step (same pivots, same Lomuto partition
 permutation, in pixel order), since the exact 95 % order statistics often differ a lot from what darktable
-uses. The transmission 1 − strength·min_c(I_c/A0_c) is box-maxed, then box-mined (radius 6), refined by the
-colour guided filter (src/common/guided_filter.c, radius 9, eps 0.025, truncated-window box means; its 512 px
-tiles overlap enough to be exact) and floored at exp(−distance·distance_max); out = (I − A0)/t + A0.
+uses: with numpy on the CPU in eager runs (``quick_select``), as tensor operations in traced graphs (ONNX
+export, torch.compile: ``quick_select_graph``, same values, several times slower). The transmission
+1 − strength·min_c(I_c/A0_c) is box-maxed, then box-mined (radius 6), refined by the colour guided filter
+(src/common/guided_filter.c, radius 9, eps 0.025, truncated-window box means; its 512 px tiles overlap enough to
+be exact) and floored at exp(−distance·distance_max); out = (I − A0)/t + A0.
 
 Windows are in pixels, so the result depends on the resolution, as darktable's v1 does. The selection reacts
 to the last bits of the input (a different comparison with a pivot changes every later step), so A0 and
@@ -92,14 +94,11 @@ def _partition_sources(a, idx, f, e, piv, steps):
     return torch.where(front, lsrc, torch.where(back, qsrc, idx * one))
 
 
-def quick_select(a: torch.Tensor, first: torch.Tensor, last: torch.Tensor, nth: torch.Tensor) -> torch.Tensor:
-    """The value darktable's quick_select (hazeremoval.c) leaves at nth of the range [first, last).
-
-    It is not an exact selection: the median-of-three pivot is put back at the middle of the range rather than
-    at the partition point, and the range is then halved around that middle, so the result is an element near
-    the requested rank whose choice depends on the pixel order. Replayed step by step on a: [N, n];
-    first, last, nth: [N, 1] long, last > first. Elements left outside the range are never touched again, so
-    each step works on a window of the range's largest possible size (halved every step)."""
+def quick_select_graph(a: torch.Tensor, first: torch.Tensor, last: torch.Tensor, nth: torch.Tensor) -> torch.Tensor:
+    """``quick_select`` as tensor operations, for traced graphs (ONNX export, torch.compile): the value left at
+    nth of the range [first, last), all rows at once. a: [N, n]; first, last, nth: [N, 1] long, last > first.
+    Elements left outside the range are never touched again, so each step works on a window of the range's
+    largest possible size (halved every step). Same values as ``quick_select``, several times slower."""
     n = int(a.shape[1])
     width, win = n, a  # first, last, nth are positions in the window win from here on
     for _ in range(n.bit_length() + 1):
@@ -114,10 +113,12 @@ def quick_select(a: torch.Tensor, first: torch.Tensor, last: torch.Tensor, nth: 
         v1, v3 = torch.where(s, v3, v1), torch.where(s, v1, v3)
         s = ~(v2 < v3)
         v2, v3 = torch.where(s, v3, v2), torch.where(s, v2, v3)
-        # two cells (the middle is the last one): they end up sorted; one cell: untouched
+        # two cells (the middle is the last one): swapped when the second is smaller (twice otherwise: a tie or a
+        # NaN stays put); one cell: untouched
         two = size == 2
-        v1 = torch.where(two, torch.minimum(c1, c2), v1)
-        v2 = torch.where(two, torch.maximum(c1, c2), v2)
+        sw = c2 < c1
+        v1 = torch.where(two, torch.where(sw, c2, c1), v1)
+        v2 = torch.where(two, torch.where(sw, c1, c2), v2)
         v3 = torch.where(two, v2, v3)
         small = size < 2
         v1, v2, v3 = torch.where(small, c1, v1), torch.where(small, c1, v2), torch.where(small, c1, v3)
@@ -142,6 +143,79 @@ def quick_select(a: torch.Tensor, first: torch.Tensor, last: torch.Tensor, nth: 
     return _take(win, nth)
 
 
+def _lomuto_order(less: np.ndarray) -> np.ndarray | None:
+    """The order (positions in the segment) that darktable's one-pass partition leaves, given which elements of
+    the segment are below the pivot; None where it moves nothing.
+
+    The leading smaller elements stay. From the first other one on, the smaller elements are packed behind them in
+    order, and the others form a queue (see ``_partition_sources``): entry t of the queue's history T is the
+    element at t (counted from that first other one) when that is not smaller, else a copy of T[j] for the j-th
+    smaller element; the final queue is T's last entries. Copies are resolved by pointer doubling."""
+    big = ~less
+    if not big.any():
+        return None
+    k0 = int(np.argmax(big))
+    tail = less[k0:]
+    m = tail.size
+    n_rot = int(np.count_nonzero(tail))
+    if n_rot == 0:
+        return None
+    ptr = np.arange(m)
+    ptr[tail] = np.arange(n_rot)
+    term = ~tail
+    while not term[ptr].all():
+        ptr = ptr[ptr]
+    return np.concatenate([np.arange(k0), k0 + np.flatnonzero(tail), k0 + ptr[n_rot:]])
+
+
+def quick_select(values: np.ndarray, nth: int) -> int:
+    """Where (index into values) the element comes from that darktable's quick_select (hazeremoval.c) leaves at
+    nth of the whole of values (1-D).
+
+    It is not an exact selection: the median-of-three pivot is put back at the middle of the range rather than
+    at the partition point, and the range is then halved around that middle, so the result is an element near
+    the requested rank whose choice depends on the pixel order. Replayed step by step with the same comparisons
+    (NaN included), each partition pass vectorized (``_lomuto_order``)."""
+    a = np.array(values, copy=True)
+    ix = np.arange(a.size)
+    first, last = 0, a.size
+
+    def swap(i, j):
+        a[i], a[j] = a[j], a[i]
+        ix[i], ix[j] = ix[j], ix[i]
+
+    while True:
+        pv, p3 = first + (last - first) // 2, last - 1
+        if not a[first] < a[pv]:
+            swap(first, pv)
+        if not a[first] < a[p3]:
+            swap(first, p3)
+        if not a[pv] < a[p3]:
+            swap(pv, p3)
+        swap(pv, p3)  # the median to the end while partitioning [first, last - 1)
+        order = _lomuto_order(a[first:p3] < a[p3])
+        if order is not None:
+            a[first:p3] = a[first:p3][order]
+            ix[first:p3] = ix[first:p3][order]
+        swap(p3, pv)  # and back to the middle
+        if nth == pv:
+            return int(ix[nth])
+        if nth < pv:
+            last = pv
+        else:
+            first = pv + 1
+
+
+def _numpy(t: torch.Tensor) -> np.ndarray:
+    """The values on the CPU; half types widened (exactly, so every comparison stays the same)."""
+    t = t.detach().cpu()
+    return (t if t.dtype in (torch.float32, torch.float64) else t.float()).numpy()
+
+
+def _traced() -> bool:
+    return torch.onnx.is_in_onnx_export() or torch.jit.is_tracing() or torch.compiler.is_compiling()
+
+
 def ambient_light(x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     """A0 [N, 3] and the maximal depth [N] (−1.125·ln of the critical dark-channel level)."""
     n = x.shape[0]
@@ -150,15 +224,31 @@ def ambient_light(x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     dark = box_min(torch.minimum(torch.minimum(r, g), b).unsqueeze(1), W_DARK).reshape(n, size)
     zero = torch.zeros(n, 1, dtype=torch.long, device=x.device)
     p = int(np.float32(size) * QUANTILE)  # darktable: (size_t)(size * 0.95f), the product in float
-    crit_haze = quick_select(dark, zero, zero + size, zero + p)
-    hazy = dark >= crit_haze
     bright = ((r + g) + b).reshape(n, size)
-    count = hazy.long().sum(1, keepdim=True)
-    # the hazy pixels' brightness packed to the front, in pixel order
-    pos = torch.where(hazy, torch.cumsum(hazy.long(), 1) - 1, torch.full_like(dark, size, dtype=torch.long))
-    packed = torch.zeros(n, size + 1, dtype=x.dtype, device=x.device).scatter(1, pos, bright)[:, :size]
-    p2 = torch.floor(count.to(x.dtype) * float(QUANTILE)).long()
-    crit_bright = quick_select(packed, zero, count, p2)
+    if _traced():
+        crit_haze = quick_select_graph(dark, zero, zero + size, zero + p)
+        hazy = dark >= crit_haze
+        count = hazy.long().sum(1, keepdim=True)
+        # the hazy pixels' brightness packed to the front, in pixel order
+        pos = torch.where(hazy, torch.cumsum(hazy.long(), 1) - 1, torch.full_like(dark, size, dtype=torch.long))
+        packed = torch.zeros(n, size + 1, dtype=x.dtype, device=x.device).scatter(1, pos, bright)[:, :size]
+        p2 = torch.floor(count.to(x.dtype) * float(QUANTILE)).long()
+        crit_bright = quick_select_graph(packed, zero, count, p2)
+    else:
+        # the selections on the CPU, per image; the thresholds are taken from the tensors at the chosen pixels
+        dark_np = _numpy(dark)
+        haze_at = [quick_select(row, p) for row in dark_np]
+        crit_haze = torch.gather(dark, 1, torch.tensor(haze_at, device=x.device).view(n, 1))
+        hazy = dark >= crit_haze
+        count = hazy.long().sum(1, keepdim=True)
+        p2 = torch.floor(count.to(x.dtype) * float(QUANTILE)).long().view(-1).tolist()
+        hazy_np = hazy.cpu().numpy()
+        bright_np = _numpy(bright)
+        bright_at = []
+        for i in range(n):
+            where = np.flatnonzero(hazy_np[i])  # the hazy pixels' brightness packed to the front, in pixel order
+            bright_at.append(int(where[quick_select(bright_np[i, where], p2[i])]))
+        crit_bright = torch.gather(bright, 1, torch.tensor(bright_at, device=x.device).view(n, 1))
     chosen = (hazy & (bright >= crit_bright)).to(x.dtype)
     total = chosen.sum(1)
     sums = (x.reshape(n, 3, size) * chosen.unsqueeze(1)).sum(2)
