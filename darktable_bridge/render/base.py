@@ -70,6 +70,15 @@ def flatten(struct: Struct, values: dict) -> list[float]:
     return flat
 
 
+def per_image_done() -> None:
+    """Marks where a module has finished its per-image work (commit_params: constants from the params, [N]
+    tensors) and starts on the pixels. Under ``torch.compile`` this ends the graph there, so the per-image values
+    are computed once and enter the pixel loops as inputs; otherwise inductor fuses them into the per-pixel loop
+    and evaluates them (powf, exp, matrix inversions) again for every vector of pixels. No effect when eager."""
+    if torch.compiler.is_compiling():
+        torch._dynamo.graph_break()
+
+
 class RenderModule:
     """Subclasses set ``op``, ``space`` and ``static_fields``, and implement ``process``."""
 

@@ -39,23 +39,47 @@ REC2020_TO_SRGB = np.linalg.inv(SRGB_TO_REC2020)
 
 
 def matmul3(img: torch.Tensor, m) -> torch.Tensor:
-    """Apply a 3×3 matrix (an array, or the name of one of this module's) to the channel axis of [N, 3, H, W].
-
-    (A batched matmul, also under torch.compile: written as element-wise sums, chained matrices make inductor
-    recompute every channel of the previous one for each output channel, which is slower.)"""
+    """Apply a 3×3 matrix (an array, or the name of one of this module's) to the channel axis of [N, 3, H, W]."""
     if isinstance(m, str):
         m = ROWS[m]
     m = torch.as_tensor(m if isinstance(m, tuple) else np.asarray(m), dtype=img.dtype, device=img.device)
-    return torch.einsum("ij,njhw->nihw", m, img)
+    return channel_matmul(m, img)
+
+
+def channel_matmul(m: torch.Tensor, img: torch.Tensor) -> torch.Tensor:
+    """``m`` [3, 3] or per image [N, 3, 3] applied to the channel axis of ``img`` [N, 3, H, W].
+
+    Eager and in ONNX export a batched matmul. Under torch.compile a broadcast product summed over the input
+    channels: inductor turns that into one fused loop, where a matmul is an external BLAS call with K = 3 (slow)
+    and element-wise sums per output channel make it recompute every input channel three times."""
+    if torch.compiler.is_compiling():
+        return (m.view(-1, 3, 3, 1, 1) * img.unsqueeze(1)).sum(2)
+    return torch.einsum("ij,njhw->nihw" if m.dim() == 2 else "nij,njhw->nihw", m, img)
+
+
+def fpow(a: torch.Tensor, b) -> torch.Tensor:
+    """``a ** b`` for per-pixel work, where ``a ≥ 0`` or ``b`` is not a whole number.
+
+    Eager (and in ONNX export): ``torch.pow``. Under torch.compile: ``exp2(b · log2 a)``, which costs half of
+    inductor's vectorised pow on the CPU and differs from it by a few float32 ulps (relative ~1e-6); zero bases
+    keep pow's values (0, 1 or inf by the sign of ``b``)."""
+    if not torch.compiler.is_compiling():
+        return torch.pow(a, b)
+    out = torch.exp2(b * torch.log2(a))
+    if isinstance(b, (int, float)):
+        at_zero = 1.0 if b == 0 else (0.0 if b > 0 else float("inf"))
+        return torch.where(a == 0, torch.full_like(a, at_zero), out)
+    at_zero = torch.where(b == 0, 1.0, torch.where(b > 0, 0.0, float("inf")))
+    return torch.where(a == 0, at_zero.to(a.dtype), out)
 
 
 def srgb_decode(v: torch.Tensor) -> torch.Tensor:
-    return torch.where(v <= 0.04045, v / 12.92, ((v.clamp(min=0.04045) + 0.055) / 1.055) ** 2.4)
+    return torch.where(v <= 0.04045, v / 12.92, fpow((v.clamp(min=0.04045) + 0.055) / 1.055, 2.4))
 
 
 def srgb_encode(v: torch.Tensor) -> torch.Tensor:
     """Linear → sRGB transfer; above 1 the power segment is extended, below 0 the linear one."""
-    return torch.where(v <= 0.0031308, v * 12.92, 1.055 * v.clamp(min=0.0031308) ** (1 / 2.4) - 0.055)
+    return torch.where(v <= 0.0031308, v * 12.92, 1.055 * fpow(v.clamp(min=0.0031308), 1 / 2.4) - 0.055)
 
 
 _MANTISSA = 8388608.0  # 2**23

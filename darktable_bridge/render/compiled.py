@@ -29,7 +29,9 @@ MODES = ("off", "on", "auto")
 # very long to trace and compile, and nothing else has been measured yet
 COMPILE_OPS = frozenset({"exposure", "channelmixerrgb", "colorbalancergb", "sigmoid", "toneequal", "vignette"})
 AUTO_AFTER = 4
-TOLERANCE = 1e-4  # max |compiled − eager| on the linear and display outputs (fused maths may round differently)
+# max |compiled − eager| / max(1, the pixel's largest |channel|) on the linear and display outputs: fused maths
+# rounds differently, and extreme settings (pixels at 1e10) differ by more than any absolute bound
+TOLERANCE = 1e-4
 
 
 @dataclass
@@ -116,15 +118,26 @@ def _first(entry: Entry, pipe: Pipe, image, params, hints):
     t = time.perf_counter()
     out = pipe(image, *params, hints=hints, runner=_compiled_runner)
     entry.compile_s = time.perf_counter() - t
-    diffs = [float((a - b).abs().nan_to_num(nan=0.0).max()) if a.numel() else 0.0 for a, b in zip(ref, out)]
-    nan_ok = all(bool((torch.isnan(a) == torch.isnan(b)).all()) for a, b in zip(ref, out))
-    entry.check = {"max_abs_diff": diffs, "nan_match": nan_ok}
+    diffs = [deviation(a, b) for a, b in zip(ref, out)]
+    nan_ok = all(bool((torch.isnan(a) == torch.isnan(b)).all() and (torch.isinf(a) == torch.isinf(b)).all())
+                 for a, b in zip(ref, out))
+    entry.check = {"max_deviation": diffs, "nan_match": nan_ok}
     if max(diffs) > TOLERANCE or not nan_ok:
-        entry.failed = f"compiled output differs from eager by {max(diffs):.2e} (nan match: {nan_ok})"
+        entry.failed = (f"compiled output differs from eager by {max(diffs):.2e} relative "
+                        f"(NaN/inf positions match: {nan_ok})")
         warnings.warn(f"renderer: {entry.failed}; rendering eagerly", RuntimeWarning)
         return ref
     entry.ready = True
     return ref
+
+
+def deviation(ref: torch.Tensor, out: torch.Tensor) -> float:
+    """Largest |out − ref| over pixels, relative to the pixel's largest |channel| in ``ref`` where that is above 1
+    (NaN and inf positions are compared separately)."""
+    if not ref.numel():
+        return 0.0
+    scale = ref.abs().nan_to_num(nan=0.0, posinf=0.0).amax(1, keepdim=True).clamp(min=1.0)
+    return float(((out - ref).abs() / scale).nan_to_num(nan=0.0, posinf=0.0).max())
 
 
 def compile_seconds() -> float:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from ..color import REC2020_TO_XYZ_D50, as_rows
+from ..color import REC2020_TO_XYZ_D50, as_rows, fpow
 
 # chromatic adaptation D50 <-> D65 through CAT16, as darktable hard-codes it
 XYZ_D50_TO_D65_CAT16 = np.array([[9.89466254e-01, -4.00304626e-02, 4.40530317e-02],
@@ -173,12 +173,12 @@ UCS_B_EXP = 1.33654221029386
 
 
 def y_to_ucs_l(Y):
-    y_hat = torch.pow(Y, UCS_L_WHITE_EXP)
+    y_hat = fpow(Y, UCS_L_WHITE_EXP)
     return UCS_L_MAX * y_hat / (y_hat + UCS_L_HALF)
 
 
 def ucs_l_to_y(L):
-    return torch.pow(UCS_L_HALF * L / (UCS_L_MAX - L), 1.5831518565279648)
+    return fpow(UCS_L_HALF * L / (UCS_L_MAX - L), 1.5831518565279648)
 
 
 def y_to_ucs_l_scalar(Y: float) -> float:
@@ -214,7 +214,7 @@ def xyY_to_ucs_jch(x, y, Y, L_white):
     L = y_to_ucs_l(Y.clamp(0.0, UCS_Y_UPPER))
     M2 = U * U + V * V
     J = L / L_white
-    C = UCS_C_GAIN * torch.pow(L, UCS_C_L_EXP) * torch.pow(M2, UCS_C_M_EXP) / L_white
+    C = UCS_C_GAIN * fpow(L, UCS_C_L_EXP) * fpow(M2, UCS_C_M_EXP) / L_white
     return J, C, torch.atan2(V, U)
 
 
@@ -222,7 +222,7 @@ def ucs_jch_to_xyY(J, C, H, L_white):
     L = (J * L_white).clamp(0.0, UCS_L_STAR_UPPER)
     nz = L != 0
     Ls = torch.where(nz, L, torch.ones_like(L))
-    M = torch.where(nz, torch.pow(C * L_white / (UCS_C_GAIN * torch.pow(Ls, UCS_C_L_EXP)), 0.8322850678616855),
+    M = torch.where(nz, fpow(C * L_white / (UCS_C_GAIN * fpow(Ls, UCS_C_L_EXP)), 0.8322850678616855),
                     torch.zeros_like(L))
     Up, Vp = M * torch.cos(H), M * torch.sin(H)
     us = _UV_ROT_INV[0][0] * Up + _UV_ROT_INV[0][1] * Vp
@@ -234,21 +234,21 @@ def ucs_jch_to_xyY(J, C, H, L_white):
 
 
 def ucs_jch_to_hsb(J, C, H):
-    B = J * (torch.pow(C, UCS_B_EXP) + 1.0)
+    B = J * (fpow(C, UCS_B_EXP) + 1.0)
     return H, safe_div(C, torch.where(B > 0, B, torch.zeros_like(B))), B
 
 
 def ucs_hsb_to_jch(H, S, B):
     C = S * B
-    return B / (torch.pow(C, UCS_B_EXP) + 1.0), C, H
+    return B / (fpow(C, UCS_B_EXP) + 1.0), C, H
 
 
 def ucs_jch_to_hcb(J, C, H):
-    return H, C, J * (torch.pow(C, UCS_B_EXP) + 1.0)
+    return H, C, J * (fpow(C, UCS_B_EXP) + 1.0)
 
 
 def ucs_hcb_to_jch(H, C, B):
-    return B / (torch.pow(C, UCS_B_EXP) + 1.0), C, H
+    return B / (fpow(C, UCS_B_EXP) + 1.0), C, H
 
 
 def xyz_to_xyY(X, Y, Z):
@@ -294,8 +294,8 @@ def xyz_to_jzazbz(X, Y, Z, lib=torch):
             v = _powf(np.maximum(v / _F(10000.0), _F(0)), JZ_N)
             v = _powf((_F(JZ_C1) + _F(JZ_C2) * v) / (_F(1) + _F(JZ_C3) * v), JZ_P)
         else:
-            v = torch.pow(fmax0(v / 10000.0), JZ_N)
-            v = torch.pow((JZ_C1 + JZ_C2 * v) / (1.0 + JZ_C3 * v), JZ_P)
+            v = fpow(fmax0(v / 10000.0), JZ_N)
+            v = fpow((JZ_C1 + JZ_C2 * v) / (1.0 + JZ_C3 * v), JZ_P)
         lms.append(v)
     i, a, b = mat(JZ_A, lms)
     j = (JZ_1D * i) / (1.0 + JZ_D * i) - JZ_D0
@@ -309,8 +309,8 @@ def jzazbz_to_xyz(J, a, b):
     lms = []
     for row in JZ_AI:
         v = row[0] * iz + row[1] * a + row[2] * b
-        v = torch.pow(fmax0(v), 1.0 / JZ_P)
-        v = 10000.0 * torch.pow(fmax0((JZ_C1 - v) / (JZ_C3 * v - JZ_C2)), 1.0 / JZ_N)
+        v = fpow(fmax0(v), 1.0 / JZ_P)
+        v = 10000.0 * fpow(fmax0((JZ_C1 - v) / (JZ_C3 * v - JZ_C2)), 1.0 / JZ_N)
         lms.append(v)
     xp, yp, zp = mat(JZ_MI, lms)
     X = (xp + JZ_B1 * zp) / JZ_B

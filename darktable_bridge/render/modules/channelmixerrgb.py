@@ -13,8 +13,8 @@ auto-detection modes only run in the GUI, so darktable-cli renders them with the
 """
 import torch
 
-from ..base import Context, Params, RenderError, RenderModule
-from ..color import ROWS
+from ..base import Context, Params, RenderError, RenderModule, per_image_done
+from ..color import ROWS, channel_matmul, fpow
 
 REC2020_TO_XYZ_D50 = ROWS["REC2020_TO_XYZ_D50"]   # nested tuples: constants for torch.compile as well
 XYZ_D50_TO_REC2020 = ROWS["XYZ_D50_TO_REC2020"]
@@ -45,13 +45,12 @@ CUSTOM_LIKE = (7, 8, 9, 10)  # custom, the two GUI-only detections, camera (no r
 
 def _mat(x, m):
     """Constant 3×3 matrix on the channel axis of [N, 3, H, W]."""
-    m = torch.as_tensor(m, dtype=x.dtype, device=x.device)
-    return torch.einsum("ij,njhw->nihw", m, x)
+    return channel_matmul(torch.as_tensor(m, dtype=x.dtype, device=x.device), x)
 
 
 def _bmat(x, m):
     """Per-image 3×3 matrices m [N, 3, 3] on [N, 3, H, W]."""
-    return torch.einsum("nij,njhw->nihw", m, x)
+    return channel_matmul(m, x)
 
 
 def _vec(v, x):
@@ -139,7 +138,7 @@ def gamut_mapping(xyz, compression, clip: bool):
     u, v = 4.0 * x / den, 9.0 * y / den
     du, dv = D50_UV[0] - u, D50_UV[1] - v
     delta = (Y * (du * du + dv * dv)).clamp(min=0.0)
-    corr = torch.where(compression == 0, torch.zeros_like(delta), torch.pow(delta, compression))
+    corr = torch.where(compression == 0, torch.zeros_like(delta), fpow(delta, compression))
     tu, tv = corr * du + u, corr * dv + v
     u = torch.where(u > D50_UV[0], torch.clamp(tu, min=D50_UV[0]), torch.clamp(tu, max=D50_UV[0]))
     v = torch.where(v > D50_UV[1], torch.clamp(tv, min=D50_UV[1]), torch.clamp(tv, max=D50_UV[1]))
@@ -237,18 +236,23 @@ class ChannelMixerRGB(RenderModule):
         col = lambda t: t.view(-1, 1, 1, 1)  # noqa: E731
         pos = (lambda t: t.clamp(min=0.0)) if clip else (lambda t: t)  # noqa: E731
 
-        v = pos(x)
-        if kind == BYPASS:
-            xyz = _mat(_bmat(v, mix), REC2020_TO_XYZ_D50)
-        else:
-            xyz = _mat(v, REC2020_TO_XYZ_D50)
-            Y = xyz[:, 1:2]
+        if kind != BYPASS:
             ix, iy = illuminant_xy(p.static("illuminant"), p)
             illum = torch.stack([ix / iy, torch.ones_like(ix), (1.0 - ix - iy) / iy], 1)
             illum = torch.einsum("ij,nj->ni", torch.as_tensor(
                 XYZ_TO_CAT16 if kind == CAT16 else XYZ_TO_BRADFORD, dtype=x.dtype, device=x.device), illum) \
                 if kind != XYZ else illum
             illum = illum.view(-1, 3, 1, 1)
+            if kind == FULL_BRADFORD:
+                pb = torch.pow(0.818155 / illum[:, 2:3], 0.0834)
+        per_image_done()
+
+        v = pos(x)
+        if kind == BYPASS:
+            xyz = _mat(_bmat(v, mix), REC2020_TO_XYZ_D50)
+        else:
+            xyz = _mat(v, REC2020_TO_XYZ_D50)
+            Y = xyz[:, 1:2]
             lms, valid = _downscale(_to_lms(xyz, kind), Y)
             if kind == CAT16:
                 lms = lms * _vec(D50_CAT16, x) / illum
@@ -257,7 +261,6 @@ class ChannelMixerRGB(RenderModule):
             else:
                 lms = lms / illum
                 if kind == FULL_BRADFORD:  # non-linear blue response
-                    pb = torch.pow(0.818155 / illum[:, 2:3], 0.0834)
                     blue = lms[:, 2:3]
                     blue = torch.where(blue > 0, torch.pow(blue.clamp(min=1e-30), pb), blue)
                     lms = torch.cat([lms[:, :2], blue], 1)

@@ -5,7 +5,8 @@ import math
 
 import torch
 
-from ..base import Context, Params, RenderError, RenderModule
+from ..base import Context, Params, RenderError, RenderModule, per_image_done
+from ..color import fpow
 from . import _ucs as U
 
 MASK_EXP = 0.4101205819200422   # puts middle grey at 50 % in the luminance masks
@@ -22,7 +23,8 @@ def _grading_of(C, H_deg):
 
 
 def _hypotf(a, b):
-    """libm's hypotf is exact to the last bit; plain float sqrt(a² + b²) is not."""
+    """libm's hypotf is exact to the last bit; plain float sqrt(a² + b²) is not (and compiled renders of extreme
+    settings drift much further from eager ones with it)."""
     a64, b64 = a.double(), b.double()
     return torch.sqrt(a64 * a64 + b64 * b64).to(a.dtype)
 
@@ -75,6 +77,7 @@ class ColorBalanceRGB(RenderModule):
         vib = col(p["vibrance"])
         hue = (math.pi * p["hue_angle"].double() / 180.0).to(x.dtype)
         cos_r, sin_r = col(torch.cos(hue)), col(torch.sin(hue))
+        per_image_done()
 
         def zones(prefix):
             return tuple(col(p[f"{prefix}_{z}"]) for z in ("shadows", "midtones", "highlights"))
@@ -86,7 +89,7 @@ class ColorBalanceRGB(RenderModule):
         Y = U.fmax0(Y)
 
         # luminance masks: alpha shadows, gamma mid-tones, beta highlights
-        off = torch.pow(Y, MASK_EXP) - mask_fulcrum
+        off = fpow(Y, MASK_EXP) - mask_fulcrum
         off_n = off / mask_fulcrum
         alpha = 1.0 / (1.0 + torch.exp(off_n * w_shadows))
         beta = 1.0 / (1.0 + torch.exp(-off_n * w_high))
@@ -99,7 +102,7 @@ class ColorBalanceRGB(RenderModule):
         # hue rotation then linear chroma with vibrance, clipped to Yrg's gamut
         cos_h, sin_h = cos_r * cos_h - sin_r * sin_h, sin_r * cos_h + cos_r * sin_h
         boost = col(p["chroma_global"]) + weigh(zones("chroma"))
-        vibrance = vib * (1.0 - torch.pow(c, torch.abs(vib)))
+        vibrance = vib * (1.0 - fpow(c, torch.abs(vib)))
         c = c * U.fmax0(1.0 + boost + vibrance)
         c = U.gamut_check_yrg(c, cos_h, sin_h)
 
@@ -110,12 +113,12 @@ class ColorBalanceRGB(RenderModule):
             v = g[k] + col(d_global[:, k])
             v = v * ((1.0 - beta) * ((1.0 - alpha) + alpha * col(d_shadows[:, k])) + beta * col(d_high[:, k]))
             sign = torch.where(v < 0, -torch.ones_like(v), torch.ones_like(v))
-            v = sign * torch.pow(torch.abs(v) / white_fulcrum, col(d_mid[:, k])) * white_fulcrum
+            v = sign * fpow(torch.abs(v) / white_fulcrum, col(d_mid[:, k])) * white_fulcrum
             out.append(v)
 
         Y, r, gg = U.lms_to_yrg(U.mat("GRADING_TO_LMS", out))
-        Y = torch.pow(U.fmax0(Y / white_fulcrum), mid_Y) * white_fulcrum
-        Y = grey * torch.pow(Y / grey, contrast)
+        Y = fpow(U.fmax0(Y / white_fulcrum), mid_Y) * white_fulcrum
+        Y = grey * fpow(Y / grey, contrast)
         X, Y, Z = U.mat("LMS_TO_XYZ_D65", U.yrg_to_lms(Y, r, gg))
 
         sat, bril = weigh(zones("saturation")), weigh(zones("brilliance"))
@@ -157,7 +160,7 @@ class ColorBalanceRGB(RenderModule):
 
         # soft-clip saturation at constant brightness against the working gamut at this hue
         max_m2 = U.lookup_gamut(lut, H)
-        max_c = U.UCS_C_GAIN * torch.pow(J * L_white, U.UCS_C_L_EXP) * torch.pow(max_m2, U.UCS_C_M_EXP) / L_white
+        max_c = U.UCS_C_GAIN * fpow(J * L_white, U.UCS_C_L_EXP) * fpow(max_m2, U.UCS_C_M_EXP) / L_white
         _, S_max, _ = U.ucs_jch_to_hsb(J, max_c, H)
         S = torch.where(B > 0, C / torch.where(B > 0, B, torch.ones_like(B)), torch.zeros_like(B))
         S = _soft_clip(S, 0.8 * S_max, S_max)

@@ -8,7 +8,8 @@ x·(1/0.1845)f, and the slope ratio drops the common /2/δ).
 """
 import torch
 
-from ..base import Context, Params, RenderModule
+from ..base import Context, Params, RenderModule, per_image_done
+from ..color import fpow
 
 # float32 constants as folded into darktable's binary
 _LN_GREY = -1.6901057958602905          # ln(0.1845f)
@@ -65,8 +66,8 @@ def derived(p: Params):
 
 
 def curve(x, magnitude, paper_exp, fog, film_power, paper_power):
-    film = (fog + x.clamp(min=0.0)) ** film_power
-    out = magnitude * (film / (paper_exp + film)) ** paper_power
+    film = fpow(fog + x.clamp(min=0.0), film_power)
+    out = magnitude * fpow(film / (paper_exp + film), paper_power)
     return torch.where(torch.isnan(out), magnitude.expand_as(out), out)
 
 
@@ -149,10 +150,11 @@ class Sigmoid(RenderModule):
     def process(self, x: torch.Tensor, p: Params, ctx: Context) -> torch.Tensor:
         col = lambda t: t.to(x.dtype).view(-1, 1, 1, 1)  # noqa: E731
         white, black, paper_exp, fog, film_power, paper_power = (col(t) for t in derived(p))
+        hue = col((0.01 * p["hue_preservation"]).clamp(0.0, 1.0))
+        per_image_done()
         pos = desaturate_negatives(x)
         if p.static("color_processing") == 0:
             per = curve(pos, white, paper_exp, fog, film_power, paper_power)
-            hue = col((0.01 * p["hue_preservation"]).clamp(0.0, 1.0))
             return torch.where(hue >= 0.001, preserve_hue(pos, per, hue), per)
         luma = pos.sum(1, keepdim=True) / 3.0
         mapped = curve(luma, white, paper_exp, fog, film_power, paper_power)

@@ -7,7 +7,8 @@ weights are the least-squares fit of the 9 user gains, solved with darktable's f
 """
 import torch
 
-from ..base import Context, Params, RenderError, RenderModule
+from ..base import Context, Params, RenderError, RenderModule, per_image_done
+from ..color import fpow
 from ._filters import eigf_scalings, fast_eigf_surface_blur, fast_surface_blur
 
 BANDS = ("noise", "ultra_deep_blacks", "deep_blacks", "blacks", "shadows", "midtones", "highlights", "whites",
@@ -45,7 +46,7 @@ def luminance_mask(x: torch.Tensor, method: int, exposure_boost: torch.Tensor, f
         ok = den > 0.0
         lum = torch.where(ok, eb * num / torch.where(ok, den, torch.ones_like(den)), torch.zeros_like(den))
     else:
-        lum = eb * torch.pow(r.abs() * g.abs() * b.abs(), 1.0 / 3.0)
+        lum = eb * fpow(r.abs() * g.abs() * b.abs(), 1.0 / 3.0)
     out = (lum - fulcrum) * contrast_boost + fulcrum
     if method == 5:  # 0/0: fmaxf(NaN, 2^-16) keeps the floor
         out = torch.where(ok, out, torch.zeros_like(out))
@@ -148,6 +149,10 @@ class ToneEqual(RenderModule):
         quantization = p["quantization"]
 
         radius = _radius(p, ctx).to(x.dtype)
+        bands = torch.stack([p[b] for b in BANDS], 1)
+        sigma = p["smoothing"]
+        weights = rbf_weights(bands, sigma)
+        per_image_done()
 
         if details in (GUIDED, EIGF):
             lum = luminance_mask(x, method, exposure_boost, CONTRAST_FULCRUM, contrast_boost)
@@ -159,9 +164,6 @@ class ToneEqual(RenderModule):
             lum = fast_eigf_surface_blur(lum, radius, feathering, iterations, details == AVG_EIGF, quantization,
                                          scalings=p.hint("eigf_scalings"))
 
-        bands = torch.stack([p[b] for b in BANDS], 1)
-        sigma = p["smoothing"]
-        weights = rbf_weights(bands, sigma)
         exposure = torch.clamp(torch.log2(lum), -8.0, 0.0)
         # the LUT holds the curve every 1e-4 EV, indexed with roundf; keep the gradient of the exact curve
         index = torch.floor((exposure + 8.0) * LUT_RESOLUTION + 0.5)

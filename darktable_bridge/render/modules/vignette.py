@@ -7,7 +7,8 @@ infinite scale, NaN distances and thus an untouched image, which is reproduced e
 """
 import torch
 
-from ..base import Context, Params, RenderError, RenderModule
+from ..base import Context, Params, RenderError, RenderModule, per_image_done
+from ..color import fpow
 
 
 class Vignette(RenderModule):
@@ -38,14 +39,15 @@ class Vignette(RenderModule):
             xscale = torch.where(narrow, basis / safe, torch.full_like(wh, basis))
             yscale = torch.where(narrow, torch.full_like(wh, basis), basis / (2.0 - safe))
         xscale, yscale = col(xscale), col(yscale)
+        shape = col(p["shape"].clamp(min=0.001))
+        dscale = col(p["scale"] / 100.0)
+        fscale = col(torch.clamp(p["falloff_scale"], min=100.0 / min(w, h)) / 100.0)
+        per_image_done()
         i = torch.arange(w, dtype=x.dtype, device=x.device).view(1, 1, w)
         j = torch.arange(h, dtype=x.dtype, device=x.device).view(1, h, 1)
         px = (i * xscale - cx * xscale).abs()
         py = (j * yscale - cy * yscale).abs()
-        shape = col(p["shape"].clamp(min=0.001))
-        cplen = (px ** (2.0 / shape) + py ** (2.0 / shape)) ** (shape / 2.0)
-        dscale = col(p["scale"] / 100.0)
-        fscale = col(torch.clamp(p["falloff_scale"], min=100.0 / min(w, h)) / 100.0)
+        cplen = fpow(fpow(px, 2.0 / shape) + fpow(py, 2.0 / shape), shape / 2.0)
         weight = torch.where(cplen >= dscale, ((cplen - dscale) / fscale).clamp(0.0, 1.0), torch.zeros_like(cplen))
         weight = torch.where(col(degenerate), torch.zeros_like(weight), weight).unsqueeze(1)
         b = p["brightness"].view(-1, 1, 1, 1)
