@@ -42,6 +42,10 @@ def matmul3(img: torch.Tensor, m) -> torch.Tensor:
     """Apply a 3×3 matrix (an array, or the name of one of this module's) to the channel axis of [N, 3, H, W]."""
     if isinstance(m, str):
         m = ROWS[m]
+    if torch.compiler.is_compiling():  # colour conversions: plane by plane, so a stage becomes one pixel loop
+        rows = m if isinstance(m, tuple) else as_rows(m)
+        ch = [img[:, j] for j in range(3)]
+        return torch.stack([r[0] * ch[0] + r[1] * ch[1] + r[2] * ch[2] for r in rows], 1)
     m = torch.as_tensor(m if isinstance(m, tuple) else np.asarray(m), dtype=img.dtype, device=img.device)
     return channel_matmul(m, img)
 
