@@ -72,6 +72,18 @@ def test_learned_directions(policy, image):
     assert sat.get("saturation", 0.0) > 0.0 or sat.get("vibrance", 0.0) > 0.0
 
 
+def test_explicit_requests_do_not_hang_on_the_photo(policy, image):
+    """A plain request keeps its direction on a very dark or very bright photo: the photo sets amounts, the words
+    the direction (a dark held-out photo once had "darken it" and "too bright" brightened)."""
+    dark = (image.astype(np.float32) * 0.25).astype(np.uint8)
+    bright = np.clip(image.astype(np.float32) * 2.5 + 40, 0, 255).astype(np.uint8)
+    for photo in (dark, bright):
+        for text in ("darken it", "make it darker", "it's too bright"):
+            assert policy.edit(photo, text).extra["slots"].get("exposure", 0.0) < 0.0, text
+        for text in ("brighten it", "brighter", "it's too dark"):
+            assert policy.edit(photo, text).extra["slots"].get("exposure", 0.0) > 0.0, text
+
+
 def test_reasoning_states_measurements(policy, image):
     from agent.data.measure import measure
 

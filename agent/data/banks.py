@@ -332,7 +332,8 @@ FRAMES = ("make it {a} X", "{a} X please", "it should be {a} X", "it needs to be
           "can you make it {a} X", "I want it {a} X", "make the photo {a} X", "make the picture {a} X",
           "make the shot {a} X", "could it be {a} X", "go {a} X", "make everything {a} X", "just {a} X",
           "let's make it {a} X", "I'd prefer it {a} X", "make the image {a} X", "X, {b}", "{a} X overall",
-          "it would look better {a} X", "render it {a} X", "try it {a} X", "make the whole photo {a} X")
+          "it would look better {a} X", "render it {a} X", "try it {a} X", "make the whole photo {a} X",
+          "{a} X", "X")  # bare comparatives ("cooler", "a bit darker"): one-word requests are common
 # the same for a named part R of the picture: "make the sky a bit darker"
 REGION_FRAMES = ("make R {a} X", "R {a} X please", "R should be {a} X", "R needs to be {a} X",
                  "I'd like R {a} X", "can you make R {a} X", "I want R {a} X", "could R be {a} X", "let's make R {a} X",

@@ -41,6 +41,8 @@ class Config:
     stat_noise: float = 0.0   # training only: Gaussian noise on the standardised statistics (see sft_compact)
     text_dropout: float = 0.0  # training only: dropout on the instruction embedding (see sft_compact)
     set_dim: int = 0          # > 0: each clause also goes through its own MLP and the results are summed
+    stat_clip: float = 6.0    # standardised statistics are clipped to ±this: a photo far outside the training
+                              # photos' range (very dark, very bright) must not swamp what the words ask for
 
 
 class CompactNet(nn.Module):
@@ -64,7 +66,7 @@ class CompactNet(nn.Module):
         """text [N, 384] (the clauses' mean), stats [N, S] raw, and with ``set_dim`` the clauses one by one
         [N, C, 384] with their 0/1 mask [N, C] → (activation logits, means in [-1, 1] units, log-stds), each
         [N, n_slots]."""
-        s = ((stats - self.stat_mean) / self.stat_std).clamp(-6.0, 6.0)  # an odd photo must not swamp the trunk
+        s = ((stats - self.stat_mean) / self.stat_std).clamp(-self.cfg.stat_clip, self.cfg.stat_clip)
         if self.training and self.cfg.stat_noise:
             s = s + self.cfg.stat_noise * torch.randn_like(s)
         if self.training and self.cfg.text_dropout:

@@ -40,6 +40,12 @@ class TrainConfig:
                                 # be recognised (held-out photos are other photos); 0.5 let values flip sign on
                                 # held-out photos (docs/policy.md)
     text_dropout: float = 0.1   # dropout on the 384-d instruction embedding: no single direction of it may decide
+    stat_clip: float = 2.0      # the statistics are clipped at ±2 std: beyond that a photo (a very dark one) only
+                                # taught the network "brighten", whatever the words (6 let "darken it" brighten it)
+    stat_swap: float = 1.0      # share of the batch's explicit requests ("darken it", "golden hour") that read the
+                                # statistics of another sample's photo: the direction they ask for must not hang on
+                                # the photo (a dark held-out photo had "darken it" and "too bright" brightened; 0.5
+                                # still flipped "darken it"); generic requests ("fix it") keep their own photo
     set_dim: int = 256          # > 0: also read the clauses one by one (per-clause MLP, summed), see compact.py
     nll_weight: float = 0.1
     val_fraction: float = 0.1   # of the training photos' samples, to watch over-fitting
@@ -56,13 +62,15 @@ class Tensors:
     active: torch.Tensor
     unit: torch.Tensor
     cidx: torch.Tensor      # [N, MAX_CLAUSES] rows of ``table`` for the clauses one by one, -1 = none
+    explicit: torch.Tensor  # [N] bool: the instruction says what to change (not one of the generic requests)
     table: torch.Tensor     # [distinct clauses, 384], shared, not indexed by take()
 
     def __len__(self):
         return len(self.text)
 
     def take(self, idx) -> "Tensors":
-        return Tensors(*(getattr(self, f)[idx] for f in ("text", "stats", "active", "unit", "cidx")), self.table)
+        return Tensors(*(getattr(self, f)[idx] for f in ("text", "stats", "active", "unit", "cidx", "explicit")),
+                       self.table)
 
     def inputs(self, net) -> tuple:
         """What the network reads: mean embedding and statistics, and the clauses one by one if it uses them."""
@@ -132,9 +140,13 @@ def load_tensors(samples: list[dict], log=print) -> Tensors:
         cidx[row, :len(cs)] = [index[c] for c in cs]
     log(f"instruction embeddings: {len({s['instruction'] for s in samples})} distinct, {len(index)} distinct "
         f"clauses ({time.time() - t0:.0f} s)")
+    from agent.data.banks import GENERIC
+
+    generic = {g for g, _ in GENERIC}
+    explicit = torch.tensor([s["instruction"].strip() not in generic for s in samples])
     return Tensors(torch.from_numpy(text), torch.tensor(stats, dtype=torch.float32),
                    torch.from_numpy(np.stack(active)), torch.from_numpy(np.stack(unit)), torch.from_numpy(cidx),
-                   torch.from_numpy(table))
+                   explicit, torch.from_numpy(table))
 
 
 def total_loss(cfg: TrainConfig, parts: dict):
@@ -218,7 +230,7 @@ def _fit(cfg: TrainConfig, tr: Tensors, val: Tensors, seed: int, log, t0: float)
     n_val = len(val)
     net = compact.CompactNet(compact.Config(n_stats=len(compact.STATS), hidden=cfg.hidden, dropout=cfg.dropout,
                                             stat_noise=cfg.stat_noise, text_dropout=cfg.text_dropout,
-                                            set_dim=cfg.set_dim))
+                                            set_dim=cfg.set_dim, stat_clip=cfg.stat_clip))
     net.stat_mean.copy_(tr.stats.mean(0))
     net.stat_std.copy_(tr.stats.std(0).clamp(min=1e-3))
     with torch.no_grad():  # start from the data's base rates: the head begins at "mostly off, neutral values"
@@ -241,6 +253,9 @@ def _fit(cfg: TrainConfig, tr: Tensors, val: Tensors, seed: int, log, t0: float)
         running = 0.0
         for i in range(steps_per_epoch):
             b = tr.take(order[i * cfg.batch_size:(i + 1) * cfg.batch_size])
+            if cfg.stat_swap:
+                swap = b.explicit & (torch.rand(len(b)) < cfg.stat_swap)
+                b.stats[swap] = b.stats[torch.randperm(len(b))][swap]
             parts = loss_fn(net, cfg, b)
             loss = total_loss(cfg, parts)
             opt.zero_grad(set_to_none=True)
