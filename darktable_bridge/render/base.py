@@ -70,11 +70,14 @@ def flatten(struct: Struct, values: dict) -> list[float]:
     return flat
 
 
-def per_image_done() -> None:
-    """Marks where a module has finished its per-image work (commit_params: constants from the params, [N]
-    tensors) and starts on the pixels. Under ``torch.compile`` this ends the graph there, so the per-image values
-    are computed once and enter the pixel loops as inputs; otherwise inductor fuses them into the per-pixel loop
-    and evaluates them (powf, exp, matrix inversions) again for every vector of pixels. No effect when eager."""
+def graph_barrier() -> None:
+    """Ends the compiled graph here (a graph break under ``torch.compile``; nothing when eager).
+
+    Modules call it where their per-image work (commit_params: constants from the params, [N] tensors) ends and
+    the pixels start: otherwise inductor fuses those values into the per-pixel loop and evaluates them (powf,
+    exp, matrix inversions) again for every vector of pixels. Also where a per-pixel result is read several
+    times by what follows (sigmoid's curve, read back per channel by its hue step): the break stores it once
+    instead of letting each reader recompute it."""
     if torch.compiler.is_compiling():
         torch._dynamo.graph_break()
 

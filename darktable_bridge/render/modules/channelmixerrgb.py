@@ -13,7 +13,7 @@ auto-detection modes only run in the GUI, so darktable-cli renders them with the
 """
 import torch
 
-from ..base import Context, Params, RenderError, RenderModule, per_image_done
+from ..base import Context, Params, RenderError, RenderModule, graph_barrier
 from ..color import ROWS, channel_matmul, fpow
 
 REC2020_TO_XYZ_D50 = ROWS["REC2020_TO_XYZ_D50"]   # nested tuples: constants for torch.compile as well
@@ -245,7 +245,7 @@ class ChannelMixerRGB(RenderModule):
             illum = illum.view(-1, 3, 1, 1)
             if kind == FULL_BRADFORD:
                 pb = torch.pow(0.818155 / illum[:, 2:3], 0.0834)
-        per_image_done()
+        graph_barrier()
 
         v = pos(x)
         if kind == BYPASS:

@@ -5,7 +5,7 @@ import math
 
 import torch
 
-from ..base import Context, Params, RenderError, RenderModule, per_image_done
+from ..base import Context, Params, RenderError, RenderModule, graph_barrier
 from ..color import fpow
 from . import _ucs as U
 
@@ -77,7 +77,7 @@ class ColorBalanceRGB(RenderModule):
         vib = col(p["vibrance"])
         hue = (math.pi * p["hue_angle"].double() / 180.0).to(x.dtype)
         cos_r, sin_r = col(torch.cos(hue)), col(torch.sin(hue))
-        per_image_done()
+        graph_barrier()
 
         def zones(prefix):
             return tuple(col(p[f"{prefix}_{z}"]) for z in ("shadows", "midtones", "highlights"))

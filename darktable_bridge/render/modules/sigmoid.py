@@ -8,7 +8,7 @@ x·(1/0.1845)f, and the slope ratio drops the common /2/δ).
 """
 import torch
 
-from ..base import Context, Params, RenderModule, per_image_done
+from ..base import Context, Params, RenderModule, graph_barrier
 from ..color import fpow
 
 # float32 constants as folded into darktable's binary
@@ -151,10 +151,11 @@ class Sigmoid(RenderModule):
         col = lambda t: t.to(x.dtype).view(-1, 1, 1, 1)  # noqa: E731
         white, black, paper_exp, fog, film_power, paper_power = (col(t) for t in derived(p))
         hue = col((0.01 * p["hue_preservation"]).clamp(0.0, 1.0))
-        per_image_done()
+        graph_barrier()
         pos = desaturate_negatives(x)
         if p.static("color_processing") == 0:
             per = curve(pos, white, paper_exp, fog, film_power, paper_power)
+            graph_barrier()  # the hue step reads the curve per channel: store it once
             return torch.where(hue >= 0.001, preserve_hue(pos, per, hue), per)
         luma = pos.sum(1, keepdim=True) / 3.0
         mapped = curve(luma, white, paper_exp, fog, film_power, paper_power)

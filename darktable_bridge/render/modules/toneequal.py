@@ -7,7 +7,7 @@ weights are the least-squares fit of the 9 user gains, solved with darktable's f
 """
 import torch
 
-from ..base import Context, Params, RenderError, RenderModule, per_image_done
+from ..base import Context, Params, RenderError, RenderModule, graph_barrier
 from ..color import fpow
 from ._filters import eigf_scalings, fast_eigf_surface_blur, fast_surface_blur
 
@@ -152,7 +152,7 @@ class ToneEqual(RenderModule):
         bands = torch.stack([p[b] for b in BANDS], 1)
         sigma = p["smoothing"]
         weights = rbf_weights(bands, sigma)
-        per_image_done()
+        graph_barrier()
 
         if details in (GUIDED, EIGF):
             lum = luminance_mask(x, method, exposure_boost, CONTRAST_FULCRUM, contrast_boost)

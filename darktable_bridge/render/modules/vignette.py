@@ -7,7 +7,7 @@ infinite scale, NaN distances and thus an untouched image, which is reproduced e
 """
 import torch
 
-from ..base import Context, Params, RenderError, RenderModule, per_image_done
+from ..base import Context, Params, RenderError, RenderModule, graph_barrier
 from ..color import fpow
 
 
@@ -42,7 +42,7 @@ class Vignette(RenderModule):
         shape = col(p["shape"].clamp(min=0.001))
         dscale = col(p["scale"] / 100.0)
         fscale = col(torch.clamp(p["falloff_scale"], min=100.0 / min(w, h)) / 100.0)
-        per_image_done()
+        graph_barrier()
         i = torch.arange(w, dtype=x.dtype, device=x.device).view(1, 1, w)
         j = torch.arange(h, dtype=x.dtype, device=x.device).view(1, h, 1)
         px = (i * xscale - cx * xscale).abs()
