@@ -54,8 +54,10 @@ def channel_matmul(m: torch.Tensor, img: torch.Tensor) -> torch.Tensor:
     """``m`` [3, 3] or per image [N, 3, 3] applied to the channel axis of ``img`` [N, 3, H, W].
 
     Eager and in ONNX export a batched matmul. Under torch.compile a broadcast product summed over the input
-    channels: inductor turns that into one fused loop, where a matmul is an external BLAS call with K = 3 (slow)
-    and element-wise sums per output channel make it recompute every input channel three times."""
+    channels: a matmul there is an external BLAS call with K = 3 (slow), and in color calibration's chains of
+    matrices, element-wise sums per output channel measured slower still (inductor recomputed every input channel
+    for each output). ``matmul3``'s colour conversions, whose inputs are single expressions, measured faster with
+    those sums plane by plane, so it keeps its own compiled form."""
     if torch.compiler.is_compiling():
         return (m.view(-1, 3, 3, 1, 1) * img.unsqueeze(1)).sum(2)
     return torch.einsum("ij,njhw->nihw" if m.dim() == 2 else "nij,njhw->nihw", m, img)
