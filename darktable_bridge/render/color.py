@@ -43,24 +43,24 @@ def matmul3(img: torch.Tensor, m) -> torch.Tensor:
     if isinstance(m, str):
         m = ROWS[m]
     if torch.compiler.is_compiling():  # colour conversions: plane by plane, so a stage becomes one pixel loop
-        rows = m if isinstance(m, tuple) else as_rows(m)
-        ch = [img[:, j] for j in range(3)]
-        return torch.stack([r[0] * ch[0] + r[1] * ch[1] + r[2] * ch[2] for r in rows], 1)
+        return torch.stack(plane_matmul(m if isinstance(m, tuple) else as_rows(m), [img[:, c] for c in range(3)]), 1)
     m = torch.as_tensor(m if isinstance(m, tuple) else np.asarray(m), dtype=img.dtype, device=img.device)
-    return channel_matmul(m, img)
+    return torch.einsum("ij,njhw->nihw", m, img)
 
 
-def channel_matmul(m: torch.Tensor, img: torch.Tensor) -> torch.Tensor:
-    """``m`` [3, 3] or per image [N, 3, 3] applied to the channel axis of ``img`` [N, 3, H, W].
+def planes(img: torch.Tensor) -> list[torch.Tensor]:
+    """The three channel planes of [N, 3, H, W], each [N, 1, H, W]."""
+    return [img[:, c:c + 1] for c in range(3)]
 
-    Eager and in ONNX export a batched matmul. Under torch.compile a broadcast product summed over the input
-    channels: a matmul there is an external BLAS call with K = 3 (slow), and in color calibration's chains of
-    matrices, element-wise sums per output channel measured slower still (inductor recomputed every input channel
-    for each output). ``matmul3``'s colour conversions, whose inputs are single expressions, measured faster with
-    those sums plane by plane, so it keeps its own compiled form."""
-    if torch.compiler.is_compiling():
-        return (m.view(-1, 3, 3, 1, 1) * img.unsqueeze(1)).sum(2)
-    return torch.einsum("ij,njhw->nihw" if m.dim() == 2 else "nij,njhw->nihw", m, img)
+
+def plane_matmul(m, p: list[torch.Tensor]) -> list[torch.Tensor]:
+    """A 3×3 matrix on three channel planes: ``m`` constant rows (nested tuples/lists) or per image [N, 3, 3].
+
+    Written as sums of products so that under torch.compile a chain of such steps stays one pixel loop (a
+    matmul there becomes an external BLAS call with K = 3, a broadcast sum a pass over memory of its own)."""
+    if isinstance(m, torch.Tensor):
+        m = [[m[:, i, j].view(-1, 1, 1, 1) for j in range(3)] for i in range(3)]
+    return [r[0] * p[0] + r[1] * p[1] + r[2] * p[2] for r in m]
 
 
 def fpow(a: torch.Tensor, b) -> torch.Tensor:

@@ -14,7 +14,7 @@ auto-detection modes only run in the GUI, so darktable-cli renders them with the
 import torch
 
 from ..base import Context, Params, RenderError, RenderModule, graph_barrier
-from ..color import ROWS, channel_matmul, fpow
+from ..color import ROWS, fpow, plane_matmul, planes
 
 REC2020_TO_XYZ_D50 = ROWS["REC2020_TO_XYZ_D50"]   # nested tuples: constants for torch.compile as well
 XYZ_D50_TO_REC2020 = ROWS["XYZ_D50_TO_REC2020"]
@@ -43,18 +43,9 @@ LED = [(0.4560, 0.4078), (0.4357, 0.4012), (0.3756, 0.3723), (0.3422, 0.3502), (
 CUSTOM_LIKE = (7, 8, 9, 10)  # custom, the two GUI-only detections, camera (no raw coefficients on a JPEG)
 
 
-def _mat(x, m):
-    """Constant 3×3 matrix on the channel axis of [N, 3, H, W]."""
-    return channel_matmul(torch.as_tensor(m, dtype=x.dtype, device=x.device), x)
-
-
-def _bmat(x, m):
-    """Per-image 3×3 matrices m [N, 3, 3] on [N, 3, H, W]."""
-    return channel_matmul(m, x)
-
-
-def _vec(v, x):
-    return torch.as_tensor(v, dtype=x.dtype, device=x.device).view(1, 3, 1, 1)
+def _col(t):
+    """A per-image value [N] as [N, 1, 1, 1], to broadcast over a plane."""
+    return t.reshape(-1, 1, 1, 1)
 
 
 def daylight_xy(t):
@@ -102,38 +93,32 @@ def illuminant_xy(kind: int, p: Params):
     return x, y
 
 
+# The pixel maths works on lists of three channel planes ([N, 1, H, W] each): under torch.compile the whole
+# chain then stays one loop over the pixels (as 3×3 matmuls and channel concatenations it took nine passes).
+
 def _to_lms(xyz, adaptation):
     if adaptation == CAT16:
-        return _mat(xyz, XYZ_TO_CAT16)
+        return plane_matmul(XYZ_TO_CAT16, xyz)
     if adaptation in (LINEAR_BRADFORD, FULL_BRADFORD):
-        return _mat(xyz, XYZ_TO_BRADFORD)
+        return plane_matmul(XYZ_TO_BRADFORD, xyz)
     return xyz
 
 
 def _from_lms(lms, adaptation):
     if adaptation == CAT16:
-        return _mat(lms, CAT16_TO_XYZ)
+        return plane_matmul(CAT16_TO_XYZ, lms)
     if adaptation in (LINEAR_BRADFORD, FULL_BRADFORD):
-        return _mat(lms, BRADFORD_TO_XYZ)
+        return plane_matmul(BRADFORD_TO_XYZ, lms)
     return lms
 
 
-def _downscale(v, y):
-    valid = y > NORM_MIN
-    return torch.where(valid, v / (y + NORM_MIN), v / NORM_MIN), valid
-
-
-def _upscale(v, y, valid):
-    return torch.where(valid, v * (y + NORM_MIN), v * NORM_MIN)
-
-
 def gamut_mapping(xyz, compression, clip: bool):
-    """Pull the chromaticity towards D50 in u'v' by (Y·Δuv²)^compression, never past D50."""
-    s = xyz.sum(1, keepdim=True)
-    Y = xyz[:, 1:2]
+    """Pull the chromaticity towards D50 in u'v' by (Y·Δuv²)^compression, never past D50 (planes in, planes out)."""
+    X, Y, Z = xyz
+    s = X + Y + Z
     ok = (s > 0) & (Y > 0)
     s_safe = torch.where(ok, s, torch.ones_like(s))
-    x, y = xyz[:, 0:1] / s_safe, xyz[:, 1:2] / s_safe
+    x, y = X / s_safe, Y / s_safe
     den = -2.0 * x + 12.0 * y + 3.0
     u, v = 4.0 * x / den, 9.0 * y / den
     du, dv = D50_UV[0] - u, D50_UV[1] - v
@@ -151,34 +136,38 @@ def gamut_mapping(xyz, compression, clip: bool):
     over = scale >= 1.0  # x + y ≥ 1 would make Z negative
     x = torch.where(over, x / scale, x)
     y = torch.where(over, y / scale, y)
-    out = torch.cat([Y * x / y, Y, Y * (1.0 - x - y) / y], 1)
-    return torch.where(ok, out, torch.zeros_like(out))
+    zero = torch.zeros_like(Y)
+    return [torch.where(ok, c, zero) for c in (Y * x / y, Y, Y * (1.0 - x - y) / y)]
 
 
 def _norm(v):
-    return torch.sqrt((v * v).sum(1, keepdim=True)).clamp(min=NORM_MIN)
+    return torch.sqrt(v[0] * v[0] + v[1] * v[1] + v[2] * v[2]).clamp(min=NORM_MIN)
 
 
 def luma_chroma(v, saturation, lightness, version: int):
-    """Colourfulness moves the per-pixel ratios towards/away from grey; lightness scales the pixel."""
+    """Colourfulness moves the per-pixel ratios towards/away from grey; lightness scales the pixel.
+
+    ``v`` three planes; ``saturation`` and ``lightness`` three per-image values [N, 1, 1, 1] each."""
     norm = _norm(v)
-    avg = (v.sum(1, keepdim=True) / 3.0).clamp(min=NORM_MIN)
-    mix = (v * lightness).sum(1, keepdim=True)
+    avg = ((v[0] + v[1] + v[2]) / 3.0).clamp(min=NORM_MIN)
+    mix = v[0] * lightness[0] + v[1] * lightness[1] + v[2] * lightness[2]
     if version == 2:
         norm = norm * INV_SQRT3  # grey → ratios (1, 1, 1)
-    ratios = v / norm
+    ratios = [c / norm for c in v]
     if version == 0:
-        coeff = ((1.0 - ratios) ** 2 * saturation).sum(1, keepdim=True)
+        terms = [(1.0 - r) ** 2 * s for r, s in zip(ratios, saturation)]
     else:
-        coeff = (ratios * saturation).sum(1, keepdim=True) / 3.0
+        terms = [r * s for r, s in zip(ratios, saturation)]
+    coeff = terms[0] + terms[1] + terms[2]
+    if version != 0:
+        coeff = coeff / 3.0
     # negative (out of gamut) ratios may stay negative, others are floored at 0
-    floor = torch.where(ratios < 0, ratios, torch.zeros_like(ratios))
-    ratios = torch.maximum((1.0 - ratios) * coeff + ratios, floor)
+    ratios = [torch.maximum((1.0 - r) * coeff + r, r.clamp(max=0.0)) for r in ratios]
     if version == 2:
         norm = norm / (_norm(ratios) * INV_SQRT3)
     norm = norm * torch.clamp(1.0 + mix / avg, min=0.0)
-    out = ratios * norm
-    return torch.where(torch.isnan(norm), v, out)
+    bad = torch.isnan(norm)
+    return [torch.where(bad, c, r * norm) for c, r in zip(v, ratios)]
 
 
 class ChannelMixerRGB(RenderModule):
@@ -233,8 +222,7 @@ class ChannelMixerRGB(RenderModule):
         clip = bool(p.static("clip"))
         version = p.static("version")
         mix, saturation, lightness, grey, apply_grey, gamut = self._coefficients(p)
-        col = lambda t: t.view(-1, 1, 1, 1)  # noqa: E731
-        pos = (lambda t: t.clamp(min=0.0)) if clip else (lambda t: t)  # noqa: E731
+        pos = (lambda v: [c.clamp(min=0.0) for c in v]) if clip else (lambda v: v)  # noqa: E731
 
         if kind != BYPASS:
             ix, iy = illuminant_xy(p.static("illuminant"), p)
@@ -242,41 +230,41 @@ class ChannelMixerRGB(RenderModule):
             illum = torch.einsum("ij,nj->ni", torch.as_tensor(
                 XYZ_TO_CAT16 if kind == CAT16 else XYZ_TO_BRADFORD, dtype=x.dtype, device=x.device), illum) \
                 if kind != XYZ else illum
-            illum = illum.view(-1, 3, 1, 1)
             if kind == FULL_BRADFORD:
-                pb = torch.pow(0.818155 / illum[:, 2:3], 0.0834)
+                pb = _col(torch.pow(0.818155 / illum[:, 2], 0.0834))
+            white = {CAT16: D50_CAT16, XYZ: D50_XYZ}.get(kind, D50_BRADFORD)
         graph_barrier()
 
-        v = pos(x)
+        v = pos(planes(x))
         if kind == BYPASS:
-            xyz = _mat(_bmat(v, mix), REC2020_TO_XYZ_D50)
+            xyz = plane_matmul(REC2020_TO_XYZ_D50, plane_matmul(mix, v))
         else:
-            xyz = _mat(v, REC2020_TO_XYZ_D50)
-            Y = xyz[:, 1:2]
-            lms, valid = _downscale(_to_lms(xyz, kind), Y)
-            if kind == CAT16:
-                lms = lms * _vec(D50_CAT16, x) / illum
-            elif kind == XYZ:
-                lms = lms * _vec(D50_XYZ, x) / illum
+            xyz = plane_matmul(REC2020_TO_XYZ_D50, v)
+            Y = xyz[1]
+            # white balance on Y-normalised values (darktable's down- and upscale by Y, floored at 2^-16)
+            scale = torch.where(Y > NORM_MIN, Y + NORM_MIN, torch.full_like(Y, NORM_MIN))
+            lms = [c / scale for c in _to_lms(xyz, kind)]
+            if kind in (CAT16, XYZ):
+                lms = [c * d / _col(illum[:, i]) for i, (c, d) in enumerate(zip(lms, white))]
             else:
-                lms = lms / illum
+                lms = [c / _col(illum[:, i]) for i, c in enumerate(lms)]
                 if kind == FULL_BRADFORD:  # non-linear blue response
-                    blue = lms[:, 2:3]
-                    blue = torch.where(blue > 0, torch.pow(blue.clamp(min=1e-30), pb), blue)
-                    lms = torch.cat([lms[:, :2], blue], 1)
-                lms = lms * _vec(D50_BRADFORD, x)
-            lms = _bmat(_upscale(lms, Y, valid), mix)
-            xyz = _from_lms(lms, kind)
+                    b = lms[2]
+                    lms[2] = torch.where(b > 0, fpow(b.clamp(min=1e-30), pb), b)
+                lms = [c * d for c, d in zip(lms, white)]
+            xyz = _from_lms(plane_matmul(mix, [c * scale for c in lms]), kind)
 
-        xyz = gamut_mapping(xyz, col(gamut), clip)
-        work = _mat(xyz, XYZ_D50_TO_REC2020) if kind == BYPASS else _to_lms(xyz, kind)
-        work = pos(luma_chroma(pos(work), saturation.view(-1, 3, 1, 1), lightness.view(-1, 3, 1, 1), version))
+        xyz = gamut_mapping(xyz, _col(gamut), clip)
+        work = plane_matmul(XYZ_D50_TO_REC2020, xyz) if kind == BYPASS else _to_lms(xyz, kind)
+        work = pos(luma_chroma(pos(work), [_col(saturation[:, i]) for i in range(3)],
+                               [_col(lightness[:, i]) for i in range(3)], version))
 
-        xyz = _mat(work, REC2020_TO_XYZ_D50) if kind == BYPASS else _from_lms(work, kind)
-        out = pos(_mat(pos(xyz), XYZ_D50_TO_REC2020))
+        xyz = plane_matmul(REC2020_TO_XYZ_D50, work) if kind == BYPASS else _from_lms(work, kind)
+        out = torch.cat(pos(plane_matmul(XYZ_D50_TO_REC2020, pos(xyz))), 1)
         # the grey tab writes its monochrome mix of the adaptation-space values straight out
-        mono = (work * grey.view(-1, 3, 1, 1)).sum(1, keepdim=True).clamp(min=0.0).expand_as(out)
-        return torch.where(apply_grey.view(-1, 1, 1, 1), mono, out)
+        g = [_col(grey[:, i]) for i in range(3)]
+        mono = (work[0] * g[0] + work[1] * g[1] + work[2] * g[2]).clamp(min=0.0).expand_as(out)
+        return torch.where(_col(apply_grey), mono, out)
 
 
 MODULE = ChannelMixerRGB()
