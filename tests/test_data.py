@@ -159,6 +159,21 @@ def test_added_phrasings_avoid_the_unseen_paraphrases_words():
         assert not [t for t in all_seen if unseen_pattern(template).search(t)], template
 
 
+def test_terse_explicit_requests_are_drawn_alone():
+    """Style draws include a single explicit request on its own, and terse wordings ("darker", "a bit warmer")
+    make up a visible share of them: the policy once ignored the bare word "darker"."""
+    import random
+
+    rng, available = random.Random(5), synth.available_slots()
+    draws = [synth.draw("style", rng, available) for _ in range(3000)]
+    alone = [d for d in draws if len(d.parts) == 1 and d.parts[0].key.startswith("intent:")]
+    assert len(alone) > 300
+    terse = [d.instruction for d in alone if len(d.instruction.rstrip(".!?").split()) <= 3]
+    assert len(terse) > 0.08 * len(alone)
+    assert synth.short_phrases(banks.INTENTS["darker"].phrases)
+    assert "darker" in synth.short_phrases(banks.INTENTS["darker"].phrases)
+
+
 def test_every_recipe_uses_known_slots_and_attributes():
     for deltas, attrs in [(i.deltas, i.attributes) for i in banks.INTENTS.values()] + \
             [(k.deltas, k.attributes) for k in looks.LOOKS.values()] + \

@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import os
 import random
+import re
 import sys
 import time
 from collections import Counter
@@ -97,11 +98,25 @@ def _article(word: str) -> str:
 
 # ----------------------------------------------------------------------------------------------- phrasing
 
-CORE_SHARE = 0.3   # of the phrasings drawn from the hand-written core of a bank, the rest from all its phrasings
+CORE_SHARE = 0.3    # of the phrasings drawn from the hand-written core of a bank,
+SHORT_SHARE = 0.1   # from its terse ones ("darker", "a bit warmer", "dehaze it"), the rest from all its phrasings
+_SHORT: dict[tuple[str, ...], tuple[str, ...]] = {}
+
+
+def short_phrases(phrases: tuple[str, ...]) -> tuple[str, ...]:
+    """The phrasings of at most two words besides the amount: what people type into a panel. Among thousands of
+    sentence-length ones they would be drawn too rarely for the policy to learn them (it once ignored "darker")."""
+    if phrases not in _SHORT:
+        _SHORT[phrases] = tuple(p for p in phrases if len(re.sub(r"\{[abs]\}", " ", p).split()) <= 2)
+    return _SHORT[phrases]
 
 
 def _template(phrases: tuple[str, ...], core: tuple[str, ...], rng: random.Random) -> str:
-    return rng.choice(core if rng.random() < CORE_SHARE else phrases)
+    r = rng.random()
+    if r < CORE_SHARE:
+        return rng.choice(core)
+    short = short_phrases(phrases)
+    return rng.choice(short if short and r < CORE_SHARE + SHORT_SHARE else phrases)
 
 
 def phrase_intent(intent: banks.Intent, rng: random.Random, template: str | None = None) -> Part:
@@ -239,7 +254,11 @@ def draw(family: str, rng: random.Random, available: set[str], unseen: tuple | N
         else:
             parts = [phrase_intent(rng.choice(style), rng)]
         _needs(parts[0], available)
-        n = 1 if r < 0.45 else 2 if r < 0.8 else 3
+        if unseen:
+            n = 1 if r < 0.45 else 2 if r < 0.8 else 3
+        else:  # a look mostly alone; an explicit request alone ("darker") as often as with one or two more
+            k = rng.random()
+            n = (1 if k < 0.8 else 2) if r < 0.55 else (1 if k < 0.35 else 2 if k < 0.7 else 3)
         _more(parts, lambda: phrase_intent(rng.choice(style), rng), n, available)
     else:
         parts = [first] if unseen else [phrase_intent(rng.choice(local), rng)]
