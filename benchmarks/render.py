@@ -4,7 +4,9 @@
 
 Stack: exposure, channelmixerrgb, colorbalancergb, sigmoid, toneequal, vignette on a 1024×683 photo (the
 bundled sample resized). Prints medians: ms/photo at batch 1 and photos/s at batch B for onnxruntime and torch,
-and darktable-cli's wall time for the same sidecar and photo (1:1 export), with the speed-up ratios.
+and darktable-cli's wall time for the same sidecar and photo (1:1 export), with the speed-up ratios. On a shared
+machine the load drifts between the blocks of that table, so the compiled render and darktable-cli are also timed
+turn about, pair by pair, and the median of the per-pair speed-ups is printed under it.
 Target (issue 3): ≥ 20× darktable-cli at batch 1 on CPU; GPU: ≥ 500 photos/s at 512 px (benchmarks/render_gpu.sh).
 """
 from __future__ import annotations
@@ -52,6 +54,17 @@ def timed(fn, repeat: int) -> float:
         fn()
         times.append(time.perf_counter() - t)
     return statistics.median(times)
+
+
+def interleaved(fast, slow, repeat: int) -> tuple[float, float, float]:
+    """``fast`` and ``slow`` timed turn about: (median fast, median slow, median of the per-turn ratios)."""
+    fs, ss = [], []
+    for _ in range(repeat):
+        for fn, out in ((fast, fs), (slow, ss)):
+            t = time.perf_counter()
+            fn()
+            out.append(time.perf_counter() - t)
+    return statistics.median(fs), statistics.median(ss), statistics.median(s / f for f, s in zip(fs, ss))
 
 
 def main() -> None:
@@ -105,7 +118,8 @@ def main() -> None:
                 compile_s[batch] = time.perf_counter() - t
                 return lambda: compiled.run(pipe, pl.structure, x, inputs, "on")
 
-            c1 = timed(compiled_run(1), args.repeat)
+            c1_run = compiled_run(1)
+            c1 = timed(c1_run, args.repeat)
             cb = timed(compiled_run(args.batch), max(2, args.repeat // 2))
             failed = [e.failed for e in compiled.entries().values() if e.failed]
             rows.append(("torch cpu, torch.compile (inductor)" + (" — FELL BACK TO EAGER" if failed else ""), c1,
@@ -124,9 +138,13 @@ def main() -> None:
                                                     for p in sess.session.get_providers()), o1, args.batch / ob))
         except Exception as exc:  # noqa: BLE001
             print(f"onnxruntime: {exc}", file=sys.stderr)
-        dt = None
+        dt = paired = None
         if not args.no_darktable:
-            dt = timed(lambda: darktable_cli.render(photo, tmp / "stack.xmp", tmp / "dt.png"), args.repeat)
+            def dt_run():
+                darktable_cli.render(photo, tmp / "stack.xmp", tmp / "dt.png")
+            dt = timed(dt_run, args.repeat)
+            if compile_s:  # the compiled render and darktable-cli taken turn about, so both see the same load
+                paired = interleaved(c1_run, dt_run, args.repeat)
     print(f"{len(stack)}-module stack ({', '.join(op['module'] for op in stack)}) on a {w}×{h} photo; "
           f"medians of {args.repeat} runs; torch threads {torch.get_num_threads()}")
     if missing:
@@ -148,6 +166,10 @@ def main() -> None:
               f"+ compile + check) {compile_s[1]:.0f} s at batch 1, {compile_s[args.batch]:.0f} s at batch "
               f"{args.batch}; inductor cache {'fresh (cold)' if args.inductor_cache is None else args.inductor_cache}"
               f"; {checks}")
+    if paired:
+        print()
+        print(f"taken turn about ({args.repeat} pairs, batch 1): torch.compile {paired[0] * 1000:.0f} ms, "
+              f"darktable-cli {paired[1] * 1000:.0f} ms; median of the per-pair speed-ups **{paired[2]:.1f}×**")
     print(f"OMP_WAIT_POLICY={os.environ.get('OMP_WAIT_POLICY')} (all engines, darktable-cli included)")
 
 
