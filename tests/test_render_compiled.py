@@ -46,8 +46,13 @@ def test_unknown_mode_is_an_error():
 def test_benchmark_stack_compiled_matches_eager_for_other_values():
     """The six modules the speed benchmark compiles (per-image maths split from the pixel loops, exp2/log2 powers,
     channel matrices as fused sums): compiled once, then rendered with other values of every module, each compared
-    with the eager pipe."""
+    with the eager pipe. k = 0 leaves color balance rgb's 4 ways and zones neutral (its compiled graph skips them),
+    k = 1 uses them, k = 2 also sets vibrance and contrast to 0."""
     def stack(k):
+        if k == 2:
+            ops = stack(0)
+            ops[2]["params"].update(vibrance=0.0, contrast=0.0)
+            return ops
         return [{"module": "exposure", "params": {"exposure": 0.4 - 0.9 * k, "black": 0.01 * k}},
                 {"module": "channelmixerrgb", "params": {"temperature": 5800 + 2500 * k, "tint": 0.2 * k}},
                 {"module": "colorbalancergb", "params": {"vibrance": 0.2 - 0.5 * k, "contrast": 0.15 + 0.2 * k,
@@ -61,7 +66,7 @@ def test_benchmark_stack_compiled_matches_eager_for_other_values():
     images[1, :, :8] = 0.0  # black and grey pixels: zero bases of the powers, hue-less colours
     images[1, :, 8:16] = 0.5
     render_torch(images, [sidecar(stack(0))] * 2, compile="on")  # compile + check
-    for k in (0, 1):
+    for k in (0, 1, 2):
         eager = render_torch(images, [sidecar(stack(k))] * 2, compile="off")
         fast = render_torch(images, [sidecar(stack(k))] * 2, compile="on")
         assert compiled.deviation(eager[0], fast[0]) <= compiled.TOLERANCE
@@ -69,3 +74,22 @@ def test_benchmark_stack_compiled_matches_eager_for_other_values():
         assert float((eager[1] - fast[1]).abs().max()) <= 1.0  # 8-bit: at most one level, at rounding edges
         assert float((eager[1] != fast[1]).float().mean()) < 1e-3
     assert all(not e.failed for e in compiled.entries().values())
+
+
+def test_colorbalancergb_hints_name_the_neutral_parts():
+    from darktable_bridge.render.base import Context
+    from darktable_bridge.render.modules import MODULES
+    from darktable_bridge.render.pipe import Params, module_struct, plan
+    from darktable_bridge.render.renderer import tensors
+
+    def hints(params):
+        pl = plan(sidecar([{"module": "colorbalancergb", "params": params}]))
+        flat = tensors([pl])[0]
+        return MODULES["colorbalancergb"].hints(Params(module_struct("colorbalancergb"), flat, pl.steps[0].static),
+                                                Context(width=8, height=8))
+
+    assert hints({"saturation_global": 0.2}) == {"four_ways": False, "masks": False, "vibrance": False,
+                                                 "contrast": False}
+    assert hints({"vibrance": 0.2, "chroma_shadows": 0.1}) == {"four_ways": False, "masks": True,
+                                                               "vibrance": True, "contrast": False}
+    assert hints({"midtones_Y": 0.1, "contrast": 0.2})["four_ways"] is True

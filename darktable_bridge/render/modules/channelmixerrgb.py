@@ -213,6 +213,13 @@ class ChannelMixerRGB(RenderModule):
         gamut = torch.where(g == 0, g, 1.0 / torch.where(g == 0, torch.ones_like(g), g))
         return mix, saturation, lightness, grey, apply_grey, gamut
 
+    def hints(self, p: Params, ctx: Context) -> dict | None:
+        """Whether the batch uses the colourfulness/brightness tab and the grey tab; a compiled graph leaves out
+        what it does not (with both at 0, ``luma_chroma`` gives the pixel back to within float rounding)."""
+        _, saturation, lightness, _, apply_grey, _ = self._coefficients(p)
+        return {"luma_chroma": bool((saturation != 0).any() or (lightness != 0).any()),
+                "grey": bool(apply_grey.any())}
+
     def _adaptation(self, p: Params) -> int:
         return CAT16 if p.static("illuminant") == 10 else p.static("adaptation")
 
@@ -256,11 +263,16 @@ class ChannelMixerRGB(RenderModule):
 
         xyz = gamut_mapping(xyz, _col(gamut), clip)
         work = plane_matmul(XYZ_D50_TO_REC2020, xyz) if kind == BYPASS else _to_lms(xyz, kind)
-        work = pos(luma_chroma(pos(work), [_col(saturation[:, i]) for i in range(3)],
-                               [_col(lightness[:, i]) for i in range(3)], version))
+        if p.hint("luma_chroma", True):
+            work = pos(luma_chroma(pos(work), [_col(saturation[:, i]) for i in range(3)],
+                                   [_col(lightness[:, i]) for i in range(3)], version))
+        else:
+            work = pos(work)
 
         xyz = plane_matmul(REC2020_TO_XYZ_D50, work) if kind == BYPASS else _from_lms(work, kind)
         out = torch.cat(pos(plane_matmul(XYZ_D50_TO_REC2020, pos(xyz))), 1)
+        if not p.hint("grey", True):
+            return out
         # the grey tab writes its monochrome mix of the adaptation-space values straight out
         g = [_col(grey[:, i]) for i in range(3)]
         mono = (work[0] * g[0] + work[1] * g[1] + work[2] * g[2]).clamp(min=0.0).expand_as(out)

@@ -46,6 +46,20 @@ class ColorBalanceRGB(RenderModule):
         if values["saturation_formula"] not in (0, 1):
             raise RenderError("color balance rgb: unknown saturation formula")
 
+    def hints(self, p: Params, ctx: Context) -> dict | None:
+        """Which parts of the module the batch leaves neutral, so that a compiled graph skips them: the 4 ways
+        (every wheel's chroma and luminance 0: offsets 0, gains 1, powers 1), the luminance masks (also no
+        per-zone chroma, saturation or brilliance), vibrance and contrast (their powers would be x¹). Eager runs
+        compute everything; the skipped arithmetic is exact or within float rounding of it."""
+        def used(*names):
+            return any(bool((p[n] != 0).any()) for n in names)
+
+        four_ways = used(*(f"{w}_{k}" for w in ("global", "shadows", "midtones", "highlights") for k in ("C", "Y")))
+        zones = used(*(f"{g}_{z}" for g in ("chroma", "saturation", "brilliance")
+                       for z in ("shadows", "midtones", "highlights")))
+        return {"four_ways": four_ways, "masks": four_ways or zones, "vibrance": used("vibrance"),
+                "contrast": used("contrast")}
+
     def _lut(self, formula, ref):
         key = (formula, ref.device, ref.dtype)
         if key not in self._luts:
@@ -88,37 +102,44 @@ class ColorBalanceRGB(RenderModule):
         Y, c, cos_h, sin_h = U.yrg_to_ych(*U.lms_to_yrg(lms))
         Y = U.fmax0(Y)
 
+        four_ways, use_masks = p.hint("four_ways", True), p.hint("masks", True)
         # luminance masks: alpha shadows, gamma mid-tones, beta highlights
-        off = fpow(Y, MASK_EXP) - mask_fulcrum
-        off_n = off / mask_fulcrum
-        alpha = 1.0 / (1.0 + torch.exp(off_n * w_shadows))
-        beta = 1.0 / (1.0 + torch.exp(-off_n * w_high))
-        gamma = torch.exp(-(off * off) * w_mid / 4.0) * (1.0 - alpha) ** 2 * (1.0 - beta) ** 2 * 8.0
-        masks = (alpha, gamma, beta)
+        if use_masks:
+            off = fpow(Y, MASK_EXP) - mask_fulcrum
+            off_n = off / mask_fulcrum
+            alpha = 1.0 / (1.0 + torch.exp(off_n * w_shadows))
+            beta = 1.0 / (1.0 + torch.exp(-off_n * w_high))
+            gamma = torch.exp(-(off * off) * w_mid / 4.0) * (1.0 - alpha) ** 2 * (1.0 - beta) ** 2 * 8.0
+            masks = (alpha, gamma, beta)
 
         def weigh(values):
+            if not use_masks:  # every zone value is 0
+                return 0.0
             return masks[0] * values[0] + masks[1] * values[1] + masks[2] * values[2]
 
         # hue rotation then linear chroma with vibrance, clipped to Yrg's gamut
         cos_h, sin_h = cos_r * cos_h - sin_r * sin_h, sin_r * cos_h + cos_r * sin_h
         boost = col(p["chroma_global"]) + weigh(zones("chroma"))
-        vibrance = vib * (1.0 - fpow(c, torch.abs(vib)))
-        c = c * U.fmax0(1.0 + boost + vibrance)
+        if p.hint("vibrance", True):
+            c = c * U.fmax0(1.0 + boost + vib * (1.0 - fpow(c, torch.abs(vib))))
+        else:
+            c = c * U.fmax0(1.0 + boost)
         c = U.gamut_check_yrg(c, cos_h, sin_h)
 
         # 4 ways in grading RGB
         g = U.ych_to_grading(Y, c, cos_h, sin_h)
         out = []
-        for k in range(3):
+        for k in range(3) if four_ways else ():
             v = g[k] + col(d_global[:, k])
             v = v * ((1.0 - beta) * ((1.0 - alpha) + alpha * col(d_shadows[:, k])) + beta * col(d_high[:, k]))
             sign = torch.where(v < 0, -torch.ones_like(v), torch.ones_like(v))
             v = sign * fpow(torch.abs(v) / white_fulcrum, col(d_mid[:, k])) * white_fulcrum
             out.append(v)
 
-        Y, r, gg = U.lms_to_yrg(U.mat("GRADING_TO_LMS", out))
-        Y = fpow(U.fmax0(Y / white_fulcrum), mid_Y) * white_fulcrum
-        Y = grey * fpow(Y / grey, contrast)
+        Y, r, gg = U.lms_to_yrg(U.mat("GRADING_TO_LMS", out if four_ways else g))
+        Y = fpow(U.fmax0(Y / white_fulcrum), mid_Y) * white_fulcrum if four_ways else U.fmax0(Y)
+        if p.hint("contrast", True):
+            Y = grey * fpow(Y / grey, contrast)
         X, Y, Z = U.mat("LMS_TO_XYZ_D65", U.yrg_to_lms(Y, r, gg))
 
         sat, bril = weigh(zones("saturation")), weigh(zones("brilliance"))
