@@ -63,6 +63,8 @@ def _cmd_fidelity(args) -> int:
     unknown = [m for m in args.modules if m not in VOCABULARY]
     if unknown:
         raise SidecarError(f"unknown module(s) {unknown}; known: {', '.join(VOCABULARY)}")
+    if args.keep_failures and args.keep_failures.exists() and any(args.keep_failures.iterdir()):
+        raise SidecarError(f"{args.keep_failures} is not empty: give --keep-failures a new folder")
     total = len(args.modules) * args.draws * len(photos)
     done = [0]
 
@@ -77,11 +79,14 @@ def _cmd_fidelity(args) -> int:
             fidelity.write_report(results, args, Path(args.report), args.out)
 
     results = fidelity.run(args.modules, photos, args.draws, args.width, args.seed, args.out, progress,
-                           module_done=module_done)
+                           module_done=module_done, failures=args.keep_failures)
     print(file=sys.stderr)
     print(fidelity.table(results))
     if args.report:
         print(f"report written to {args.report}", file=sys.stderr)
+    if args.keep_failures:
+        kept = args.keep_failures / "failures.jsonl"
+        print(f"failing draws kept in {args.keep_failures}" if kept.exists() else "no draw failed", file=sys.stderr)
     return 0
 
 
@@ -183,6 +188,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--out", type=Path, help="folder for the worst case per module (PNG)")
     p.add_argument("--report", help="write a Markdown report (e.g. docs/fidelity.md)")
+    p.add_argument("--keep-failures", type=Path, metavar="DIR",
+                   help="keep every draw over the thresholds in DIR: photo, sidecar, both renders, ΔE00 map, "
+                        "failures.jsonl (params, worst pixel)")
     p.set_defaults(func=_cmd_fidelity)
 
     p = sub.add_parser("fit", help="find darktable params that turn BEFORE into AFTER (match a look)",

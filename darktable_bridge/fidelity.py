@@ -140,10 +140,37 @@ def _score(draw: Draw, photo_png: Path, xmp: Path, ref8: np.ndarray, ref_lin: np
         draw.renders = (ref8, ours8, de)
 
 
-def run_draws(jobs: list[tuple[Path, dict]], workdir: Path, keep: bool = False, progress=None) -> list[Draw]:
+def keep_failure(draw: Draw, photo_png: Path, xmp: Path, folder: Path, number: int) -> None:
+    """A failing draw, to look into: its photo (once per photo), sidecar, both 8-bit renders, the ΔE00 map
+    side by side (``worst_case_png``) and a JSON line with the params and the worst pixel."""
+    import shutil
+
+    from PIL import Image
+
+    folder.mkdir(parents=True, exist_ok=True)
+    if not (folder / photo_png.name).exists():
+        shutil.copy(photo_png, folder / photo_png.name)
+    stem = f"{draw.module}-{number:03d}"
+    shutil.copy(xmp, folder / f"{stem}.xmp")
+    ref8, ours8, de = draw.renders
+    Image.fromarray(ref8.astype(np.uint8)).save(folder / f"{stem}-darktable.png")
+    Image.fromarray(ours8.astype(np.uint8)).save(folder / f"{stem}-renderer.png")
+    worst_case_png(draw, folder / f"{stem}-compare.jpg")
+    y, x = np.unravel_index(int(np.argmax(de)), de.shape)
+    record = {"draw": stem, "photo": photo_png.name, "sidecar": f"{stem}.xmp", "operation": draw.operation,
+              "mean_de": draw.mean_de, "max_de": draw.max_de, "pixels_over_max": int((de > MAX_DE).sum()),
+              "worst_pixel": {"x": int(x), "y": int(y), "darktable": ref8[y, x].tolist(),
+                              "renderer": ours8[y, x].tolist()}}
+    with open(folder / "failures.jsonl", "a") as f:
+        f.write(json.dumps(record) + "\n")
+
+
+def run_draws(jobs: list[tuple[Path, dict]], workdir: Path, keep: bool = False, progress=None,
+              failures: Path | None = None) -> list[Draw]:
     """Each (photo PNG, operation): a sidecar, darktable-cli's 8-bit and linear renders (batched), ours, ΔE00.
 
-    A draw the renderer refuses, or whose batch darktable-cli fails, is reported with its error, not fatal."""
+    A draw the renderer refuses, or whose batch darktable-cli fails, is reported with its error, not fatal.
+    ``failures``: a folder where each draw over the thresholds is kept (``keep_failure``)."""
     from .render.pipe import plan
     from xmp.sidecar import Sidecar
 
@@ -160,6 +187,7 @@ def run_draws(jobs: list[tuple[Path, dict]], workdir: Path, keep: bool = False, 
         except Exception as exc:
             draw.error = f"{type(exc).__name__}: {exc}"
     worst = None  # only the worst draw keeps its renders (pictures are large)
+    kept = 0
     for i in range(0, len(ready), BATCH):
         chunk = ready[i:i + BATCH]
         pairs = [(photo, xmp) for _, photo, xmp in chunk]
@@ -172,9 +200,13 @@ def run_draws(jobs: list[tuple[Path, dict]], workdir: Path, keep: bool = False, 
             pngs = pfms = []
         for (draw, photo, xmp), png, pfm in zip(chunk, pngs, pfms):
             try:
-                _score(draw, photo, xmp, images.read_image(png) * 255.0, images.read_pfm(pfm), keep)
+                _score(draw, photo, xmp, images.read_image(png) * 255.0, images.read_pfm(pfm),
+                       keep or failures is not None)
             except Exception as exc:
                 draw.error = f"{type(exc).__name__}: {exc}"
+            if failures is not None and draw.renders and not draw.passed:
+                kept += 1
+                keep_failure(draw, photo, xmp, failures, kept)
             if draw.renders:
                 if worst is None or draw.max_de > worst.max_de:
                     if worst is not None:
@@ -209,10 +241,12 @@ def photos_in(folder: Path) -> list[Path]:
 
 
 def run(modules: list[str], photos: list[Path], draws: int, width: int, seed: int = 0,
-        out_dir: Path | None = None, progress=None, cycle: bool = False, module_done=None) -> dict[str, list[Draw]]:
+        out_dir: Path | None = None, progress=None, cycle: bool = False, module_done=None,
+        failures: Path | None = None) -> dict[str, list[Draw]]:
     """``draws`` random operations per module and photo (``cycle``: ``draws`` in all, cycling the photos).
 
-    ``module_done(results)`` is called after each module (long runs write their report as they go)."""
+    ``module_done(results)`` is called after each module (long runs write their report as they go);
+    ``failures``: a folder for every failing draw's photo, sidecar, renders and ΔE00 map."""
     rng = random.Random(seed)
     results: dict[str, list[Draw]] = {}
     with tempfile.TemporaryDirectory(prefix="retouchiq-fidelity-") as tmp:
@@ -224,7 +258,7 @@ def run(modules: list[str], photos: list[Path], draws: int, width: int, seed: in
             count = iter(range(1, total + 1))
             keep = out_dir is not None
             results[name] = run_draws(jobs, tmp, keep=keep, progress=progress and (
-                lambda draw, name=name, total=total: progress(name, next(count), total, draw)))
+                lambda draw, name=name, total=total: progress(name, next(count), total, draw)), failures=failures)
             scored = [d for d in results[name] if not d.error]
             worst = max(scored, key=lambda d: d.max_de, default=None)
             if keep and worst is not None and worst.renders:

@@ -1,4 +1,5 @@
 """The torch/ONNX renderer: agreement with darktable-cli, ONNX = torch, batches = one by one, clear refusals."""
+import json
 import random
 from pathlib import Path
 
@@ -116,6 +117,37 @@ def test_small_fidelity_run(name, tmp_path):
     assert all(not d.error for d in draws), [d.error for d in draws]
     for d in draws:
         assert d.mean_de <= fidelity.MEAN_DE and d.max_de <= fidelity.MAX_DE, (d.operation, d.mean_de, d.max_de)
+
+
+@pytest.mark.darktable
+def test_fidelity_keeps_failing_draws_to_look_into(tmp_path, monkeypatch):
+    monkeypatch.setattr(fidelity, "MAX_DE", -1.0)  # every draw fails
+    results = fidelity.run(["exposure"], [SAMPLE], draws=2, width=96, seed=3, failures=tmp_path / "kept")
+    assert [d.passed for d in results["exposure"]] == [False, False]
+    kept = tmp_path / "kept"
+    lines = [json.loads(line) for line in (kept / "failures.jsonl").read_text().splitlines()]
+    assert [r["draw"] for r in lines] == ["exposure-001", "exposure-002"]
+    for r in lines:
+        assert r["operation"]["module"] == "exposure" and r["max_de"] >= 0 and r["pixels_over_max"] > 0
+        for suffix in (".xmp", "-darktable.png", "-renderer.png", "-compare.jpg"):
+            assert (kept / f"{r['draw']}{suffix}").stat().st_size > 0
+        assert (kept / r["photo"]).exists()
+    assert results["exposure"][0].renders == ()  # nothing large stays in memory
+
+
+def test_fidelity_command_refuses_a_used_failures_folder(tmp_path):
+    import subprocess
+    import sys
+
+    (tmp_path / "kept").mkdir()
+    (tmp_path / "kept" / "old.txt").write_text("x")
+    photos = tmp_path / "photos"
+    photos.mkdir()
+    (photos / "a.jpg").write_bytes(SAMPLE.read_bytes())
+    r = subprocess.run([sys.executable, "-m", "agent.cli", "fidelity", "--modules", "exposure", "--photos",
+                        str(photos), "--keep-failures", str(tmp_path / "kept")], capture_output=True, text=True)
+    assert r.returncode != 0 and "not empty" in r.stderr
+    assert (tmp_path / "kept" / "old.txt").read_text() == "x"
 
 
 @pytest.mark.darktable
