@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 
 import torch
 
+from .memory import tune_allocator
 from .pipe import Pipe
 
 MODES = ("off", "on", "auto")
@@ -96,6 +97,8 @@ def run(pipe: Pipe, structure: tuple, image: torch.Tensor, params, mode: str | N
     mode = mode or mode_from_env()
     if mode not in MODES:
         raise ValueError(f"compile mode {mode!r}: one of {', '.join(MODES)}")
+    if image.device.type == "cpu":
+        tune_allocator()
     with torch.no_grad():
         if mode == "off" or image.device.type != "cpu":
             return pipe(image, *params)
