@@ -93,3 +93,39 @@ def test_colorbalancergb_hints_name_the_neutral_parts():
     assert hints({"vibrance": 0.2, "chroma_shadows": 0.1}) == {"four_ways": False, "masks": True,
                                                                "vibrance": True, "contrast": False}
     assert hints({"midtones_Y": 0.1, "contrast": 0.2})["four_ways"] is True
+
+
+def test_sigmoid_hint_says_when_the_paper_power_is_one():
+    """No skew anywhere in the batch: the paper power is exactly 1 and the compiled curve leaves out its power
+    (rendered both ways in test_benchmark_stack_compiled_matches_eager_for_other_values)."""
+    from darktable_bridge.render.base import Context
+    from darktable_bridge.render.modules import MODULES
+    from darktable_bridge.render.modules.sigmoid import derived
+    from darktable_bridge.render.pipe import Params, module_struct, plan
+    from darktable_bridge.render.renderer import tensors
+
+    def params(skews):
+        plans = [plan(sidecar([{"module": "sigmoid", "params": {"contrast_skewness": s}}])) for s in skews]
+        return Params(module_struct("sigmoid"), tensors(plans)[0], plans[0].steps[0].static)
+
+    hint = lambda skews: MODULES["sigmoid"].hints(params(skews), Context(width=8, height=8))  # noqa: E731
+    assert hint([0.0, 0.0]) == {"unit_paper_power": True}
+    assert hint([0.0, 0.3]) == {"unit_paper_power": False}
+    assert torch.equal(derived(params([0.0]))[5], torch.ones(1))
+
+
+def test_allocator_tuning_is_applied_once_and_can_be_turned_off():
+    """CPU renders keep freed image buffers in the process (render/memory.py); the switch turns that off."""
+    import os
+    import subprocess
+    import sys
+
+    from darktable_bridge.render import memory
+
+    render_torch(torch.rand(1, 3, 8, 8), [sidecar([])], compile="off")
+    assert memory.tune_allocator() is True  # this project's machines: Linux with glibc
+    assert "trim threshold 256 MB" in memory.describe()
+    code = ("from darktable_bridge.render import memory; print(memory.tune_allocator(), memory.describe())")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                         env={**os.environ, "RETOUCHIQ_MALLOC_TUNING": "0"}).stdout
+    assert out.startswith("False") and "turned off" in out

@@ -57,6 +57,9 @@ class ColorBalanceRGB(RenderModule):
         four_ways = used(*(f"{w}_{k}" for w in ("global", "shadows", "midtones", "highlights") for k in ("C", "Y")))
         zones = used(*(f"{g}_{z}" for g in ("chroma", "saturation", "brilliance")
                        for z in ("shadows", "midtones", "highlights")))
+        # build the gamut table now, eagerly: built while torch.compile traces (a compiled stage run before any
+        # eager render), its numpy code would split the pixel graph in two
+        self._lut(int(p.static("saturation_formula")), p["vibrance"])
         return {"four_ways": four_ways, "masks": four_ways or zones, "vibrance": used("vibrance"),
                 "contrast": used("contrast")}
 

@@ -65,9 +65,12 @@ def derived(p: Params):
     return white, black, paper_exp, fog, film_power, paper_power
 
 
-def curve(x, magnitude, paper_exp, fog, film_power, paper_power):
+def curve(x, magnitude, paper_exp, fog, film_power, paper_power, unit_paper_power: bool = False):
+    """unit_paper_power: every image's paper power is exactly 1 (no skew), so its power is left out (powf of 1
+    returns its base unchanged: the same values)."""
     film = fpow(fog + x.clamp(min=0.0), film_power)
-    out = magnitude * fpow(film / (paper_exp + film), paper_power)
+    ratio = film / (paper_exp + film)
+    out = magnitude * (ratio if unit_paper_power else fpow(ratio, paper_power))
     return torch.where(torch.isnan(out), magnitude.expand_as(out), out)
 
 
@@ -147,18 +150,24 @@ class Sigmoid(RenderModule):
     space = "rgb"
     static_fields = ("color_processing",)
 
+    def hints(self, p: Params, ctx: Context) -> dict | None:
+        """Whether no image of the batch skews the contrast: the paper power is then exactly 1 (exp of 0) and a
+        compiled graph skips that power (two transcendentals per channel and pixel)."""
+        return {"unit_paper_power": bool((p["contrast_skewness"] == 0).all())}
+
     def process(self, x: torch.Tensor, p: Params, ctx: Context) -> torch.Tensor:
         col = lambda t: t.to(x.dtype).view(-1, 1, 1, 1)  # noqa: E731
         white, black, paper_exp, fog, film_power, paper_power = (col(t) for t in derived(p))
+        unit = p.hint("unit_paper_power", False)
         hue = col((0.01 * p["hue_preservation"]).clamp(0.0, 1.0))
         graph_barrier()
         pos = desaturate_negatives(x)
         if p.static("color_processing") == 0:
-            per = curve(pos, white, paper_exp, fog, film_power, paper_power)
+            per = curve(pos, white, paper_exp, fog, film_power, paper_power, unit)
             graph_barrier()  # the hue step reads the curve per channel: store it once
             return torch.where(hue >= 0.001, preserve_hue(pos, per, hue), per)
         luma = pos.sum(1, keepdim=True) / 3.0
-        mapped = curve(luma, white, paper_exp, fog, film_power, paper_power)
+        mapped = curve(luma, white, paper_exp, fog, film_power, paper_power, unit)
         lit = luma > 1e-9
         pre = torch.where(lit, mapped / torch.where(lit, luma, torch.ones_like(luma)) * pos, mapped.expand_as(pos))
         eps = 1e-6
