@@ -175,7 +175,9 @@ class ToneEqual(RenderModule):
             lut = correction(grid.view(1, 1, 1, -1).expand(x.shape[0], 1, 1, LUT_SIZE), weights, sigma)
             graph_barrier()   # store the table (otherwise inductor folds it back into the per-pixel loop)
             offsets = torch.arange(x.shape[0], device=x.device).view(-1, 1, 1, 1) * LUT_SIZE
-            return x * lut.reshape(-1)[index.long() + offsets]
+            gain = lut.reshape(-1)[index.long() + offsets]
+            graph_barrier()   # one look-up per pixel, not one per channel
+            return x * gain
         snapped = index / LUT_RESOLUTION - 8.0
         exposure = exposure + (snapped - exposure).detach()
         gain = correction(exposure, weights, sigma)

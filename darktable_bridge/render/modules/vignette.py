@@ -47,9 +47,13 @@ class Vignette(RenderModule):
         j = torch.arange(h, dtype=x.dtype, device=x.device).view(1, h, 1)
         px = (i * xscale - cx * xscale).abs()
         py = (j * yscale - cy * yscale).abs()
-        cplen = fpow(fpow(px, 2.0 / shape) + fpow(py, 2.0 / shape), shape / 2.0)
+        # the inner powers depend on the column or the row only: a row and a column of values, not a plane
+        px, py = fpow(px, 2.0 / shape), fpow(py, 2.0 / shape)
+        graph_barrier()
+        cplen = fpow(px + py, shape / 2.0)
         weight = torch.where(cplen >= dscale, ((cplen - dscale) / fscale).clamp(0.0, 1.0), torch.zeros_like(cplen))
         weight = torch.where(col(degenerate), torch.zeros_like(weight), weight).unsqueeze(1)
+        graph_barrier()  # one weight per pixel, stored once: the channel loops below would each recompute it
         b = p["brightness"].view(-1, 1, 1, 1)
         darker = x * (1.0 + weight * b)
         lighter = x + weight * b
