@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from ..color import REC2020_TO_XYZ_D50, as_rows, fpow
+from ..color import REC2020_TO_XYZ_D50, as_rows, fpow, plane_matmul
 
 # chromatic adaptation D50 <-> D65 through CAT16, as darktable hard-codes it
 XYZ_D50_TO_D65_CAT16 = np.array([[9.89466254e-01, -4.00304626e-02, 4.40530317e-02],
@@ -87,9 +87,7 @@ ROWS = {name: as_rows(globals()[name]) for name in (
 
 def mat(m, v):
     """3×3 constant matrix (nested tuples, or a name in ``ROWS``) on a tuple of 3 channel tensors."""
-    if isinstance(m, str):
-        m = ROWS[m]
-    return tuple(m[i][0] * v[0] + m[i][1] * v[1] + m[i][2] * v[2] for i in range(3))
+    return tuple(plane_matmul(ROWS[m] if isinstance(m, str) else m, v))
 
 
 def fmax0(x):

@@ -17,7 +17,7 @@ NONE, AVG_GUIDED, GUIDED, AVG_EIGF, EIGF = range(5)
 MIN_FLOAT = 2.0 ** -16
 CONTRAST_FULCRUM = 2.0 ** -4
 LUT_RESOLUTION = 10000.0
-LUT_SIZE = 8 * 10000 + 1          # −8 … 0 EV
+LUT_SIZE = int(8 * LUT_RESOLUTION) + 1   # −8 … 0 EV
 # the 8 radial-basis centres split [-8, 0] EV in 7 steps; the 9 user nodes sit on whole EVs
 CENTERS_OPS = tuple((-56.0 + 8.0 * i) / 7.0 for i in range(8))
 CENTERS_PARAMS = tuple(float(v) for v in range(-8, 1))
