@@ -143,6 +143,36 @@ def test_ensemble_round_trip(tmp_path):
     assert isinstance(single, compact.CompactNet)
 
 
+def test_clause_composition():
+    """compose="clauses": each clause is answered on its own; a knob is used if any clause uses it (noisy-OR),
+    the order of the clauses and the padding do not matter, and a lone clause gives its own answer."""
+    import torch
+
+    torch.manual_seed(0)
+    net = compact.CompactNet(compact.Config(n_stats=len(compact.STATS), hidden=16, compose="clauses",
+                                            amount_dim=2)).eval()
+    assert net.reads_clauses
+    a, b, stats = torch.randn(1, 1, 384), torch.randn(1, 1, 384), torch.randn(1, len(compact.STATS))
+    qa, qb, qz = torch.randn(1, 1, 2), torch.randn(1, 1, 2), torch.randn(1, 1, 2)   # the clauses' amounts
+    text = torch.zeros(1, 384)  # not read in this mode
+    with torch.no_grad():
+        one_a = net(text, stats, a, torch.ones(1, 1), qa)
+        one_b = net(text, stats, b, torch.ones(1, 1), qb)
+        ab = net(text, stats, torch.cat([a, b], 1), torch.ones(1, 2), torch.cat([qa, qb], 1))
+        ba = net(text, stats, torch.cat([b, a], 1), torch.ones(1, 2), torch.cat([qb, qa], 1))
+        padded = net(text, stats, torch.cat([a, torch.randn(1, 1, 384), b], 1), torch.tensor([[1.0, 0.0, 1.0]]),
+                     torch.cat([qa, qz, qb], 1))
+    assert all(torch.allclose(x, y, atol=1e-5) for x, y in zip(ab, ba))
+    assert all(torch.allclose(x, y, atol=1e-5) for x, y in zip(ab, padded))
+    pa, pb, pab = (torch.sigmoid(o[0]) for o in (one_a, one_b, ab))
+    assert torch.allclose(pab, 1 - (1 - pa) * (1 - pb), atol=1e-5)
+    # each knob's value lies between the two clauses' values (a weighted mean of them)
+    lo, hi = torch.minimum(one_a[1], one_b[1]), torch.maximum(one_a[1], one_b[1])
+    assert bool(((ab[1] >= lo - 1e-5) & (ab[1] <= hi + 1e-5)).all())
+    with pytest.raises(ValueError, match="compose"):
+        compact.CompactNet(compact.Config(n_stats=3, compose="sum"))
+
+
 def test_encoder_matches_transformers():
     """The hand-written MiniLM gives transformers' numbers (mean pooling, normalised)."""
     import torch
@@ -167,6 +197,25 @@ def test_encoder_matches_transformers():
     both = enc.encode(["make it warmer, and then lift the shadows"])[0]
     parts = enc._encode(["make it warmer", "lift the shadows"]).mean(0)
     assert np.abs(both - parts / np.linalg.norm(parts)).max() < 1e-5
+
+
+def test_amounts_are_read_per_clause():
+    """Amount words and stops become numbers, and a clause that only qualifies stays with the one before it."""
+    from agent.policy import amounts
+    from agent.policy.text import clauses
+
+    f = amounts.features
+    assert f("make it darker").tolist() == [0.0] * amounts.DIM
+    assert f("a touch darker")[1] < f("a bit darker")[1] < f("noticeably darker")[1] == 0.0 < f("a lot darker")[1]
+    assert f("quite a bit brighter")[1] == pytest.approx(np.log2(1.4))              # not "a bit"
+    assert f("push the exposure up by a third of a stop")[[0, 2, 3]].tolist() == pytest.approx([0.0, 1.0, 0.33])
+    assert f("brighten it +1 stop")[3] == 1.0 and f("darken it by 1.5 stops")[3] == 1.5
+    assert f("brighter by 0.7 EV")[3] == pytest.approx(0.7)
+    assert f("warmer but not too much")[[0, 4]].tolist() == pytest.approx([0.0, np.log2(0.7)])  # not "much"
+    assert clauses("darker, a lot") == ["darker, a lot"]
+    assert clauses("warmer, but not too much, and lift the shadows") == ["warmer, but not too much", "lift the shadows"]
+    assert clauses("brighten it by a stop and a half, then warmer") == ["brighten it by a stop and a half", "warmer"]
+    assert clauses("brighten it, without blowing the highlights") == ["brighten it", "without blowing the highlights"]
 
 
 def make_dataset(out: Path, n: int) -> Path:

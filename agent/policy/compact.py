@@ -43,14 +43,19 @@ class Config:
     set_dim: int = 0          # > 0: each clause also goes through its own MLP and the results are summed
     stat_clip: float = 6.0    # standardised statistics are clipped to ±this: a photo far outside the training
                               # photos' range (very dark, very bright) must not swamp what the words ask for
+    compose: str = "mix"      # "mix": the trunk reads the whole request at once; "clauses": the trunk answers
+                              # each clause (with the photo) on its own and the answers are combined per knob
+    amount_dim: int = 0       # "clauses" only: each clause also reads its amount words as numbers (amounts.py)
 
 
 class CompactNet(nn.Module):
     def __init__(self, cfg: Config):
         super().__init__()
         self.cfg = cfg
-        n_in = TEXT_DIM + cfg.set_dim + cfg.n_stats
-        if cfg.set_dim:  # per clause, before any mixing: "warm the bottom" stays bound to the bottom
+        if cfg.compose not in ("mix", "clauses"):
+            raise ValueError(f"unknown compose mode {cfg.compose!r}")
+        n_in = TEXT_DIM + cfg.n_stats + (cfg.set_dim if cfg.compose == "mix" else cfg.amount_dim)
+        if cfg.set_dim and cfg.compose == "mix":  # per clause, before any mixing: "warm the bottom" stays bound to the bottom
             self.clause = nn.Sequential(nn.Linear(TEXT_DIM, cfg.hidden), nn.GELU(), nn.Linear(cfg.hidden, cfg.set_dim))
         self.trunk = nn.Sequential(
             nn.Linear(n_in, cfg.hidden), nn.GELU(), nn.Dropout(cfg.dropout),
@@ -61,14 +66,20 @@ class CompactNet(nn.Module):
         self.register_buffer("stat_mean", torch.zeros(cfg.n_stats))
         self.register_buffer("stat_std", torch.ones(cfg.n_stats))
 
+    @property
+    def reads_clauses(self) -> bool:
+        return bool(self.cfg.set_dim) or self.cfg.compose == "clauses"
+
     def forward(self, text: torch.Tensor, stats: torch.Tensor, clauses: torch.Tensor | None = None,
-                mask: torch.Tensor | None = None):
-        """text [N, 384] (the clauses' mean), stats [N, S] raw, and with ``set_dim`` the clauses one by one
-        [N, C, 384] with their 0/1 mask [N, C] → (activation logits, means in [-1, 1] units, log-stds), each
-        [N, n_slots]."""
+                mask: torch.Tensor | None = None, amounts: torch.Tensor | None = None):
+        """text [N, 384] (the clauses' mean), stats [N, S] raw, and when ``reads_clauses`` the clauses one by
+        one [N, C, 384] with their 0/1 mask [N, C] (and with ``amount_dim`` their amounts [N, C, amount_dim])
+        → (activation logits, means in [-1, 1] units, log-stds), each [N, n_slots]."""
         s = ((stats - self.stat_mean) / self.stat_std).clamp(-self.cfg.stat_clip, self.cfg.stat_clip)
         if self.training and self.cfg.stat_noise:
             s = s + self.cfg.stat_noise * torch.randn_like(s)
+        if self.cfg.compose == "clauses":
+            return self._per_clause(clauses, mask, s, amounts)
         if self.training and self.cfg.text_dropout:
             text = nn.functional.dropout(text, self.cfg.text_dropout)
         parts = [text, s]
@@ -80,6 +91,23 @@ class CompactNet(nn.Module):
         logit, mean, log_std = self.head(h).view(-1, 3, len(SLOT_NAMES)).unbind(1)
         return logit, mean, log_std.clamp(-5.0, 1.0)
 
+    def _per_clause(self, clauses: torch.Tensor, mask: torch.Tensor, s: torch.Tensor, amounts: torch.Tensor | None):
+        """Each clause with the photo through trunk and head, then per knob: used if any clause uses it
+        (noisy-OR of the clauses' probabilities), its value and spread from the clauses weighted by how surely
+        each asks for it. No clause sees another, so "darken the left, warm the right" cannot trade regions."""
+        if self.training and self.cfg.text_dropout:
+            clauses = nn.functional.dropout(clauses, self.cfg.text_dropout)
+        n, c = mask.shape
+        parts = [clauses] + ([amounts] if self.cfg.amount_dim else []) + [s[:, None, :].expand(n, c, s.shape[1])]
+        x = torch.cat(parts, dim=2)
+        logit, mean, log_std = self.head(self.trunk(x)).view(n, c, 3, len(SLOT_NAMES)).unbind(2)
+        on = mask[..., None] > 0
+        # P(off) = Π (1 − p_k): q = Σ softplus(logit_k) = −log P(off); the combined logit is log(e^q − 1)
+        q = torch.where(on, nn.functional.softplus(logit), torch.zeros_like(logit)).sum(1).clamp(min=1e-6)
+        combined = q + torch.log(-torch.expm1(-q))
+        w = torch.softmax(torch.where(on, logit, torch.full_like(logit, -1e4)), dim=1)
+        return combined, (w * mean).sum(1), (w * log_std).sum(1).clamp(-5.0, 1.0)
+
 
 class Ensemble(nn.Module):
     """Several CompactNets trained alike from different seeds; their logits, means and log-stds are averaged."""
@@ -88,6 +116,10 @@ class Ensemble(nn.Module):
         super().__init__()
         self.members = nn.ModuleList(members)
         self.cfg = members[0].cfg
+
+    @property
+    def reads_clauses(self) -> bool:
+        return self.members[0].reads_clauses
 
     def forward(self, *inputs: torch.Tensor):
         outs = [m(*inputs) for m in self.members]
@@ -202,8 +234,13 @@ class CompactPolicy:
         stats = torch.from_numpy(np.stack([self.stat_vector(f) for f in feats]))
         text = torch.from_numpy(self.text.encode(instructions))
         extra = ()
-        if self.net.cfg.set_dim:
+        if self.net.reads_clauses:
             extra = tuple(map(torch.from_numpy, self.text.encode_clauses(instructions)))
+        if self.net.cfg.amount_dim:
+            from agent.policy import amounts
+            from agent.policy.text import MAX_CLAUSES, clause_keys
+
+            extra += (torch.from_numpy(amounts.clause_features([clause_keys(t) for t in instructions], MAX_CLAUSES)),)
         logit, mean, log_std = self.net(text, stats, *extra)
         prob, std = torch.sigmoid(logit).numpy(), log_std.exp().numpy()
         return [Prediction(f, prob[i], mean[i].numpy(), std[i]) for i, f in enumerate(feats)]

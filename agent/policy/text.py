@@ -90,7 +90,7 @@ class MiniLM(nn.Module):
 
 # a request is often several ("warmer, then lift the shadows; and darken the sky"): each clause is embedded on its
 # own and the embeddings averaged, so a combination never seen in training still lands near its parts
-_CLAUSE = re.compile(r"\s*(?:[,;!]+|(?<=\s)&(?=\s)|\.(?!\d)|\b(?:and also|and then|as well as|then|and|also|plus)\b)\s*",
+_CLAUSE = re.compile(r"\s*(?:[,;!]+|(?<=\s)&(?=\s)|\.(?!\d)|\b(?:and also|and then|as well as|then|and(?! a half)|also|plus)\b)\s*",
                      re.IGNORECASE)
 
 
@@ -100,7 +100,16 @@ def clause_keys(text: str) -> list[str]:
 
 
 def clauses(text: str) -> list[str]:
-    parts = [p for p in _CLAUSE.split(text) if p and p.strip()]
+    """The request's clauses; one that only qualifies the clause before it ("darker, a lot", "warmer, but not
+    too much") stays with that clause."""
+    from agent.policy.amounts import is_modifier
+
+    parts = []
+    for part in (p for p in _CLAUSE.split(text) if p and p.strip()):
+        if parts and is_modifier(part):
+            parts[-1] = f"{parts[-1]}, {part.strip()}"
+        else:
+            parts.append(part)
     return parts or [text.strip() or text]
 
 

@@ -21,7 +21,7 @@ import torch
 from torch.nn import functional as F
 
 from agent import slots as slots_mod
-from agent.policy import compact
+from agent.policy import amounts, compact
 
 
 @dataclass
@@ -46,7 +46,10 @@ class TrainConfig:
                                 # statistics of another sample's photo: the direction they ask for must not hang on
                                 # the photo (a dark held-out photo had "darken it" and "too bright" brightened; 0.5
                                 # still flipped "darken it"); generic requests ("fix it") keep their own photo
-    set_dim: int = 256          # > 0: also read the clauses one by one (per-clause MLP, summed), see compact.py
+    set_dim: int = 256          # compose "mix" only: also read the clauses one by one (per-clause MLP, summed)
+    amounts: bool = True        # each clause also reads its amount words as numbers (agent/policy/amounts.py)
+    compose: str = "clauses"    # answer each clause on its own and combine per knob (compact.py; "mix": the whole
+                                # request at once, as the weights shipped before it; this is 4–5 points better)
     nll_weight: float = 0.1
     val_fraction: float = 0.1   # of the training photos' samples, to watch over-fitting
     seed: int = 0
@@ -63,20 +66,23 @@ class Tensors:
     unit: torch.Tensor
     cidx: torch.Tensor      # [N, MAX_CLAUSES] rows of ``table`` for the clauses one by one, -1 = none
     explicit: torch.Tensor  # [N] bool: the instruction says what to change (not one of the generic requests)
+    amounts: torch.Tensor   # [N, MAX_CLAUSES, amounts.DIM] the clauses' amount words as numbers
     table: torch.Tensor     # [distinct clauses, 384], shared, not indexed by take()
 
     def __len__(self):
         return len(self.text)
 
     def take(self, idx) -> "Tensors":
-        return Tensors(*(getattr(self, f)[idx] for f in ("text", "stats", "active", "unit", "cidx", "explicit")),
+        return Tensors(*(getattr(self, f)[idx] for f in ("text", "stats", "active", "unit", "cidx", "explicit",
+                                                       "amounts")),
                        self.table)
 
     def inputs(self, net) -> tuple:
         """What the network reads: mean embedding and statistics, and the clauses one by one if it uses them."""
-        if not net.cfg.set_dim:
+        if not net.reads_clauses:
             return self.text, self.stats
-        return self.text, self.stats, self.table[self.cidx.clamp(min=0)], (self.cidx >= 0).float()
+        clauses = (self.text, self.stats, self.table[self.cidx.clamp(min=0)], (self.cidx >= 0).float())
+        return clauses + (self.amounts,) if net.cfg.amount_dim else clauses
 
 
 def read_samples(folders: list[str | Path], max_samples: int = 0) -> list[dict]:
@@ -146,7 +152,7 @@ def load_tensors(samples: list[dict], log=print) -> Tensors:
     explicit = torch.tensor([s["instruction"].strip() not in generic for s in samples])
     return Tensors(torch.from_numpy(text), torch.tensor(stats, dtype=torch.float32),
                    torch.from_numpy(np.stack(active)), torch.from_numpy(np.stack(unit)), torch.from_numpy(cidx),
-                   explicit, torch.from_numpy(table))
+                   explicit, torch.from_numpy(amounts.clause_features(split, MAX_CLAUSES)), torch.from_numpy(table))
 
 
 def total_loss(cfg: TrainConfig, parts: dict):
@@ -230,7 +236,9 @@ def _fit(cfg: TrainConfig, tr: Tensors, val: Tensors, seed: int, log, t0: float)
     n_val = len(val)
     net = compact.CompactNet(compact.Config(n_stats=len(compact.STATS), hidden=cfg.hidden, dropout=cfg.dropout,
                                             stat_noise=cfg.stat_noise, text_dropout=cfg.text_dropout,
-                                            set_dim=cfg.set_dim, stat_clip=cfg.stat_clip))
+                                            set_dim=cfg.set_dim, stat_clip=cfg.stat_clip,
+                                            compose=cfg.compose,
+                                            amount_dim=amounts.DIM if cfg.amounts and cfg.compose == "clauses" else 0))
     net.stat_mean.copy_(tr.stats.mean(0))
     net.stat_std.copy_(tr.stats.std(0).clamp(min=1e-3))
     with torch.no_grad():  # start from the data's base rates: the head begins at "mostly off, neutral values"
