@@ -55,7 +55,7 @@ class CompactNet(nn.Module):
         if cfg.compose not in ("mix", "clauses"):
             raise ValueError(f"unknown compose mode {cfg.compose!r}")
         n_in = TEXT_DIM + cfg.n_stats + (cfg.set_dim if cfg.compose == "mix" else cfg.amount_dim)
-        if cfg.set_dim and cfg.compose == "mix":  # per clause, before any mixing: "warm the bottom" stays bound to the bottom
+        if cfg.set_dim and cfg.compose == "mix":  # per clause, before any mixing: "warm the bottom" stays bottom
             self.clause = nn.Sequential(nn.Linear(TEXT_DIM, cfg.hidden), nn.GELU(), nn.Linear(cfg.hidden, cfg.set_dim))
         self.trunk = nn.Sequential(
             nn.Linear(n_in, cfg.hidden), nn.GELU(), nn.Dropout(cfg.dropout),

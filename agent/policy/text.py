@@ -90,8 +90,8 @@ class MiniLM(nn.Module):
 
 # a request is often several ("warmer, then lift the shadows; and darken the sky"): each clause is embedded on its
 # own and the embeddings averaged, so a combination never seen in training still lands near its parts
-_CLAUSE = re.compile(r"\s*(?:[,;!]+|(?<=\s)&(?=\s)|\.(?!\d)|\b(?:and also|and then|as well as|then|and(?! a half)|also|plus)\b)\s*",
-                     re.IGNORECASE)
+_CLAUSE = re.compile(r"\s*(?:[,;!]+|(?<=\s)&(?=\s)|\.(?!\d)"
+                     r"|\b(?:and also|and then|as well as|then|and(?! a half)|also|plus)\b)\s*", re.IGNORECASE)
 
 
 def clause_keys(text: str) -> list[str]:
