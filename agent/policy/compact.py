@@ -2,8 +2,9 @@
 
 Inputs: the instruction as a MiniLM sentence embedding (``text.py``, clause by clause), the photo as frame-wide
 statistics of ``agent.data.measure`` (L* percentiles, colour cast, chroma, contrast, clipping, detail). An MLP
-trunk answers, for every slot of ``agent/slots.py``, an activation logit (is this knob used) and a Gaussian
-(mean, log-std) over its value mapped to [-1, 1] across the slot's [lo, hi] range, so RL can sample edits later.
+trunk answers each clause (with its amount words as numbers, ``amounts.py``) on its own, for every slot of
+``agent/slots.py``: an activation logit (is this knob used) and a Gaussian (mean, log-std) over its value mapped to
+[-1, 1] across the slot's [lo, hi] range, so RL can sample edits later; the clauses' answers are combined per slot.
 Decoding takes the active slots' means; ``to_operations`` turns them into vocabulary operations. Trained by
 ``agent/train/sft_compact.py``.
 """

@@ -78,7 +78,8 @@ class Tensors:
                        self.table)
 
     def inputs(self, net) -> tuple:
-        """What the network reads: mean embedding and statistics, and the clauses one by one if it uses them."""
+        """What the network reads: mean embedding and statistics, and the clauses one by one (with their amounts)
+        if it uses them."""
         if not net.reads_clauses:
             return self.text, self.stats
         clauses = (self.text, self.stats, self.table[self.cidx.clamp(min=0)], (self.cidx >= 0).float())
