@@ -72,6 +72,20 @@ def test_learned_directions(policy, image):
     assert sat.get("saturation", 0.0) > 0.0 or sat.get("vibrance", 0.0) > 0.0
 
 
+def test_each_clause_keeps_its_region_and_amount(policy, image):
+    """Two regional clauses keep their own regions (the whole-request network darkened the right and warmed the
+    left for this one), and amount words and stops scale the value."""
+    both = policy.edit(image, "tone down the left of the frame quite a bit, then warm the right side slightly")
+    slots_ = both.extra["slots"]
+    assert slots_.get("exposure@left", 0.0) < 0.0 and slots_.get("temperature@right", 5003.0) > 5003.0
+    assert "exposure@right" not in slots_ and "temperature@left" not in slots_
+    touch, lot = (policy.edit(image, f"make it {a} darker").extra["slots"]["exposure"] for a in ("a touch", "a lot"))
+    assert lot < touch < 0.0
+    stop = policy.edit(image, "push the exposure up by one stop").extra["slots"]["exposure"]
+    third = policy.edit(image, "push the exposure up by a third of a stop").extra["slots"]["exposure"]
+    assert 0.0 < third < stop
+
+
 def test_explicit_requests_do_not_hang_on_the_photo(policy, image):
     """A plain request keeps its direction on a very dark or very bright photo: the photo sets amounts, the words
     the direction (a dark held-out photo once had "darken it" and "too bright" brightened)."""
