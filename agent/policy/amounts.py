@@ -20,9 +20,9 @@ DIM = 5   # has an amount word, log2 of its factor, says stops, the stops (unsig
 _WORDS = {" ".join(w.split()): a.factor for a in banks.AMOUNTS for w in (a.pre, a.post) if w.strip()}
 # look strengths ("a subtle golden hour look"); "light" is left out, it names light far more often
 _WORDS.update({w: f for w, f in banks.STRENGTHS if w and w != "light"})
-_STOP_WORDS = {" ".join(w.split()).lstrip("+-"): ev for pre, post, ev in banks.STOPS for w in (pre, post)}
-_STOP_WORDS = {w[3:] if w.startswith("by ") else w: ev for w, ev in _STOP_WORDS.items()}
-_STOP_WORDS["a stop"] = 1.0
+# the banks' stop phrases without their "by" / sign ("by half a stop" → "half a stop"), and the bare "a stop"
+_STOP_WORDS = {" ".join(w.split()).lstrip("+-").removeprefix("by "): ev
+               for pre, post, ev in banks.STOPS for w in (pre, post)} | {"a stop": 1.0}
 
 
 def _pattern(words) -> re.Pattern:
@@ -40,7 +40,7 @@ _SCALES = {" ".join(w.split()) for n in banks.NEGATIONS if not n.deltas for w in
 _POLITE = {" ".join(w.strip(" ,?!").split()) for w in banks.SUFFIXES} - {""}
 _CAVEATS = {" ".join(w.split()): n.scale for n in banks.NEGATIONS if n.scale != 1.0 for w in n.phrases}
 _CAVEAT = _pattern(_CAVEATS)
-_MODIFIER = _pattern(set(_WORDS) | set(_STOP_WORDS) | _SCALES | _POLITE | {"by", "please"})
+_MODIFIER = _pattern(set(_WORDS) | set(_STOP_WORDS) | _SCALES | _POLITE | {"by"})
 
 
 def is_modifier(clause: str) -> bool:
