@@ -169,9 +169,11 @@ def evaluate(samples: list[dict], data: Path, specs: list[str], engine: str = "d
 def summarise(results: list[dict], specs: list[str]) -> dict:
     groups: dict[tuple[str, str], Row] = {}
     for r in results:
-        for group in (r["family"], "overall") + (("unseen paraphrases",) if r["paraphrase"] == "unseen" else ()):
+        # held-out photos either way; "seen" wordings come from the banks' templates, "unseen" from the 50 kept out
+        wording = "unseen paraphrases" if r["paraphrase"] == "unseen" else "seen paraphrases"
+        for group in (r["family"], "overall", wording):
             groups.setdefault((r["policy"], group), Row()).add(r)
-    order = ("enhance", "style", "local", "overall", "unseen paraphrases")
+    order = ("enhance", "style", "local", "overall", "seen paraphrases", "unseen paraphrases")
     return {spec: {g: groups[(spec, g)].summary() for g in order if (spec, g) in groups} for spec in specs}
 
 

@@ -51,6 +51,7 @@ def test_summary_counts_attributes_per_family_and_unseen():
     assert table["overall"]["direction_accuracy"] == pytest.approx(2 / 3)
     assert table["overall"]["delta_e"] == pytest.approx(2.0) and table["overall"]["policy_errors"] == 1
     assert table["unseen paraphrases"]["samples"] == 1 and table["style"]["direction_accuracy"] == 1.0
+    assert table["seen paraphrases"]["samples"] == 1 and table["seen paraphrases"]["direction_accuracy"] == 1.0
     assert "enhance" not in table
 
 

@@ -91,8 +91,8 @@ def register(sub) -> None:
                        formatter_class=argparse.RawDescriptionHelpFormatter,
                        description="Each sample's input gets the policy's operations as a darktable sidecar, "
                                    "rendered by darktable-cli (or --engine torch). Reported per task family, "
-                                   "overall and for the unseen paraphrases. Built-in policies: noop (no edit) and "
-                                   "target (the sample's own operations).",
+                                   "overall, and apart for the banks' wordings and the 50 unseen paraphrases. "
+                                   "Built-in policies: noop (no edit) and target (the sample's own operations).",
                        epilog="example:\n  retouchiq eval --split heldout --data data/train "
                               "--policies compact,rules,noop --max 100")
     p.add_argument("--data", type=Path, required=True, help="a folder written by `retouchiq data synth`")
