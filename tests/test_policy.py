@@ -1,5 +1,6 @@
 """The compact policy: offline load, valid and sensible answers from the shipped weights, training, encoder."""
 import json
+import random
 import socket
 from pathlib import Path
 
@@ -105,6 +106,27 @@ def test_reasoning_states_measurements(policy, image):
     median = measure(compact.work_image(image))["L_p50"]
     assert f"median L* {median:.0f}" in result.reasoning
     assert "K" in result.reasoning and "make it warmer" in result.reasoning
+
+
+def test_requests_it_was_never_trained_on_change_nothing(policy, image):
+    """Gibberish or another language gets no edit and says so (the network alone answered "xyzzy plugh" with
+    contrast); a request with one known word still goes to the network; no request of the banks is refused."""
+    from agent.data import banks, synth
+    from agent.policy import vocabulary
+
+    for text in ("xyzzy plugh", "tell me a joke", "mach das Bild heller", "写真を明るくして"):
+        result = policy.edit(image, text)
+        assert result.operations == [] and "do not recognise" in result.reasoning, text
+    assert policy.edit(image, "warmer, xyzzy").operations
+    rng, slots_all = random.Random(0), synth.available_slots()
+    drawn = []
+    for family in ("enhance", "style", "local") * 300:
+        try:
+            drawn.append(synth.draw(family, rng, slots_all).instruction)
+        except synth.Skip:
+            pass
+    templates = [p for i in banks.INTENTS.values() for p in i.phrases] + [g for g, _ in banks.GENERIC]
+    assert all(vocabulary.recognised(t) for t in drawn + templates)
 
 
 def test_sampling_gives_valid_edits(policy, image):

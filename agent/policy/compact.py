@@ -18,7 +18,7 @@ import torch
 from torch import nn
 
 from agent import slots as slots_mod
-from agent.policy import EditResult, PolicyError, validate
+from agent.policy import EditResult, PolicyError, validate, vocabulary
 from agent.policy.text import DIM as TEXT_DIM
 
 WEIGHTS = Path(__file__).resolve().parent / "weights" / "compact.pt"
@@ -188,6 +188,7 @@ class Prediction:
     prob: np.ndarray
     mean: np.ndarray
     std: np.ndarray
+    recognised: bool = True   # False: no word of the request is one the policy was trained on (vocabulary.py)
 
     def values(self) -> dict[str, float]:
         return decode(self.prob, self.mean)
@@ -244,11 +245,21 @@ class CompactPolicy:
             extra += (torch.from_numpy(amounts.clause_features([clause_keys(t) for t in instructions], MAX_CLAUSES)),)
         logit, mean, log_std = self.net(text, stats, *extra)
         prob, std = torch.sigmoid(logit).numpy(), log_std.exp().numpy()
-        return [Prediction(f, prob[i], mean[i].numpy(), std[i]) for i, f in enumerate(feats)]
+        known = [vocabulary.recognised(t) for t in instructions]
+        prob[~np.array(known)] = 0.0  # the network answers anything with something; an unknown request gets nothing
+        return [Prediction(f, prob[i], mean[i].numpy(), std[i], known[i]) for i, f in enumerate(feats)]
 
     def result(self, pred: Prediction, values: dict[str, float], instruction: str) -> EditResult:
         from agent.policy.reasoning import explain
 
+        if not pred.recognised:  # also when a roll's shared look (--consistent) would give it values
+            from agent.data.measure import describe
+
+            quoted = " ".join(instruction.split())[:120]
+            return validate(EditResult(
+                f'{describe(pred.stats)} I do not recognise "{quoted}" as an editing request: none of its words is '
+                f"one I was trained on, so nothing is changed. I read requests in English, such as "
+                f"{vocabulary.EXAMPLES}.", [], {"slots": {}}))
         ops = slots_mod.to_operations(values)
         res = EditResult(explain(pred.stats, values, instruction), ops, {"slots": values})
         return validate(res)
