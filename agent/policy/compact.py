@@ -250,16 +250,10 @@ class CompactPolicy:
         return [Prediction(f, prob[i], mean[i].numpy(), std[i], known[i]) for i, f in enumerate(feats)]
 
     def result(self, pred: Prediction, values: dict[str, float], instruction: str) -> EditResult:
-        from agent.policy.reasoning import explain
+        from agent.policy.reasoning import explain, unrecognised
 
         if not pred.recognised:  # also when a roll's shared look (--consistent) would give it values
-            from agent.data.measure import describe
-
-            quoted = " ".join(instruction.split())[:120]
-            return validate(EditResult(
-                f'{describe(pred.stats)} I do not recognise "{quoted}" as an editing request: none of its words is '
-                f"one I was trained on, so nothing is changed. I read requests in English, such as "
-                f"{vocabulary.EXAMPLES}.", [], {"slots": {}}))
+            return validate(EditResult(unrecognised(pred.stats, instruction, vocabulary.EXAMPLES), [], {"slots": {}}))
         ops = slots_mod.to_operations(values)
         res = EditResult(explain(pred.stats, values, instruction), ops, {"slots": values})
         return validate(res)

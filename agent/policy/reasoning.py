@@ -5,12 +5,21 @@ what it learned from; this adds the instruction and leaves out knobs that would 
 """
 from __future__ import annotations
 
-from agent.data.measure import reasoning
+from agent.data.measure import describe, reasoning
 from agent.slots import HUE_OF, is_active
+
+
+def _quote(instruction: str) -> str:
+    quoted = " ".join(instruction.split())
+    return quoted if len(quoted) <= 120 else quoted[:117] + "..."
 
 
 def explain(stats: dict, values: dict[str, float], instruction: str) -> str:
     used = {k: v for k, v in values.items() if k in HUE_OF or is_active(k, v)}
-    quoted = " ".join(instruction.split())
-    quoted = quoted if len(quoted) <= 120 else quoted[:117] + "..."
-    return reasoning(stats, used, f'For "{quoted}"')
+    return reasoning(stats, used, f'For "{_quote(instruction)}"')
+
+
+def unrecognised(stats: dict, instruction: str, examples: str) -> str:
+    """For a request none of whose words the policy was trained on (agent/policy/vocabulary.py)."""
+    return (f'{describe(stats)} I do not recognise "{_quote(instruction)}" as an editing request: none of its words '
+            f"is one I was trained on, so nothing is changed. I read requests in English, such as {examples}.")
