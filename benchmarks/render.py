@@ -135,7 +135,15 @@ def main() -> None:
         t1 = timed(torch_run(1), args.repeat)
         tb = timed(torch_run(args.batch), max(2, args.repeat // 2))
         rows.append(("torch " + args.device + " (eager)", t1, args.batch / tb))
+        agreement = None
+        if dev.type != "cpu":  # the same render on the CPU, as a check that the device computes the same thing
+            with torch.no_grad():
+                ref = pipe(img, *tensors([pl]))
+                out = pipe(img.to(dev), *tensors([pl], device=dev))
+            agreement = [compiled.deviation(r, o.cpu()) for r, o in zip(ref, out)]
         compile_s = {}
+        # torch.compile only on the CPU: on a CUDA GPU (H100, 2026-11-27) the compiled stages differed from eager by
+        # 4e-3 relative, above compiled.TOLERANCE, and were no faster at batch 64 (docs/renderer.md)
         if not args.no_compile and dev.type == "cpu":
             def compiled_run(batch):
                 x = img.repeat(batch, 1, 1, 1)
@@ -152,7 +160,9 @@ def main() -> None:
             rows.append(("torch cpu, torch.compile (inductor)" + (" — FELL BACK TO EAGER" if failed else ""), c1,
                          args.batch / cb))
         try:
-            from darktable_bridge.render.onnx_export import session
+            from darktable_bridge.render.onnx_export import providers, session
+            if dev.type != "cpu" and providers()[0] == "CPUExecutionProvider":
+                raise RuntimeError("no usable CUDAExecutionProvider here, so no onnxruntime row on this device")
             sess = session(pl.steps, h, w)
             for batch in (1, args.batch):
                 x = img.repeat(batch, 1, 1, 1).numpy()
@@ -199,6 +209,9 @@ def main() -> None:
               f"torch.compile {paired['second'] * 1000:.0f} ms (the first render after darktable-cli: "
               f"{paired['first'] * 1000:.0f} ms), darktable-cli {paired['slow'] * 1000:.0f} ms; median of the "
               f"per-turn speed-ups **{paired['ratio']:.1f}×** ({paired['ratio_first']:.1f}× against the first render)")
+    if agreement:
+        print(f"{args.device} against the CPU, same render (eager, batch 1): max deviation linear "
+              f"{agreement[0]:.1e}, display {agreement[1]:.1e} (relative above 1)")
     print(f"OMP_WAIT_POLICY={os.environ.get('OMP_WAIT_POLICY')} (all engines, darktable-cli included); "
           f"{memory.describe()} (this process only)")
 

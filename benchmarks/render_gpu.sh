@@ -1,12 +1,16 @@
 #!/usr/bin/env bash
 # Renderer throughput on a GPU: the 6-module stack at 512 px, batch 64, torch on CUDA (target ≥ 500 photos/s),
-# plus 1024 px for reference. darktable-cli is not timed here (a GPU machine may not have darktable).
-# Run from the repository root on a machine with an NVIDIA GPU and torch with CUDA:
+# then 1024 px at batch 16 for reference. Each run also renders the stack once on the CPU and prints how far the
+# GPU's render is from it. The GPU renders eagerly (torch.compile is for the CPU: docs/renderer.md, "On a GPU");
+# onnxruntime gets a row only where it has a usable CUDAExecutionProvider. darktable-cli is not timed here (a GPU
+# machine may not have darktable). Run from the repository root on a machine with an NVIDIA GPU and torch with CUDA:
 #   bash benchmarks/render_gpu.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=${PY:-.venv/bin/python}
 [ -x "$PY" ] || PY=python3
-nvidia-smi --query-gpu=name,memory.total --format=csv,noheader || true
+export PYTHONUNBUFFERED=1
+nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader || true
+"$PY" -c 'import torch; print("torch", torch.__version__, "cuda", torch.version.cuda, torch.cuda.get_device_name())'
 "$PY" benchmarks/render.py --device cuda --size 512 --batch 64 --repeat 10 --no-darktable
 "$PY" benchmarks/render.py --device cuda --size 1024 --batch 16 --repeat 10 --no-darktable
