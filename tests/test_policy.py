@@ -73,6 +73,23 @@ def test_learned_directions(policy, image):
     assert sat.get("saturation", 0.0) > 0.0 or sat.get("vibrance", 0.0) > 0.0
 
 
+def test_editors_own_words(policy, image):
+    """Slider and darkroom words: the tone equalizer's and Lightroom's "blacks", dodge and burn, pop. Weights
+    trained before the banks had them answered "lift the blacks" with nothing, "crush the blacks" with a
+    saturation cut and "dodge the subject" by darkening it."""
+    def slots_of(text):
+        return policy.edit(image, text).extra["slots"]
+
+    assert slots_of("lift the blacks").get("shadows", 0.0) > 0.0
+    crush = slots_of("crush the blacks")
+    assert crush.get("shadows", 0.0) < 0.0 and "saturation" not in crush
+    assert slots_of("deeper blacks").get("shadows", 0.0) < 0.0
+    assert slots_of("dodge the subject").get("exposure@center", 0.0) > 0.0
+    assert slots_of("burn the sky a little").get("exposure@top", 0.0) < 0.0
+    assert slots_of("burn the edges").get("vignette", 0.0) < 0.0
+    assert slots_of("more pop").get("contrast", 0.0) > 0.0
+
+
 def test_each_clause_keeps_its_region_and_amount(policy, image):
     """Two regional clauses keep their own regions (the whole-request network darkened the right and warmed the
     left for this one), and amount words and stops scale the value."""

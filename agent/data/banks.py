@@ -300,13 +300,13 @@ UNSEEN = (
     ("intent", "desaturate", "calm the colours down {b}"), ("intent", "monochrome", "strip out every colour"),
     ("intent", "contrast_up", "make the tones snap {b}"), ("intent", "contrast_up", "more separation between darks and lights, {b}"),
     ("intent", "contrast_down", "soften the tonal range {b}"), ("intent", "shadows_up", "reveal what's hiding in the dark parts {b}"),
-    ("intent", "shadows_up", "fill in the shadows {b}"), ("intent", "shadows_down", "make the blacks richer {b}"),
+    ("intent", "shadows_up", "fill in the shadows {b}"), ("intent", "shadows_down", "make the darks inkier {b}"),
     ("intent", "highlights_down", "rescue the bright parts {b}"), ("intent", "highlights_down", "tame the bright areas {b}"),
     ("intent", "sharper", "make the fine detail stand out {b}"), ("intent", "softer", "take the edge off the texture {b}"),
     ("intent", "dehaze", "clear the atmosphere {b}"), ("intent", "sky_down", "give the sky more weight {b}"),
     ("intent", "sky_down", "make the heavens moodier {b}"), ("intent", "ground_up", "pull the lower half out of the dark {b}"),
     ("intent", "subject_up", "spotlight the middle {b}"), ("intent", "subject_up", "make the main subject glow {b}"),
-    ("intent", "vignette", "frame it with dark edges {b}"), ("intent", "vignette", "burn in the corners {b}"),
+    ("intent", "vignette", "frame it with dark edges {b}"), ("intent", "vignette", "let the rim of the frame fall into shade {b}"),
     ("intent", "left_warm", "sunnier on the left side {b}"), ("intent", "right_cool", "bluer on the right {b}"),
     ("defect", "underexposed", "I can barely see anything, it's {a} murky"),
     ("defect", "overexposed", "everything is {a} blinding"),
@@ -466,7 +466,8 @@ EXTRA = {
     + ["make the contrast {a} stronger", "stronger contrast {b}", "more contrast {b}", "add {s} punch",
        "higher contrast {b}", "make the contrast {a} higher", "harder contrast please, {b}", "contrast up {b}",
        "add {s} depth with contrast", "the contrast needs to be {a} stronger", "make it {a} less flat",
-       "steepen the tone curve {b}", "add an S-curve {b}", "more pop in the tones {b}"],
+       "steepen the tone curve {b}", "add an S-curve {b}", "more pop in the tones {b}", "more pop {b}",
+       "give it {s} pop", "make it pop {b}", "add {s} pop"],
     "contrast_down": _vo(DOWN + ("tone down", "pull back", "weaken", "ease"), ("the contrast", "contrast",
                                                                              "the global contrast"))
     + _frames(("less contrasty", "flatter", "lower in contrast", "less punchy", "less harsh", "gentler"))
@@ -477,21 +478,25 @@ EXTRA = {
     "shadows_up": _vo(("lift", "raise", "brighten", "open up", "bring up", "boost", "lighten", "recover",
                        "pull up", "push up", "increase"),
                       ("the shadows", "the dark areas", "the darker areas", "the shadow areas", "the dark tones",
-                       "the shadow detail", "the darks", "the deep shadows"))
+                       "the shadow detail", "the darks", "the deep shadows", "the blacks", "the black point"))
     + _frames(("brighter", "lighter", "less deep", "more open"), REGION_FRAMES, "the shadows")
     + _frames(("brighter", "lighter"), REGION_FRAMES, "the dark areas")
+    + _frames(("brighter", "lighter", "less crushed"), REGION_FRAMES, "the blacks")
     + ["more shadow detail {b}", "recover the shadow detail {b}", "shadows up {b}", "lighter shadows {b}",
        "brighter shadows please, {b}", "open the shadows {b}", "get more detail out of the shadows {b}",
-       "the shadows are too dark so lift them {b}", "make the dark tones {a} lighter", "raise the shadow slider {b}"],
+       "the shadows are too dark so lift them {b}", "make the dark tones {a} lighter", "raise the shadow slider {b}",
+       "raise the blacks slider {b}", "dodge the shadows {b}", "the blacks are crushed so lift them {b}"],
     "shadows_down": _vo(("deepen", "darken", "lower", "push down", "crush", "pull down", "drop", "sink",
                          "reduce", "bring down"),
                         ("the shadows", "the dark areas", "the shadow tones", "the darks", "the darker areas",
-                         "the dark tones"))
+                         "the dark tones", "the blacks", "the black point"))
     + _frames(("darker", "deeper", "denser"), REGION_FRAMES, "the shadows")
     + _frames(("darker", "deeper"), REGION_FRAMES, "the dark tones")
+    + _frames(("darker", "deeper", "denser"), REGION_FRAMES, "the blacks")
     + ["more depth in the shadows {b}", "deeper shadows {b}", "darker shadows please, {b}", "shadows down {b}",
        "let the shadows go darker {b}", "more shadow density {b}", "lower the shadow slider {b}",
-       "make the dark areas {a} deeper", "give the shadows more depth {b}"],
+       "make the dark areas {a} deeper", "give the shadows more depth {b}", "lower the blacks slider {b}",
+       "deeper blacks {b}", "darker blacks please, {b}", "burn the shadows {b}"],
     "highlights_down": _vo(("recover", "tone down", "bring back", "darken", "pull down", "lower", "reduce",
                             "bring down", "dim", "compress", "hold back", "pull back", "soften"),
                            ("the highlights", "the highlight detail", "the whites", "the brights", "the light tones",
@@ -530,40 +535,42 @@ EXTRA = {
        "less haze please, {b}", "make the air {a} clearer"],
     # local
     "sky_down": _vo(("darken", "tone down", "bring down", "deepen", "dim", "pull down", "lower the exposure of",
-                     "reduce the brightness of", "darken down"), TOP)
+                     "reduce the brightness of", "darken down", "burn", "burn in"), TOP)
     + [p for r in TOP[:6] for p in _frames(("darker", "deeper", "dimmer", "less bright"), REGION_FRAMES, r)]
     + ["darker sky {b}", "a {s} darker sky", "make the sky {a} more dramatic", "add a {s} graduated filter on the sky",
        "add a {s} dark gradient at the top", "pull the sky exposure down {b}", "the sky is too bright so darken it {b}",
        "bring the exposure of the sky down {b}", "a {s} gradient over the sky"],
-    "sky_up": _vo(("brighten", "lighten", "lift", "raise the exposure of", "brighten up", "open up"), TOP)
+    "sky_up": _vo(("brighten", "lighten", "lift", "raise the exposure of", "brighten up", "open up", "dodge"), TOP)
     + [p for r in TOP[:6] for p in _frames(("brighter", "lighter", "less dark"), REGION_FRAMES, r)]
     + ["brighter sky {b}", "a {s} brighter sky", "the sky is too dark so brighten it {b}",
        "bring the exposure of the sky up {b}", "lift the top of the image {b}"],
-    "ground_up": _vo(("brighten", "lighten", "lift", "raise the exposure of", "brighten up", "open up"), BOTTOM)
+    "ground_up": _vo(("brighten", "lighten", "lift", "raise the exposure of", "brighten up", "open up", "dodge"),
+                     BOTTOM)
     + [p for r in BOTTOM[:6] for p in _frames(("brighter", "lighter", "less dark"), REGION_FRAMES, r)]
     + ["brighter foreground {b}", "a {s} brighter foreground", "the foreground is too dark so brighten it {b}",
        "bring the exposure of the foreground up {b}"],
     "ground_down": _vo(("darken", "tone down", "bring down", "dim", "pull down", "lower the exposure of",
-                        "deepen"), BOTTOM)
+                        "deepen", "burn", "burn in"), BOTTOM)
     + [p for r in BOTTOM[:6] for p in _frames(("darker", "dimmer", "less bright"), REGION_FRAMES, r)]
     + ["darker foreground {b}", "a {s} darker foreground", "the foreground is too bright so darken it {b}",
        "add a {s} dark gradient at the bottom"],
     "subject_up": _vo(("brighten", "lighten", "lift", "highlight", "raise the exposure of",
-                       "brighten up"), CENTRE)
+                       "brighten up", "dodge"), CENTRE)
     + [p for r in CENTRE[:6] for p in _frames(("brighter", "lighter", "less dark"), REGION_FRAMES, r)]
     + ["draw the eye to the centre {b}", "a {s} radial brighten on the subject", "brighter subject {b}",
-       "dodge the subject {b}", "dodge the centre {b}", "the subject is too dark so brighten it {b}"],
-    "subject_down": _vo(("darken", "tone down", "dim", "bring down", "lower the exposure of"), CENTRE)
+       "the subject is too dark so brighten it {b}"],
+    "subject_down": _vo(("darken", "tone down", "dim", "bring down", "lower the exposure of", "burn"), CENTRE)
     + [p for r in CENTRE[:6] for p in _frames(("darker", "dimmer", "less bright"), REGION_FRAMES, r)]
     + ["darker subject {b}", "the subject is too bright so darken it {b}",
        "a {s} radial darken on the centre"],
-    "vignette": _vo(("darken", "dim", "shade", "tone down", "darken down"), CORNERS)
+    "vignette": _vo(("darken", "dim", "shade", "tone down", "darken down", "burn", "burn down"), CORNERS)
     + [p for r in CORNERS[:4] for p in _frames(("darker", "dimmer"), REGION_FRAMES, r)]
     + ["add {s} vignetting", "vignette it {b}", "a {s} vignette please", "darker corners {b}", "darker edges {b}",
        "put a {s} vignette on it", "apply a {s} vignette", "add a {s} black vignette", "vignette the edges {b}",
-       "a {s} edge vignette", "add a {s} vignette to draw the eye in", "dark corners please, {b}",
+       "a {s} edge vignette", "add a {s} vignette to draw the eye in", "burn the edges in {b}",
+       "dark corners please, {b}",
        "add a {s} darkening around the edges", "add a {s} lens vignette"],
-    "devignette": _vo(("brighten", "lighten", "lift", "brighten up", "open up"), CORNERS)
+    "devignette": _vo(("brighten", "lighten", "lift", "brighten up", "open up", "dodge"), CORNERS)
     + [p for r in CORNERS[:4] for p in _frames(("brighter", "lighter", "less dark"), REGION_FRAMES, r)]
     + ["remove the vignetting {b}", "remove the vignette {b}", "correct the vignetting {b}", "brighter corners {b}",
        "brighter edges {b}", "add a {s} light vignette", "a {s} white vignette please", "fix the dark corners {b}",
@@ -574,11 +581,11 @@ for _s, _word, _rs in (("left", "left", ("left_up", "left_down", "left_warm", "l
                        ("right", "right", ("right_up", "right_down", "right_warm", "right_cool"))):
     _regions = _side(_s)
     _up, _down, _warm, _cool = _rs
-    EXTRA[_up] = _vo(("brighten", "lighten", "lift", "raise the exposure of", "brighten up"), _regions) \
+    EXTRA[_up] = _vo(("brighten", "lighten", "lift", "raise the exposure of", "brighten up", "dodge"), _regions) \
         + [p for r in _regions[:4] for p in _frames(("brighter", "lighter"), REGION_FRAMES, r)] \
         + [f"{{a}} brighter on the {_s}", f"{{a}} brighter on the {_s} side", f"brighter {_s} side {{b}}",
            f"the {_s} side is too dark so brighten it {{b}}"]
-    EXTRA[_down] = _vo(("darken", "dim", "tone down", "bring down", "lower the exposure of"), _regions) \
+    EXTRA[_down] = _vo(("darken", "dim", "tone down", "bring down", "lower the exposure of", "burn"), _regions) \
         + [p for r in _regions[:4] for p in _frames(("darker", "dimmer"), REGION_FRAMES, r)] \
         + [f"{{a}} darker on the {_s}", f"{{a}} darker on the {_s} side", f"darker {_s} side {{b}}",
            f"the {_s} side is too bright so darken it {{b}}"]
@@ -723,10 +730,11 @@ SUFFIXES = (" please", " for me", " thanks", "?", " if you can", ", thank you", 
 # distinctive words of the 50 UNSEEN paraphrases: no bank phrase may use them (tests/test_data.py)
 FORBIDDEN_WORDS = ("sunny", "sunnier", "chill", "cozy", "cozier", "icy", "crank", "knock", "dial back", "less light",
                    "more light", "nudge", "lean", "juice", "sing", "drain", "calm", "strip", "every colour",
-                   "snap", "separation", "tonal range", "reveal", "hiding", "dark parts", "fill in", "blacks",
-                   "rescue", "tame", "bright parts", "bright areas", "fine detail", "stand out", "edge off",
+                   "snap", "separation", "tonal range", "reveal", "hiding", "dark parts", "fill in",
+                   "rescue", "tame", "bright parts", "bright areas", "fine detail", "stand out", "edge off", "inkier",
+                   "inky", "rim", "fall into",
                    "atmosphere", "weight", "heaven", "moodier", "lower half", "out of the dark", "spotlight",
-                   "main subject", "glow", "frame it", "burn", "sunnier", "bluer on", "barely", "murky", "blinding",
+                   "main subject", "glow", "frame it", "sunnier", "bluer on", "barely", "murky", "blinding",
                    "frosty", "bluish", "tungsten", "lifeless", "anaemic", "anemic", "veil", "afternoon",
                    "brooding", "gritty monochrome", "strong blacks", "towards pink", "it towards", "open up the exposure",
                    "could use")
