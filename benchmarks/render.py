@@ -142,23 +142,29 @@ def main() -> None:
                 out = pipe(img.to(dev), *tensors([pl], device=dev))
             agreement = [compiled.deviation(r, o.cpu()) for r, o in zip(ref, out)]
         compile_s = {}
-        # torch.compile only on the CPU: on a CUDA GPU (H100, 2026-11-27) the compiled stages differed from eager by
-        # 4e-3 relative, above compiled.TOLERANCE, and were no faster at batch 64 (docs/renderer.md)
-        if not args.no_compile and dev.type == "cpu":
+        c1_run = None
+        if not args.no_compile:
             def compiled_run(batch):
-                x = img.repeat(batch, 1, 1, 1)
-                inputs = tensors([pl] * batch)
-                t = time.perf_counter()
-                compiled.run(pipe, pl.structure, x, inputs, "on")  # eager reference + compilation + check
-                compile_s[batch] = time.perf_counter() - t
-                return lambda: compiled.run(pipe, pl.structure, x, inputs, "on")
+                x = img.repeat(batch, 1, 1, 1).to(dev)
+                inputs = tensors([pl] * batch, device=dev)
 
-            c1_run = compiled_run(1)
-            c1 = timed(c1_run, args.repeat)
+                def go():
+                    compiled.run(pipe, pl.structure, x, inputs, "on")
+                    if dev.type == "cuda":
+                        torch.cuda.synchronize()
+                t = time.perf_counter()
+                go()  # eager reference + compilation + check
+                compile_s[batch] = time.perf_counter() - t
+                return go
+
+            # on a GPU only the batch is compiled (its throughput is the target; each size compiles apart)
+            if dev.type == "cpu":
+                c1_run = compiled_run(1)
+            c1 = timed(c1_run, args.repeat) if c1_run else None
             cb = timed(compiled_run(args.batch), max(2, args.repeat // 2))
             failed = [e.failed for e in compiled.entries().values() if e.failed]
-            rows.append(("torch cpu, torch.compile (inductor)" + (" — FELL BACK TO EAGER" if failed else ""), c1,
-                         args.batch / cb))
+            name = f"torch {args.device}, torch.compile (inductor)" + (" — FELL BACK TO EAGER" if failed else "")
+            rows.append((name, c1, args.batch / cb))
         try:
             from darktable_bridge.render.onnx_export import providers, session
             if dev.type != "cpu" and providers()[0] == "CPUExecutionProvider":
@@ -180,7 +186,7 @@ def main() -> None:
             def dt_run():
                 darktable_cli.render(photo, tmp / "stack.xmp", tmp / "dt.png")
             dt = timed(dt_run, args.repeat)
-            if compile_s:  # the compiled render and darktable-cli taken turn about, so both see the same load
+            if c1_run:  # the compiled render and darktable-cli taken turn about, so both see the same load
                 paired = interleaved(c1_run, dt_run, args.repeat)
     print(f"{len(stack)}-module stack ({', '.join(op['module'] for op in stack)}) on a {w}×{h} photo; "
           f"medians of {args.repeat} runs; torch threads {torch.get_num_threads()}")
@@ -191,18 +197,18 @@ def main() -> None:
     print("| engine | ms/photo, batch 1 | photos/s, batch %d | speed-up vs darktable-cli (batch 1) |" % args.batch)
     print("|---|---|---|---|")
     for name, one, per_s in rows:
-        ratio = f"{dt / one:.1f}×" if dt else "—"
-        print(f"| {name} | {one * 1000:.0f} | {per_s:.1f} | {ratio} |")
+        ratio = f"{dt / one:.1f}×" if dt and one else "—"
+        print(f"| {name} | {f'{one * 1000:.0f}' if one else '—'} | {per_s:.1f} | {ratio} |")
     if dt:
         print(f"| darktable-cli 4.2.1 (whole process, 1:1 PNG export) | {dt * 1000:.0f} | {1 / dt:.2f} | 1× |")
     if compile_s:
         print()
         checks = "; ".join(f"max |compiled − eager| {max(e.check['max_deviation']):.1e} (relative above 1)"
                            for e in compiled.entries().values() if e.check)
+        firsts = ", ".join(f"{v:.0f} s at batch {k}" for k, v in compile_s.items())
         print(f"torch.compile, once per structure and size (not in the medians above): first call (eager reference "
-              f"+ compile + check) {compile_s[1]:.0f} s at batch 1, {compile_s[args.batch]:.0f} s at batch "
-              f"{args.batch}; inductor cache {'fresh (cold)' if args.inductor_cache is None else args.inductor_cache}"
-              f"; {checks}")
+              f"+ compile + check) {firsts}; inductor cache "
+              f"{'fresh (cold)' if args.inductor_cache is None else args.inductor_cache}; {checks}")
     if paired:
         print()
         print(f"taken turn about ({args.repeat} turns, batch 1; per turn two compiled renders, then darktable-cli): "

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Renderer throughput on a GPU: the 6-module stack at 512 px, batch 64, torch on CUDA (target ≥ 500 photos/s),
-# then 1024 px at batch 16 for reference. Each run also renders the stack once on the CPU and prints how far the
-# GPU's render is from it. The GPU renders eagerly (torch.compile is for the CPU: docs/renderer.md, "On a GPU");
+# Renderer throughput on a GPU: the 6-module stack at 512 px, batch 64, torch on CUDA, eager and through
+# torch.compile (Triton kernels; sigmoid stays eager on a GPU, docs/renderer.md "On a GPU"), target ≥ 500
+# photos/s; then 1024 px at batch 16. Each run also renders the stack once on the CPU and prints how far the GPU's
+# render is from it. The first compiled call of each size (code generation) takes ~2 minutes and is printed apart.
 # onnxruntime gets a row only where it has a usable CUDAExecutionProvider. darktable-cli is not timed here (a GPU
 # machine may not have darktable). Run from the repository root on a machine with an NVIDIA GPU and torch with CUDA:
 #   bash benchmarks/render_gpu.sh

@@ -43,6 +43,19 @@ def test_unknown_mode_is_an_error():
         render_torch(torch.rand(1, 3, 8, 8), [sidecar([])], compile="sometimes")
 
 
+def test_sigmoid_stays_eager_on_a_gpu():
+    """On CUDA the sigmoid stage runs eagerly between compiled stages (Triton's differed by 1.7e-3 from eager on an
+    H100); no compiled stage is even built for it. The CPU compiles it (the benchmark test below)."""
+    class OnGpu:  # only what the runner asks of its first tensor
+        is_cuda = True
+        shape, dtype, device = (1, 3, 8, 8), torch.float32, "cuda:0"
+
+    key = ("step", ("sigmoid", 0, (), None), (), "rgb", 8, 8)
+    before = dict(compiled._STAGES)
+    assert compiled._compiled_runner(key, lambda *t: "eager", OnGpu()) == "eager"
+    assert compiled._STAGES == before
+
+
 def test_benchmark_stack_compiled_matches_eager_for_other_values():
     """The six modules the speed benchmark compiles (per-image maths split from the pixel loops, exp2/log2 powers,
     channel matrices as fused sums): compiled once, then rendered with other values of every module, each compared

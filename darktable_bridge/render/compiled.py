@@ -1,10 +1,10 @@
-"""The pipe through ``torch.compile`` (inductor) for inference on the CPU.
+"""The pipe through ``torch.compile`` (inductor) for inference, on the CPU or a CUDA GPU.
 
 The eager pipe runs several hundred small element-wise ops per pixel, each a full pass over memory; inductor
-fuses them into a few vectorized loops. Each stage (colorin, one module step with its blend, colorout) is compiled
-on its own and cached per stage structure and tensor shapes, so pipes of other structures reuse compiled modules
-(inductor's on-disk cache also serves later processes). Only no-grad renders are compiled (``retouchiq fit``
-differentiates through the eager pipe). A pipe key (structure, hints, shapes) switches to its compiled stages only
+fuses them into a few vectorized loops (C++ on the CPU, Triton kernels on a GPU). Each stage (colorin, one module
+step with its blend, colorout) is compiled on its own and cached per stage structure and tensor shapes, so pipes of
+other structures reuse compiled modules (inductor's on-disk cache also serves later processes). Only no-grad
+renders are compiled (``retouchiq fit`` differentiates through the eager pipe). A pipe key (structure, hints, shapes) switches to its compiled stages only
 when its first compiled output agrees with the eager pipe's (``TOLERANCE``); a failed compilation (that stage) or
 a disagreement (that key) falls back to eager, with a warning.
 
@@ -29,6 +29,9 @@ MODES = ("off", "on", "auto")
 # blend (masks), run eagerly inside a compiled pipe: some modules' graphs (pyramids, large unrolled loops) take
 # very long to trace and compile, and nothing else has been measured yet
 COMPILE_OPS = frozenset({"exposure", "channelmixerrgb", "colorbalancergb", "sigmoid", "toneequal", "vignette"})
+# ... except on a GPU: Triton's sigmoid stage differed from eager by 1.7e-3 (H100, 2026-11-27; every other stage
+# by ≤ 1.6e-5), which fails TOLERANCE for the whole pipe, so it runs eagerly between compiled stages there
+CUDA_EAGER_OPS = frozenset({"sigmoid"})
 AUTO_AFTER = 4
 # max |compiled − eager| / max(1, the pixel's largest |channel|) on the linear and display outputs: fused maths
 # rounds differently, and extreme settings (pixels at 1e10) differ by more than any absolute bound
@@ -73,7 +76,8 @@ def _signature(tensors) -> tuple:
 def _compiled_runner(key, fn, *tensors):
     """Pipe runner: each stage (colorin, a module step with its blend, colorout) is compiled on its own and
     shared by every pipe that has it at this size, so a new structure mostly reuses compiled modules."""
-    if key[0] == "step" and (key[1][0] not in COMPILE_OPS or key[1][3] is not None):
+    if key[0] == "step" and (key[1][0] not in COMPILE_OPS or key[1][3] is not None
+                             or (tensors[0].is_cuda and key[1][0] in CUDA_EAGER_OPS)):
         return fn(*tensors)
     skey = (key, _signature(tensors))
     if skey not in _STAGES:
@@ -100,7 +104,7 @@ def run(pipe: Pipe, structure: tuple, image: torch.Tensor, params, mode: str | N
     if image.device.type == "cpu":
         tune_allocator()
     with torch.no_grad():
-        if mode == "off" or image.device.type != "cpu":
+        if mode == "off" or image.device.type not in ("cpu", "cuda"):
             return pipe(image, *params)
         hints = pipe.hints(image, *params)
         key = (structure, hints, _signature([image, *params]))
