@@ -4,9 +4,9 @@ The eager pipe runs several hundred small element-wise ops per pixel, each a ful
 fuses them into a few vectorized loops (C++ on the CPU, Triton kernels on a GPU). Each stage (colorin, one module
 step with its blend, colorout) is compiled on its own and cached per stage structure and tensor shapes, so pipes of
 other structures reuse compiled modules (inductor's on-disk cache also serves later processes). Only no-grad
-renders are compiled (``retouchiq fit`` differentiates through the eager pipe). A pipe key (structure, hints, shapes) switches to its compiled stages only
-when its first compiled output agrees with the eager pipe's (``TOLERANCE``); a failed compilation (that stage) or
-a disagreement (that key) falls back to eager, with a warning.
+renders are compiled (``retouchiq fit`` differentiates through the eager pipe). A pipe key (structure, hints,
+shapes) switches to its compiled stages only when its first compiled output agrees with the eager pipe's
+(``TOLERANCE``); a failed compilation (that stage) or a disagreement (that key) falls back to eager, with a warning.
 
 Modes (``mode`` argument or the ``RETOUCHIQ_RENDER_COMPILE`` environment variable): ``off`` (default), ``on``
 (compile on first use), ``auto`` (compile a key on its ``AUTO_AFTER``-th render: one-off structures, such as
