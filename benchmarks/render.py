@@ -121,13 +121,13 @@ def main() -> None:
             memory.tune_allocator()  # as every CPU render through the renderer does (the eager rows call the pipe)
         rows = []
 
-        def torch_run(batch):
+        def torch_run(batch, mode="off"):
+            """One render of ``batch`` photos as a callable: eager (``off``) or compiled (``on``), on ``dev``."""
             x = img.repeat(batch, 1, 1, 1).to(dev)
             inputs = tensors([pl] * batch, device=dev)
 
             def go():
-                with torch.no_grad():
-                    pipe(x, *inputs)
+                compiled.run(pipe, pl.structure, x, inputs, mode)  # no gradients either way
                 if dev.type == "cuda":
                     torch.cuda.synchronize()
             return go
@@ -145,13 +145,7 @@ def main() -> None:
         c1_run = None
         if not args.no_compile:
             def compiled_run(batch):
-                x = img.repeat(batch, 1, 1, 1).to(dev)
-                inputs = tensors([pl] * batch, device=dev)
-
-                def go():
-                    compiled.run(pipe, pl.structure, x, inputs, "on")
-                    if dev.type == "cuda":
-                        torch.cuda.synchronize()
+                go = torch_run(batch, "on")
                 t = time.perf_counter()
                 go()  # eager reference + compilation + check
                 compile_s[batch] = time.perf_counter() - t
