@@ -207,46 +207,57 @@ def xy_to_ucs_uv(x, y, lib=torch):
     return (_UV_ROT[0][0] * us + _UV_ROT[0][1] * vs, _UV_ROT[1][0] * us + _UV_ROT[1][1] * vs)
 
 
-def xyY_to_ucs_jch(x, y, Y, L_white):
-    U, V = xy_to_ucs_uv(x, y)
+# Powers inside the UCS step are taken as exp2(k · log2 v) so that one log2 of a value serves all of its powers
+# (C and C^B_EXP, the chroma of the gamut border and its power, ...): 18 transcendentals per pixel instead of 24.
+# Each differs from powf by a few float32 ulps.
+LOG2_C_GAIN = float(np.log2(UCS_C_GAIN))
+UCS_M_FROM_C_EXP = 0.8322850678616855   # 1 / (2 · UCS_C_M_EXP): M from M² = (C-derived value)^(1 / C_M_EXP)
+
+
+def xyY_to_ucs_jch(x, y, Y, L_white, log2_L_white):
+    """→ J, C, log2 C, H, cos H, sin H (the cosine and sine straight from U*′, V*′, as atan2 then cos/sin)."""
+    Up, Vp = xy_to_ucs_uv(x, y)
     L = y_to_ucs_l(Y.clamp(0.0, UCS_Y_UPPER))
-    M2 = U * U + V * V
-    J = L / L_white
-    C = UCS_C_GAIN * fpow(L, UCS_C_L_EXP) * fpow(M2, UCS_C_M_EXP) / L_white
-    return J, C, torch.atan2(V, U)
+    M2 = Up * Up + Vp * Vp
+    log2_C = LOG2_C_GAIN + UCS_C_L_EXP * torch.log2(L) + UCS_C_M_EXP * torch.log2(M2) - log2_L_white
+    M = torch.sqrt(M2)
+    chromatic = M > 0
+    Ms = torch.where(chromatic, M, torch.ones_like(M))
+    cos_H = torch.where(chromatic, Up / Ms, torch.ones_like(M))
+    sin_H = torch.where(chromatic, Vp / Ms, torch.zeros_like(M))
+    return L / L_white, torch.exp2(log2_C), log2_C, torch.atan2(Vp, Up), cos_H, sin_H
 
 
-def ucs_jch_to_xyY(J, C, H, L_white):
+def ucs_brightness(J, log2_C):
+    """Brightness B of HCB / HSB: J · (C^B_EXP + 1)."""
+    return J * (torch.exp2(UCS_B_EXP * log2_C) + 1.0)
+
+
+def ucs_lightness(B, log2_C):
+    """J back from HCB / HSB brightness."""
+    return B / (torch.exp2(UCS_B_EXP * log2_C) + 1.0)
+
+
+def ucs_chroma_limit(J, max_m2, L_white, log2_L_white):
+    """The chroma of the colour of lightness J and colourfulness² max_m2, and its log2."""
+    log2_C = (LOG2_C_GAIN + UCS_C_L_EXP * torch.log2(J * L_white) + UCS_C_M_EXP * torch.log2(max_m2)
+              - log2_L_white)
+    return torch.exp2(log2_C), log2_C
+
+
+def ucs_jch_to_xyY(J, log2_C, cos_H, sin_H, L_white, log2_L_white):
     L = (J * L_white).clamp(0.0, UCS_L_STAR_UPPER)
     nz = L != 0
     Ls = torch.where(nz, L, torch.ones_like(L))
-    M = torch.where(nz, fpow(C * L_white / (UCS_C_GAIN * fpow(Ls, UCS_C_L_EXP)), 0.8322850678616855),
-                    torch.zeros_like(L))
-    Up, Vp = M * torch.cos(H), M * torch.sin(H)
+    log2_M = UCS_M_FROM_C_EXP * (log2_C + log2_L_white - LOG2_C_GAIN - UCS_C_L_EXP * torch.log2(Ls))
+    M = torch.where(nz, torch.exp2(log2_M), torch.zeros_like(L))
+    Up, Vp = M * cos_H, M * sin_H
     us = _UV_ROT_INV[0][0] * Up + _UV_ROT_INV[0][1] * Vp
     vs = _UV_ROT_INV[1][0] * Up + _UV_ROT_INV[1][1] * Vp
     u = -_UV_HALF[0] * us / (torch.abs(us) - _UV_FACT[0])
     v = -_UV_HALF[1] * vs / (torch.abs(vs) - _UV_FACT[1])
     d = [_XY_U[c] * u + _XY_V[c] * v + _XY_O[c] for c in range(3)]
     return d[0] / d[2], d[1] / d[2], ucs_l_to_y(L)
-
-
-def ucs_jch_to_hsb(J, C, H):
-    B = J * (fpow(C, UCS_B_EXP) + 1.0)
-    return H, safe_div(C, torch.where(B > 0, B, torch.zeros_like(B))), B
-
-
-def ucs_hsb_to_jch(H, S, B):
-    C = S * B
-    return B / (fpow(C, UCS_B_EXP) + 1.0), C, H
-
-
-def ucs_jch_to_hcb(J, C, H):
-    return H, C, J * (fpow(C, UCS_B_EXP) + 1.0)
-
-
-def ucs_hcb_to_jch(H, C, B):
-    return B / (fpow(C, UCS_B_EXP) + 1.0), C, H
 
 
 def xyz_to_xyY(X, Y, Z):

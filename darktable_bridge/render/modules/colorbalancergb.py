@@ -22,13 +22,6 @@ def _grading_of(C, H_deg):
     return torch.stack([a - b for a, b in zip(rgb, white)], 1), torch.stack(white, 1)
 
 
-def _hypotf(a, b):
-    """libm's hypotf is exact to the last bit; plain float sqrt(a² + b²) is not (and compiled renders of extreme
-    settings drift much further from eager ones with it)."""
-    a64, b64 = a.double(), b.double()
-    return torch.sqrt(a64 * a64 + b64 * b64).to(a.dtype)
-
-
 def _soft_clip(x, soft, hard):
     norm = hard - soft
     return torch.where(x > soft, soft + (1.0 - torch.exp(-(x - soft) / norm)) * norm, x)
@@ -48,7 +41,8 @@ class ColorBalanceRGB(RenderModule):
 
     def hints(self, p: Params, ctx: Context) -> dict | None:
         """Which parts of the module the batch leaves neutral, so that a compiled graph skips them: the 4 ways
-        (every wheel's chroma and luminance 0: offsets 0, gains 1, powers 1), the luminance masks (also no
+        (every wheel's chroma and luminance 0: offsets 0, gains 1, powers 1; Yrg then comes straight from Ych, not
+        through grading RGB and back), the luminance masks (also no
         per-zone chroma, saturation or brilliance), vibrance (its term is then 0) and contrast (a power of 1).
         Eager runs compute everything; the skipped arithmetic is exact or within float rounding of it."""
         def used(*names):
@@ -130,17 +124,19 @@ class ColorBalanceRGB(RenderModule):
         c = U.gamut_check_yrg(c, cos_h, sin_h)
 
         # 4 ways in grading RGB
-        g = U.ych_to_grading(Y, c, cos_h, sin_h)
-        out = []
-        for k in range(3) if four_ways else ():
-            v = g[k] + col(d_global[:, k])
-            v = v * ((1.0 - beta) * ((1.0 - alpha) + alpha * col(d_shadows[:, k])) + beta * col(d_high[:, k]))
-            sign = torch.where(v < 0, -torch.ones_like(v), torch.ones_like(v))
-            v = sign * fpow(torch.abs(v) / white_fulcrum, col(d_mid[:, k])) * white_fulcrum
-            out.append(v)
-
-        Y, r, gg = U.lms_to_yrg(U.mat("GRADING_TO_LMS", out if four_ways else g))
-        Y = fpow(U.fmax0(Y / white_fulcrum), mid_Y) * white_fulcrum if four_ways else U.fmax0(Y)
+        if four_ways:
+            g = U.ych_to_grading(Y, c, cos_h, sin_h)
+            out = []
+            for k in range(3):
+                v = g[k] + col(d_global[:, k])
+                v = v * ((1.0 - beta) * ((1.0 - alpha) + alpha * col(d_shadows[:, k])) + beta * col(d_high[:, k]))
+                sign = torch.where(v < 0, -torch.ones_like(v), torch.ones_like(v))
+                v = sign * fpow(torch.abs(v) / white_fulcrum, col(d_mid[:, k])) * white_fulcrum
+                out.append(v)
+            Y, r, gg = U.lms_to_yrg(U.mat("GRADING_TO_LMS", out))
+            Y = fpow(U.fmax0(Y / white_fulcrum), mid_Y) * white_fulcrum
+        else:  # (hint) the way to grading RGB and back is the identity up to rounding: Yrg straight from Ych
+            Y, r, gg = U.ych_to_yrg(Y, c, cos_h, sin_h)
         if p.hint("contrast", True):
             Y = grey * fpow(Y / grey, contrast)
         X, Y, Z = U.mat("LMS_TO_XYZ_D65", U.yrg_to_lms(Y, r, gg))
@@ -161,35 +157,40 @@ class ColorBalanceRGB(RenderModule):
     @staticmethod
     def _ucs(X, Y, Z, a, b, lut, white_fulcrum):
         L_white = U.y_to_ucs_l(white_fulcrum)
-        J, C, H = U.xyY_to_ucs_jch(*U.xyz_to_xyY(X, Y, Z), L_white)
-        H, C, B = U.ucs_jch_to_hcb(J, C, H)
+        lg_Lw = torch.log2(L_white)
+        J, C, lg_C, H, cos_H, sin_H = U.xyY_to_ucs_jch(*U.xyz_to_xyY(X, Y, Z), L_white, lg_Lw)
+        B = U.ucs_brightness(J, lg_C)
 
-        # rotate (C, B) so that saturation moves along the chroma axis at constant radius
-        radius = _hypotf(C, B)
+        # rotate (C, B) so that saturation moves along the chroma axis at constant radius: (P, W) = (C, radius)
+        # (darktable's W = sin_t·C + cos_t·B is the radius to an ulp); hypotf in double: libm's is exact to the last
+        # bit, a float sqrt(a² + b²) is not, and compiled renders of extreme settings drifted far from eager with it
+        C64, B64 = C.double(), B.double()
+        r2 = C64 * C64 + B64 * B64
+        radius = torch.sqrt(r2).to(C.dtype)
         pos = radius > 0
         rs = torch.where(pos, radius, torch.ones_like(radius))
         sin_t = torch.where(pos, C / rs, torch.zeros_like(C))
         cos_t = torch.where(pos, B / rs, torch.zeros_like(B))
-        P = C
-        W = sin_t * C + cos_t * B
+        P, W = C, radius
         a = U.fmax0(a)
         b = U.fmax0(b)
-        max_a = _hypotf(P, W) / P
+        max_a = torch.sqrt(C64 * C64 + r2).to(C.dtype) / P
         a = _soft_clip(a, 0.5 * max_a, max_a)
         P2 = (a - 1.0) * P
         W2 = torch.sqrt(P * P * (1.0 - a * a) + W * W) * b
         C = U.fmax0(cos_t * P2 + sin_t * W2)
         B = U.fmax0(-sin_t * P2 + cos_t * W2)
-        J, C, H = U.ucs_hcb_to_jch(H, C, B)
+        J = U.ucs_lightness(B, torch.log2(C))
 
         # soft-clip saturation at constant brightness against the working gamut at this hue
-        max_m2 = U.lookup_gamut(lut, H)
-        max_c = U.UCS_C_GAIN * fpow(J * L_white, U.UCS_C_L_EXP) * fpow(max_m2, U.UCS_C_M_EXP) / L_white
-        _, S_max, _ = U.ucs_jch_to_hsb(J, max_c, H)
-        S = torch.where(B > 0, C / torch.where(B > 0, B, torch.ones_like(B)), torch.zeros_like(B))
+        max_c, lg_max_c = U.ucs_chroma_limit(J, U.lookup_gamut(lut, H), L_white, lg_Lw)
+        B_max = U.ucs_brightness(J, lg_max_c)
+        S_max = U.safe_div(max_c, U.fmax0(B_max))
+        S = U.safe_div(C, U.fmax0(B))
         S = _soft_clip(S, 0.8 * S_max, S_max)
-        J, C, H = U.ucs_hsb_to_jch(H, S, B)
-        return U.xyY_to_xyz(*U.ucs_jch_to_xyY(J, C, H, L_white))
+        lg_C = torch.log2(S * B)
+        J = U.ucs_lightness(B, lg_C)
+        return U.xyY_to_xyz(*U.ucs_jch_to_xyY(J, lg_C, cos_H, sin_H, L_white, lg_Lw))
 
     @staticmethod
     def _jzazbz(X, Y, Z, sat, bril, lut):
