@@ -203,9 +203,9 @@ def consistent_values(preds: list) -> list[dict[str, float]]:
     per frame the exposure that moves its median L* to the roll's median, and the white balance that moves its
     mean b* to the roll's, each on top of the shared setting."""
     from agent import slots as slots_mod
-    from agent.policy.compact import decode
+    from agent.policy.compact import FALLBACK, decode
 
-    shared = decode(np.mean([p.prob for p in preds], axis=0), np.mean([p.mean for p in preds], axis=0))
+    shared = decode(np.mean([p.prob for p in preds], axis=0), np.mean([p.mean for p in preds], axis=0), FALLBACK)
     target_l = float(np.median([p.stats["L_p50"] for p in preds]))
     target_b = float(np.median([p.stats["b_mean"] for p in preds]))
     out = []

@@ -64,9 +64,10 @@ def test_samples_follow_the_contract(data):
         assert s["split"] == split_of(s["photo"]) and s["paraphrase"] in ("seen", "unseen")
         assert s["instruction"] and s["instruction"] == " ".join(s["instruction"].split())
         assert "median L*" in s["reasoning"]
-        assert s["slots"] and set(s["slots"]) <= set(slot_space.BY_NAME)
+        keep = s["instruction"] in banks.KEEP  # a request for no change: no slot, no operation, no attribute
+        assert (not s["slots"]) == keep and set(s["slots"]) <= set(slot_space.BY_NAME)
         assert s["operations"] == slot_space.to_operations(s["slots"])
-        assert s["attributes"] and all(v in (1, -1) for v in s["attributes"].values())
+        assert bool(s["attributes"]) != keep and all(v in (1, -1) for v in s["attributes"].values())
         assert set(s["attributes"]) <= set(measure_mod.ATTRIBUTE_NAMES)
         for key in ("input", "target"):
             with Image.open(out / s[key]) as im:
@@ -149,7 +150,8 @@ def test_added_phrasings_avoid_the_unseen_paraphrases_words():
     added = [t for n, i in banks.INTENTS.items() for t in i.phrases if t not in banks.BASE_PHRASES[n]] + \
         [t for n, d in banks.DEFECTS.items() for t in d.phrases if t not in banks.BASE_DEFECT_PHRASES[n]] + \
         [g for g, _ in banks.GENERIC_EXTRA] + list(banks.LOOK_TEMPLATES_EXTRA) + \
-        [a for v in looks.MORE_ALIASES.values() for a in v] + [p for n in banks.NEGATIONS_EXTRA for p in n.phrases]
+        [a for v in looks.MORE_ALIASES.values() for a in v] + [p for n in banks.NEGATIONS_EXTRA for p in n.phrases] + \
+        list(banks.KEEP)
     assert len(added) > 5000
     assert not [t for t in added if forbidden.search(t)]
     # and every UNSEEN template still carries one of the forbidden words or is kept out by its exact wording
@@ -172,6 +174,20 @@ def test_terse_explicit_requests_are_drawn_alone():
     assert len(terse) > 0.08 * len(alone)
     assert synth.short_phrases(banks.INTENTS["darker"].phrases)
     assert "darker" in synth.short_phrases(banks.INTENTS["darker"].phrases)
+
+
+def test_requests_for_no_change_are_drawn_and_ask_for_nothing():
+    """A few style draws ask for no change at all ("leave it as it is"): no parts, so no edit and no attribute;
+    they teach the policy that some wordings want nothing (its decoding otherwise falls back on the likeliest
+    knob)."""
+    import random
+
+    rng, available = random.Random(3), synth.available_slots()
+    draws = [synth.draw("style", rng, available) for _ in range(2000)]
+    keep = [d for d in draws if d.instruction in banks.KEEP]
+    assert 0.01 * len(draws) < len(keep) < 0.06 * len(draws)
+    assert all(not d.parts for d in keep)
+    assert not [d for d in draws if not d.parts and d.instruction not in banks.KEEP]
 
 
 def test_every_recipe_uses_known_slots_and_attributes():

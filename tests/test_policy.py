@@ -146,6 +146,32 @@ def test_requests_it_was_never_trained_on_change_nothing(policy, image):
     assert all(vocabulary.recognised(t) for t in drawn + templates)
 
 
+def test_decoding_falls_back_on_the_likeliest_knob():
+    """No knob above 0.5: the likeliest is used if it reaches compact.FALLBACK (a generic "fix it" spreads its
+    probability over the knobs a degraded photo may need), else nothing; sampling keeps its own draws."""
+    n = len(compact.SLOT_NAMES)
+    prob, mean = np.full(n, 0.05, np.float32), np.zeros(n, np.float32)
+    i, j = compact.SLOT_NAMES.index("exposure"), compact.SLOT_NAMES.index("saturation")
+    prob[i], prob[j], mean[i] = 0.35, 0.3, 0.5
+    assert compact.decode(prob, mean) == {}
+    assert compact.decode(prob, mean, compact.FALLBACK) == {"exposure": compact.from_unit("exposure", 0.5)}
+    prob[i] = prob[j] = compact.FALLBACK / 2
+    assert compact.decode(prob, mean, compact.FALLBACK) == {}
+    prob[j] = 0.9  # a knob above 0.5: only it, as before
+    assert list(compact.decode(prob, mean, compact.FALLBACK)) == ["saturation"]
+
+
+def test_generic_requests_edit_and_requests_for_no_change_do_not(policy, image):
+    """"fix it" on a spoilt photo does something; "leave it as it is" and its like (banks.KEEP, a few never in
+    the banks) do nothing, although they are recognised requests."""
+    dark = (image.astype(np.float32) * 0.3).astype(np.uint8)
+    for text in ("fix it", "improve it", "make it look better", "correct the image"):
+        assert policy.edit(dark, text).operations, text
+    for text in ("leave it as it is", "don't change anything", "keep it the way it is", "no changes, it's fine"):
+        result = policy.edit(image, text)
+        assert result.operations == [] and policy.predict([image], [text])[0].recognised, text
+
+
 def test_sampling_gives_valid_edits(policy, image):
     pred = policy.predict([image], ["warmer and brighter"])[0]
     assert pred.prob.shape == pred.mean.shape == pred.std.shape == (len(slots.SLOTS),)

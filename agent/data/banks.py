@@ -256,6 +256,16 @@ GENERIC = (
     ("clean it up", EVERY),
 )
 
+# requests for no change at all: the answer is no operation (a small share of the style draws, synth.KEEP_SHARE),
+# so that the policy learns that some wordings ask for nothing rather than for its likeliest knob
+KEEP = (
+    "leave it as it is", "keep it as it is", "don't change anything", "no changes please", "it's fine as it is",
+    "leave it alone", "keep everything the same", "it looks good already, leave it", "don't edit it",
+    "keep it exactly like this", "leave the photo unchanged", "no edit needed", "it's good as is",
+    "I like it the way it is", "nothing to change here", "keep the photo as it was", "don't touch it",
+    "leave everything as it is", "no adjustments", "it's perfect, keep it",
+)
+
 LOOK_TEMPLATES = (
     "give it {art} {look} look", "make it look {look}", "apply {art} {look} look", "{look} style please",
     "I want {art} {look} feel", "go for {art} {look} look", "{look} look", "edit it in {art} {look} style",

@@ -31,6 +31,7 @@ from agent.data import banks, looks, measure as measure_mod, split_of
 MIRED_NEUTRAL = 1e6 / 5003.0
 FAMILIES = ("enhance", "style", "local")
 UNSEEN_SHARE = 0.5   # of held-out samples, phrased with one of the 50 unseen paraphrases
+KEEP_SHARE = 0.03    # of style draws: a request for no change at all (banks.KEEP), answered by no operation
 MAX_DRAWS = 30       # redraws of one sample before giving up on its photo
 
 
@@ -246,6 +247,8 @@ def draw(family: str, rng: random.Random, available: set[str], unseen: tuple | N
             text = _join(parts, rng)
         return Draw(family, parts, text, unseen is not None)
     if family == "style":
+        if not unseen and rng.random() < KEEP_SHARE:
+            return Draw(family, [], rng.choice(banks.KEEP), False)
         r = rng.random()
         if unseen:
             parts = [first]
@@ -341,7 +344,7 @@ def make_sample(index: int, photo: Path, rng: random.Random, size: int, availabl
             _add(fix, p.deltas)
         image = render(original, slot_values(degrade)) if degrade else original
         values = slot_values(fix)
-        if not values:
+        if not values and d.parts:  # (a request for no change, banks.KEEP, has no parts and rightly no edit)
             counts["rejected: no edit"] += 1
             continue
         attributes = {k: v for p in d.parts for k, v in p.attributes.items()}

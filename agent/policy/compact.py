@@ -25,6 +25,7 @@ WEIGHTS = Path(__file__).resolve().parent / "weights" / "compact.pt"
 SLOT_NAMES = tuple(s.name for s in slots_mod.SLOTS)
 WORK_SIDE = 128   # the policy judges the photo at this long side (training images are reduced the same way)
 ACTIVE = 0.5      # activation probability above which a knob is used
+FALLBACK = 0.2    # a request that clears no knob gets its likeliest one if at least this likely (see decode)
 
 
 # the photo statistics the policy reads: frame-wide tone and colour. Per-region statistics and a thumbnail CNN were
@@ -167,12 +168,21 @@ def from_unit(name: str, u: float) -> float:
     return s.lo + (min(1.0, max(-1.0, float(u))) + 1.0) / 2.0 * (s.hi - s.lo)
 
 
-def decode(prob: np.ndarray, mean: np.ndarray) -> dict[str, float]:
-    """Per-slot activation probabilities and unit means → slot values (only the knobs that are used)."""
+def decode(prob: np.ndarray, mean: np.ndarray, fallback: float = 0.0) -> dict[str, float]:
+    """Per-slot activation probabilities and unit means → slot values (only the knobs that are used).
+
+    ``fallback`` > 0: when no knob clears ``ACTIVE`` — a generic "fix it" spreads its probability over the knobs
+    a degraded photo may need — the likeliest knob is used if its probability reaches ``fallback``. Requests for
+    no change (banks.KEEP) are trained to stay below it."""
     values = {}
     for i, name in enumerate(SLOT_NAMES):
         if name not in slots_mod.HUE_OF and prob[i] > ACTIVE:
             values[name] = round(from_unit(name, mean[i]), 4)
+    if not values and fallback > 0:
+        knobs = [i for i, name in enumerate(SLOT_NAMES) if name not in slots_mod.HUE_OF]
+        best = max(knobs, key=lambda i: prob[i])
+        if prob[best] >= fallback:
+            values[SLOT_NAMES[best]] = round(from_unit(SLOT_NAMES[best], mean[best]), 4)
     for hue, chroma in slots_mod.HUE_OF.items():
         if chroma in values:  # a hue means something only with its chroma
             values[hue] = round(from_unit(hue, mean[SLOT_NAMES.index(hue)]), 2)
@@ -191,7 +201,7 @@ class Prediction:
     recognised: bool = True   # False: no word of the request is one the policy was trained on (vocabulary.py)
 
     def values(self) -> dict[str, float]:
-        return decode(self.prob, self.mean)
+        return decode(self.prob, self.mean, FALLBACK)
 
     def sample(self, rng: np.random.Generator) -> dict[str, float]:
         """One draw from the policy's distribution (Bernoulli activations, Gaussian values)."""
