@@ -42,9 +42,9 @@ class ColorBalanceRGB(RenderModule):
     def hints(self, p: Params, ctx: Context) -> dict | None:
         """Which parts of the module the batch leaves neutral, so that a compiled graph skips them: the 4 ways
         (every wheel's chroma and luminance 0: offsets 0, gains 1, powers 1; Yrg then comes straight from Ych, not
-        through grading RGB and back), the luminance masks (also no
-        per-zone chroma, saturation or brilliance), vibrance (its term is then 0) and contrast (a power of 1).
-        Eager runs compute everything; the skipped arithmetic is exact or within float rounding of it."""
+        through grading RGB and back), the luminance masks (also no per-zone chroma, saturation or brilliance),
+        vibrance (its term is then 0) and contrast (a power of 1). Eager runs compute everything; the skipped
+        arithmetic is exact or within float rounding of it."""
         def used(*names):
             return any(bool((p[n] != 0).any()) for n in names)
 
