@@ -23,6 +23,7 @@ from agent.policy.text import DIM as TEXT_DIM
 
 WEIGHTS = Path(__file__).resolve().parent / "weights" / "compact.pt"
 SLOT_NAMES = tuple(s.name for s in slots_mod.SLOTS)
+KNOBS = tuple(i for i, name in enumerate(SLOT_NAMES) if name not in slots_mod.HUE_OF)  # hues go with their chroma
 WORK_SIDE = 128   # the policy judges the photo at this long side (training images are reduced the same way)
 ACTIVE = 0.5      # activation probability above which a knob is used
 FALLBACK = 0.2    # a request that clears no knob gets its likeliest one if at least this likely (see decode)
@@ -174,15 +175,11 @@ def decode(prob: np.ndarray, mean: np.ndarray, fallback: float = 0.0) -> dict[st
     ``fallback`` > 0: when no knob clears ``ACTIVE`` — a generic "fix it" spreads its probability over the knobs
     a degraded photo may need — the likeliest knob is used if its probability reaches ``fallback``. Requests for
     no change (banks.KEEP) are trained to stay below it."""
-    values = {}
-    for i, name in enumerate(SLOT_NAMES):
-        if name not in slots_mod.HUE_OF and prob[i] > ACTIVE:
-            values[name] = round(from_unit(name, mean[i]), 4)
-    if not values and fallback > 0:
-        knobs = [i for i, name in enumerate(SLOT_NAMES) if name not in slots_mod.HUE_OF]
-        best = max(knobs, key=lambda i: prob[i])
-        if prob[best] >= fallback:
-            values[SLOT_NAMES[best]] = round(from_unit(SLOT_NAMES[best], mean[best]), 4)
+    used = [i for i in KNOBS if prob[i] > ACTIVE]
+    if not used and fallback > 0:
+        best = max(KNOBS, key=lambda i: prob[i])
+        used = [best] if prob[best] >= fallback else []
+    values = {SLOT_NAMES[i]: round(from_unit(SLOT_NAMES[i], mean[i]), 4) for i in used}
     for hue, chroma in slots_mod.HUE_OF.items():
         if chroma in values:  # a hue means something only with its chroma
             values[hue] = round(from_unit(hue, mean[SLOT_NAMES.index(hue)]), 2)

@@ -165,7 +165,8 @@ class ColorBalanceRGB(RenderModule):
         # (darktable's W = sin_t·C + cos_t·B is the radius to an ulp); hypotf in double: libm's is exact to the last
         # bit, a float sqrt(a² + b²) is not, and compiled renders of extreme settings drifted far from eager with it
         C64, B64 = C.double(), B.double()
-        r2 = C64 * C64 + B64 * B64
+        c2 = C64 * C64
+        r2 = c2 + B64 * B64
         radius = torch.sqrt(r2).to(C.dtype)
         pos = radius > 0
         rs = torch.where(pos, radius, torch.ones_like(radius))
@@ -174,7 +175,7 @@ class ColorBalanceRGB(RenderModule):
         P, W = C, radius
         a = U.fmax0(a)
         b = U.fmax0(b)
-        max_a = torch.sqrt(C64 * C64 + r2).to(C.dtype) / P
+        max_a = torch.sqrt(c2 + r2).to(C.dtype) / P
         a = _soft_clip(a, 0.5 * max_a, max_a)
         P2 = (a - 1.0) * P
         W2 = torch.sqrt(P * P * (1.0 - a * a) + W * W) * b
@@ -183,9 +184,8 @@ class ColorBalanceRGB(RenderModule):
         J = U.ucs_lightness(B, torch.log2(C))
 
         # soft-clip saturation at constant brightness against the working gamut at this hue
-        max_c, lg_max_c = U.ucs_chroma_limit(J, U.lookup_gamut(lut, H), L_white, lg_Lw)
-        B_max = U.ucs_brightness(J, lg_max_c)
-        S_max = U.safe_div(max_c, U.fmax0(B_max))
+        lg_max_c = U.ucs_log2_chroma(J * L_white, U.lookup_gamut(lut, H), lg_Lw)
+        S_max = U.safe_div(torch.exp2(lg_max_c), U.fmax0(U.ucs_brightness(J, lg_max_c)))
         S = U.safe_div(C, U.fmax0(B))
         S = _soft_clip(S, 0.8 * S_max, S_max)
         lg_C = torch.log2(S * B)
