@@ -165,8 +165,9 @@ def test_generic_requests_edit_and_requests_for_no_change_do_not(policy, image):
     """"fix it" on a spoilt photo does something; "leave it as it is" and its like (banks.KEEP, a few never in
     the banks) do nothing, although they are recognised requests."""
     dark = (image.astype(np.float32) * 0.3).astype(np.uint8)
-    for text in ("fix it", "improve it", "make it look better", "correct the image"):
+    for text in ("fix it", "improve it", "make it look better", "correct the image", "please fix it, thank you"):
         assert policy.edit(dark, text).operations, text
+    assert policy.edit(dark, "it looks dull and dark").extra["slots"].get("exposure", 0.0) > 0.0
     for text in ("leave it as it is", "don't change anything", "keep it the way it is", "no changes, it's fine"):
         result = policy.edit(image, text)
         assert result.operations == [] and policy.predict([image], [text])[0].recognised, text
@@ -295,6 +296,31 @@ def test_amounts_are_read_per_clause():
     assert clauses("warmer, but not too much, and lift the shadows") == ["warmer, but not too much", "lift the shadows"]
     assert clauses("brighten it by a stop and a half, then warmer") == ["brighten it by a stop and a half", "warmer"]
     assert clauses("brighten it, without blowing the highlights") == ["brighten it", "without blowing the highlights"]
+
+
+def test_descriptions_share_their_subject_and_courtesies_are_not_read():
+    """"it looks dull and dark": the bare "dark" keeps "it looks" (alone it read as a wish for a dark look and
+    darkened a dark photo); a comparative or a request of its own does not, nor "black and white". Courtesies
+    around a clause are not what the encoder reads ("please fix it" once got a fifth of the probability of "fix
+    it"), and "thank you" alone is not a request."""
+    from agent.policy import vocabulary
+    from agent.policy.text import clause_keys, clauses
+
+    assert clauses("it looks dull and dark") == ["it looks dull", "it looks dark"]
+    assert clauses("the sky is a little too bright and blue") == ["the sky is a little too bright",
+                                                                 "the sky is a little too blue"]
+    assert clauses("it's way too dark, very flat") == ["it's way too dark", "it's very flat"]
+    assert clauses("it's too dark and warmer") == ["it's too dark", "warmer"]
+    assert clauses("it's too dark and fix it") == ["it's too dark", "fix it"]
+    assert clauses("make it darker and warmer") == ["make it darker", "warmer"]
+    assert clauses("make it look punchy black and white")[-1] == "white"
+    assert clause_keys("Could you please fix it, thank you!") == ["fix it"]
+    assert clause_keys("please warmer? thanks") == ["warmer"]
+    assert clause_keys("it looks too dark for me") == ["it looks too dark"]
+    assert clause_keys("make it 1.5 stops brighter.") == ["make it 1.5 stops brighter"]
+    assert clause_keys("please") == ["please"] and clause_keys("thank you") == ["thank you"]
+    assert not vocabulary.recognised("thank you") and not vocabulary.recognised("thanks!")
+    assert vocabulary.recognised("fix it, thank you")
 
 
 def make_dataset(out: Path, n: int) -> Path:

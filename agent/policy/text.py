@@ -90,18 +90,70 @@ class MiniLM(nn.Module):
 
 # a request is often several ("warmer, then lift the shadows; and darken the sky"): each clause is embedded on its
 # own and the embeddings averaged, so a combination never seen in training still lands near its parts
+_DEGREE = r"(?:way|much|far|a bit|a little|slightly|too|very|so|quite|rather|really|overly|somewhat)\b"
 _CLAUSE = re.compile(r"\s*(?:[,;!]+|(?<=\s)&(?=\s)|\.(?!\d)"
                      r"|\b(?:and also|and then|as well as|then|and(?! a half)|also|plus)\b)\s*", re.IGNORECASE)
 
 
-def clause_keys(text: str) -> list[str]:
-    """The text's clauses, lower-cased with single spaces: the keys clause embeddings are computed and cached by."""
-    return [" ".join(c.lower().split()) for c in clauses(text)]
+def _courtesies() -> tuple[re.Pattern, re.Pattern]:
+    from agent.data import banks
+
+    def alts(phrases):
+        return "|".join(sorted({re.escape(" ".join(p.lower().strip(" ,?!:").split())) for p in phrases} - {""},
+                               key=len, reverse=True))
+    return (re.compile(rf"^(?:(?:{alts(banks.PREFIXES)})[\s,:]+)+"),
+            re.compile(rf"(?:[\s,?!.]+(?:{alts(banks.SUFFIXES)}))+[\s?!.]*$|[\s?!.]+$"))
 
 
-def clauses(text: str) -> list[str]:
+_COURTESY: tuple[re.Pattern, re.Pattern] | None = None
+
+
+def plain(clause: str) -> str:
+    """A clause lower-cased with single spaces and without the courtesies around it ("please fix it, thank you" →
+    "fix it"): they say nothing about the edit, yet they diluted what the encoder read of a short request —
+    "please fix it" got a fifth of the probability "fix it" got. A clause that is only courtesy stays as it is."""
+    global _COURTESY
+    if _COURTESY is None:
+        _COURTESY = _courtesies()
+    key = " ".join(clause.lower().split())
+    head, tail = _COURTESY
+    return tail.sub("", head.sub("", key)).strip() or key
+
+
+def clause_keys(text: str, normalise: bool = True) -> list[str]:
+    """The text's clauses as ``plain`` keys: what clause embeddings are computed and cached by. ``normalise=False``:
+    the clauses as training reads them — lower-cased, courtesies kept, a bare adjective not given its subject.
+    The shipped weights were trained so; a retraining on the normalised clauses came out level (docs/policy.md),
+    so the normalising is done where it helps, on the requests the policy answers."""
+    if not normalise:
+        return [" ".join(c.lower().split()) for c in clauses(text, share=False)]
+    return [plain(c) for c in clauses(text)]
+
+
+# a description's subject and linking verb, with the degree words after it: "the sky looks too " (bright and blue)
+_LINKED = re.compile(r"^(.*(?:\b(?:is|are|was|were|looks?|seems?|feels?|appears?)|'s|'re)\s+)((?:" + _DEGREE +
+                     r"\s+)*)", re.IGNORECASE)
+# what a bare adjective after "and" is not: a request of its own ("… and darker", "… and fix it")
+_NOT_BARE = re.compile(r"\b(?:it|them|the|this|that|please|more|less|make|fix|correct|white|\w+er)\b", re.IGNORECASE)
+
+
+def _shared(part: str, before: str) -> str | None:
+    """A bare adjective after a description ("it looks dull and dark") shares its subject and verb ("it looks
+    dark"); alone, "dark" reads as a wish for a dark look and once darkened a dark photo. None: not such a part."""
+    bare = part.strip()
+    if not (1 <= len(bare.split()) <= 2 and re.fullmatch(r"[A-Za-z ]+", bare)) or _NOT_BARE.search(bare):
+        return None
+    linked = _LINKED.match(before.strip())
+    if not linked:
+        return None
+    degree = "" if re.match(_DEGREE, bare, re.IGNORECASE) else linked.group(2)
+    return linked.group(1) + degree + bare
+
+
+def clauses(text: str, share: bool = True) -> list[str]:
     """The request's clauses; one that only qualifies the clause before it ("darker, a lot", "warmer, but not
-    too much") stays with that clause."""
+    too much") stays with that clause, and a bare adjective after a description shares its subject ("the sky is
+    too bright and blue" → "the sky is too bright", "the sky is too blue")."""
     from agent.policy.amounts import is_modifier
 
     parts = []
@@ -109,12 +161,12 @@ def clauses(text: str) -> list[str]:
         if parts and is_modifier(part):
             parts[-1] = f"{parts[-1]}, {part.strip()}"
         else:
-            parts.append(part)
+            parts.append((_shared(part, parts[-1]) if parts and share else None) or part)
     return parts or [text.strip() or text]
 
 
 class TextEncoder:
-    def __init__(self, cache_size: int = 4096):
+    def __init__(self, cache_size: int = 4096, normalise: bool = True):
         from tokenizers import Tokenizer
 
         path = model_path()
@@ -125,6 +177,7 @@ class TextEncoder:
         self.model.load_checkpoint(path / "model.safetensors")
         self.cache: OrderedDict[str, np.ndarray] = OrderedDict()
         self.cache_size = cache_size
+        self.normalise = normalise  # False: the clauses as training reads them (clause_keys)
 
     @torch.no_grad()
     def _encode(self, texts: list[str]) -> np.ndarray:
@@ -137,7 +190,7 @@ class TextEncoder:
 
     def _cached(self, texts: list[str], batch_size: int = 64) -> list[list[np.ndarray]]:
         """Each text's clause embeddings (computed once per distinct clause)."""
-        split = [clause_keys(t) for t in texts]
+        split = [clause_keys(t, self.normalise) for t in texts]
         todo = sorted({c for cs in split for c in cs if c not in self.cache})
         for i in range(0, len(todo), batch_size):
             chunk = todo[i:i + batch_size]

@@ -18,7 +18,8 @@ a an the it its this that these those is are was were be been am to of in on at 
 if then also too very me my i you your we our us they them he she his her please can could would will should do
 does did what how why when where which who there here some any all more less much many bit little lot just make
 let get give go put want like need d m s t ll re ve don
-""".split())
+thank thanks cheers hi hello hey ok okay
+""".split())  # courtesies too: "thank you" alone asks for nothing (the network once answered it with contrast −0.12)
 
 EXAMPLES = '"warmer", "lift the shadows", "darken the sky a little", "golden hour look"'
 
