@@ -59,7 +59,7 @@ def test_samples_follow_the_contract(data):
     assert {s["family"] for s in samples} == {"enhance", "style", "local"}
     for s in samples:
         assert set(s) == {"id", "family", "split", "photo", "input", "target", "instruction", "paraphrase",
-                          "reasoning", "slots", "operations", "attributes"}
+                          "unseen", "reasoning", "slots", "operations", "attributes"}
         assert re.fullmatch(r"\d{6}", s["id"]) and s["input"] == f"images/{s['id']}.png"
         assert s["split"] == split_of(s["photo"]) and s["paraphrase"] in ("seen", "unseen")
         assert s["instruction"] and s["instruction"] == " ".join(s["instruction"].split())
@@ -96,7 +96,7 @@ def test_fast_mode_writes_inputs_only_and_shares_the_originals(tmp_path):
     originals = {p.stem: np.asarray(synth.load_photo(p, SIZE)) for p in photos}
     for s in samples:
         assert set(s) == {"id", "family", "split", "photo", "input", "target", "instruction", "paraphrase",
-                          "reasoning", "slots", "operations", "attributes"}
+                          "unseen", "reasoning", "slots", "operations", "attributes"}
         assert s["target"] is None and s["slots"] and s["operations"] == slot_space.to_operations(s["slots"])
         image = np.asarray(Image.open(tmp_path / s["input"]))
         original = originals[Path(s["photo"]).stem]
@@ -127,6 +127,11 @@ def test_split_has_no_leakage_and_unseen_paraphrases_only_in_heldout(data):
             assert s["paraphrase"] == "seen"
         if s["paraphrase"] == "seen":
             assert not [t for _, _, t in banks.UNSEEN if unseen_pattern(t).search(s["instruction"].lower())]
+            assert s["unseen"] is None
+        else:  # which held-out wording, and the attributes it asks by itself
+            assert unseen_pattern(s["unseen"]["phrasing"]).search(s["instruction"].lower())
+            assert s["unseen"]["phrasing"] in {t for _, _, t in banks.UNSEEN}
+            assert s["unseen"]["attributes"] and set(s["unseen"]["attributes"]) <= set(s["attributes"])
 
 
 def unseen_pattern(template: str) -> re.Pattern:

@@ -52,7 +52,23 @@ def test_summary_counts_attributes_per_family_and_unseen():
     assert table["overall"]["delta_e"] == pytest.approx(2.0) and table["overall"]["policy_errors"] == 1
     assert table["unseen paraphrases"]["samples"] == 1 and table["style"]["direction_accuracy"] == 1.0
     assert table["seen paraphrases"]["samples"] == 1 and table["seen paraphrases"]["direction_accuracy"] == 1.0
-    assert "enhance" not in table
+    assert "enhance" not in table and eval_mod.ALONE not in table  # sets made before the "unseen" field
+
+
+def test_unseen_wordings_alone_and_each_alike():
+    """The held-out wording's own attributes apart from the banks' clauses added to it, and averaged per wording."""
+    def row(phrasing, hits, attributes, own_hits, own):
+        return {"policy": "p", "family": "style", "paraphrase": "unseen", "hits": hits, "attributes": attributes,
+                "delta_e": 1.0, "ssim": 0.9, "error": "", "policy_seconds": 0.01, "phrasing": phrasing,
+                "phrasing_hits": own_hits, "phrasing_attributes": own}
+    results = [row("a {b}", 3, 3, 1, 1), row("a {b}", 2, 3, 0, 1), row("a {b}", 3, 3, 1, 1), row("b", 1, 2, 0, 1)]
+    table = eval_mod.summarise(results, ["p"])["p"]
+    assert table["unseen paraphrases"]["direction_accuracy"] == pytest.approx(9 / 11)
+    assert table[eval_mod.ALONE]["direction_accuracy"] == pytest.approx(2 / 4)
+    assert table[eval_mod.EACH]["direction_accuracy"] == pytest.approx((2 / 3 + 0) / 2)
+    assert table[eval_mod.EACH]["wordings"] == 2
+    text = eval_mod.markdown({"split": "heldout", "engine": "torch", "table": {"p": table}})
+    assert "| p | unseen, each wording alike | 4 | 33.3 % (2 wordings) |" in text
 
 
 def test_eval_with_the_torch_renderer(heldout):

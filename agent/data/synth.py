@@ -363,6 +363,8 @@ def make_sample(index: int, photo: Path, rng: random.Random, size: int, availabl
                   "input": f"images/{sid}.png" if degrade or not fast else original_name(photo),
                   "target": None if fast else f"targets/{sid}.png", "instruction": d.instruction,
                   "paraphrase": "unseen" if d.unseen else "seen",
+                  # which held-out wording, and what it asks by itself (the request may add clauses of the banks)
+                  "unseen": {"phrasing": unseen[2], "attributes": sorted(d.parts[0].attributes)} if d.unseen else None,
                   "reasoning": measure_mod.reasoning(s0, values, LEADS[family]),
                   "slots": values, "operations": slot_space.to_operations(values), "attributes": attributes}
         return sample, image, target
