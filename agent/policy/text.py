@@ -12,6 +12,7 @@ import json
 import math
 import re
 from collections import OrderedDict
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -90,12 +91,14 @@ class MiniLM(nn.Module):
 
 # a request is often several ("warmer, then lift the shadows; and darken the sky"): each clause is embedded on its
 # own and the embeddings averaged, so a combination never seen in training still lands near its parts
-_DEGREE = r"(?:way|much|far|a bit|a little|slightly|too|very|so|quite|rather|really|overly|somewhat)\b"
 _CLAUSE = re.compile(r"\s*(?:[,;!]+|(?<=\s)&(?=\s)|\.(?!\d)"
                      r"|\b(?:and also|and then|as well as|then|and(?! a half)|also|plus)\b)\s*", re.IGNORECASE)
+_DEGREE = r"(?:way|much|far|a bit|a little|slightly|too|very|so|quite|rather|really|overly|somewhat)\b"
 
 
+@lru_cache(maxsize=1)
 def _courtesies() -> tuple[re.Pattern, re.Pattern]:
+    """(leading, trailing) courtesies of a clause: the synthesis banks' PREFIXES and SUFFIXES."""
     from agent.data import banks
 
     def alts(phrases):
@@ -105,18 +108,12 @@ def _courtesies() -> tuple[re.Pattern, re.Pattern]:
             re.compile(rf"(?:[\s,?!.]+(?:{alts(banks.SUFFIXES)}))+[\s?!.]*$|[\s?!.]+$"))
 
 
-_COURTESY: tuple[re.Pattern, re.Pattern] | None = None
-
-
 def plain(clause: str) -> str:
     """A clause lower-cased with single spaces and without the courtesies around it ("please fix it, thank you" →
     "fix it"): they say nothing about the edit, yet they diluted what the encoder read of a short request —
     "please fix it" got a fifth of the probability "fix it" got. A clause that is only courtesy stays as it is."""
-    global _COURTESY
-    if _COURTESY is None:
-        _COURTESY = _courtesies()
     key = " ".join(clause.lower().split())
-    head, tail = _COURTESY
+    head, tail = _courtesies()
     return tail.sub("", head.sub("", key)).strip() or key
 
 
