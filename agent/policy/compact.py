@@ -247,9 +247,10 @@ class CompactPolicy:
             extra = tuple(map(torch.from_numpy, self.text.encode_clauses(instructions)))
         if self.net.cfg.amount_dim:
             from agent.policy import amounts
-            from agent.policy.text import MAX_CLAUSES, clause_keys
+            from agent.policy.text import MAX_CLAUSES
 
-            extra += (torch.from_numpy(amounts.clause_features([clause_keys(t) for t in instructions], MAX_CLAUSES)),)
+            keys = [self.text.keys(t) for t in instructions]
+            extra += (torch.from_numpy(amounts.clause_features(keys, MAX_CLAUSES)),)
         logit, mean, log_std = self.net(text, stats, *extra)
         prob, std = torch.sigmoid(logit).numpy(), log_std.exp().numpy()
         known = [vocabulary.recognised(t) for t in instructions]

@@ -176,6 +176,11 @@ class TextEncoder:
         self.cache_size = cache_size
         self.normalise = normalise  # False: the clauses as training reads them (clause_keys)
 
+    def keys(self, text: str) -> list[str]:
+        """The clauses this encoder embeds for ``text`` (``clause_keys`` with its ``normalise``): the amounts are
+        read from the same keys."""
+        return clause_keys(text, self.normalise)
+
     @torch.no_grad()
     def _encode(self, texts: list[str]) -> np.ndarray:
         enc = self.tokenizer.encode_batch(texts)
@@ -187,7 +192,7 @@ class TextEncoder:
 
     def _cached(self, texts: list[str], batch_size: int = 64) -> list[list[np.ndarray]]:
         """Each text's clause embeddings (computed once per distinct clause)."""
-        split = [clause_keys(t, self.normalise) for t in texts]
+        split = [self.keys(t) for t in texts]
         todo = sorted({c for cs in split for c in cs if c not in self.cache})
         for i in range(0, len(todo), batch_size):
             chunk = todo[i:i + batch_size]

@@ -135,13 +135,13 @@ def load_tensors(samples: list[dict], log=print) -> Tensors:
         unit.append(u)
         if (k + 1) % 200 == 0 or k + 1 == len(samples):
             log(f"features {k + 1}/{len(samples)} ({time.time() - t0:.0f} s)")
-    from agent.policy.text import MAX_CLAUSES, clause_keys
+    from agent.policy.text import MAX_CLAUSES
 
     # every distinct clause once; the clauses as drawn (courtesies kept): the shipped weights were trained so, and
     # the policy normalises the requests it answers (text.clause_keys)
     encoder = TextEncoder(cache_size=1 << 30, normalise=False)
     text = encoder.encode([s["instruction"] for s in samples])
-    split = [clause_keys(s["instruction"], normalise=False)[:MAX_CLAUSES] for s in samples]
+    split = [encoder.keys(s["instruction"])[:MAX_CLAUSES] for s in samples]
     index = {c: i for i, c in enumerate(dict.fromkeys(c for cs in split for c in cs))}
     table = encoder.encode(list(index))  # a clause is its own only clause: its embedding
     cidx = np.full((len(samples), MAX_CLAUSES), -1, np.int64)

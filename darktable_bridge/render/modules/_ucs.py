@@ -214,17 +214,17 @@ LOG2_C_GAIN = float(np.log2(UCS_C_GAIN))
 UCS_M_FROM_C_EXP = 0.8322850678616855   # 1 / (2 · UCS_C_M_EXP): M from M² = (C-derived value)^(1 / C_M_EXP)
 
 
-def ucs_log2_chroma(L, M2, log2_L_white):
+def ucs_log2_chroma(L, M2, L_white):
     """log2 of the chroma C = gain · L^C_L_EXP · (M²)^C_M_EXP / L_white of lightness L* and colourfulness² M²."""
-    return LOG2_C_GAIN + UCS_C_L_EXP * torch.log2(L) + UCS_C_M_EXP * torch.log2(M2) - log2_L_white
+    return LOG2_C_GAIN + UCS_C_L_EXP * torch.log2(L) + UCS_C_M_EXP * torch.log2(M2) - torch.log2(L_white)
 
 
-def xyY_to_ucs_jch(x, y, Y, L_white, log2_L_white):
+def xyY_to_ucs_jch(x, y, Y, L_white):
     """→ J, C, log2 C, H, cos H, sin H (the cosine and sine straight from U*′, V*′, as atan2 then cos/sin)."""
     Up, Vp = xy_to_ucs_uv(x, y)
     L = y_to_ucs_l(Y.clamp(0.0, UCS_Y_UPPER))
     M2 = Up * Up + Vp * Vp
-    log2_C = ucs_log2_chroma(L, M2, log2_L_white)
+    log2_C = ucs_log2_chroma(L, M2, L_white)
     M = torch.sqrt(M2)
     chromatic = M > 0
     Ms = torch.where(chromatic, M, torch.ones_like(M))
@@ -243,11 +243,11 @@ def ucs_lightness(B, log2_C):
     return B / (torch.exp2(UCS_B_EXP * log2_C) + 1.0)
 
 
-def ucs_jch_to_xyY(J, log2_C, cos_H, sin_H, L_white, log2_L_white):
+def ucs_jch_to_xyY(J, log2_C, cos_H, sin_H, L_white):
     L = (J * L_white).clamp(0.0, UCS_L_STAR_UPPER)
     nz = L != 0
     Ls = torch.where(nz, L, torch.ones_like(L))
-    log2_M = UCS_M_FROM_C_EXP * (log2_C + log2_L_white - LOG2_C_GAIN - UCS_C_L_EXP * torch.log2(Ls))
+    log2_M = UCS_M_FROM_C_EXP * (log2_C + torch.log2(L_white) - LOG2_C_GAIN - UCS_C_L_EXP * torch.log2(Ls))
     M = torch.where(nz, torch.exp2(log2_M), torch.zeros_like(L))
     Up, Vp = M * cos_H, M * sin_H
     us = _UV_ROT_INV[0][0] * Up + _UV_ROT_INV[0][1] * Vp

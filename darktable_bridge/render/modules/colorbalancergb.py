@@ -157,8 +157,7 @@ class ColorBalanceRGB(RenderModule):
     @staticmethod
     def _ucs(X, Y, Z, a, b, lut, white_fulcrum):
         L_white = U.y_to_ucs_l(white_fulcrum)
-        lg_Lw = torch.log2(L_white)
-        J, C, lg_C, H, cos_H, sin_H = U.xyY_to_ucs_jch(*U.xyz_to_xyY(X, Y, Z), L_white, lg_Lw)
+        J, C, lg_C, H, cos_H, sin_H = U.xyY_to_ucs_jch(*U.xyz_to_xyY(X, Y, Z), L_white)
         B = U.ucs_brightness(J, lg_C)
 
         # rotate (C, B) so that saturation moves along the chroma axis at constant radius: (P, W) = (C, radius)
@@ -184,13 +183,13 @@ class ColorBalanceRGB(RenderModule):
         J = U.ucs_lightness(B, torch.log2(C))
 
         # soft-clip saturation at constant brightness against the working gamut at this hue
-        lg_max_c = U.ucs_log2_chroma(J * L_white, U.lookup_gamut(lut, H), lg_Lw)
+        lg_max_c = U.ucs_log2_chroma(J * L_white, U.lookup_gamut(lut, H), L_white)
         S_max = U.safe_div(torch.exp2(lg_max_c), U.fmax0(U.ucs_brightness(J, lg_max_c)))
         S = U.safe_div(C, U.fmax0(B))
         S = _soft_clip(S, 0.8 * S_max, S_max)
         lg_C = torch.log2(S * B)
         J = U.ucs_lightness(B, lg_C)
-        return U.xyY_to_xyz(*U.ucs_jch_to_xyY(J, lg_C, cos_H, sin_H, L_white, lg_Lw))
+        return U.xyY_to_xyz(*U.ucs_jch_to_xyY(J, lg_C, cos_H, sin_H, L_white))
 
     @staticmethod
     def _jzazbz(X, Y, Z, sat, bril, lut):
