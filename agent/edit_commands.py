@@ -112,7 +112,8 @@ def _cmd_train(args) -> int:
         raise PolicyError("train sft: --model and --config are for --policy vlm")
     cfg = TrainConfig(data=[str(d) for d in args.data], out=str(args.output or compact.WEIGHTS),
                       epochs=int(args.epochs or 60), batch_size=args.batch_size or 128, lr=args.lr or 2e-3,
-                      seed=args.seed, max_samples=args.max_samples)
+                      seed=args.seed, max_samples=args.max_samples,
+                      **({} if args.render_weight is None else {"render_weight": args.render_weight}))
     try:
         record = train(cfg)
     except (FileNotFoundError, ValueError) as exc:
@@ -208,6 +209,9 @@ def register(sub) -> None:
     t.add_argument("--lr", type=float, help="learning rate (compact 2e-3, vlm 2e-4)")
     t.add_argument("--seed", type=int, default=0)
     t.add_argument("--max-samples", type=int, default=0, help="use the first N training samples (0 = all)")
+    t.add_argument("--render-weight", type=float,
+                   help="compact: weight of the render term (thumbnails through the renderer against the target "
+                        "render; default 0.02, 0 = the slot loss alone)")
     t.add_argument("-o", "--output", type=Path,
                    help="compact: weights file (default: the package's compact.pt); vlm: checkpoint folder")
     t.set_defaults(func=_cmd_train)

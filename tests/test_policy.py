@@ -357,6 +357,8 @@ def test_training_lowers_the_loss(tmp_path, capsys):
                    log=lambda msg: None)
     assert record["final"]["train"]["loss"] < record["initial"]["loss"] - 0.05
     assert record["final"]["train"]["mse"] < record["initial"]["mse"]
+    # the render term (thumbnails through the renderer against the target render) is trained too
+    assert record["final"]["train"]["render"] < record["initial"]["render"]
     # the same through the CLI, and the result loads as a policy
     out = tmp_path / "b.pt"
     assert main(["train", "sft", "--policy", "compact", "--data", str(data), "--epochs", "3", "-o", str(out)]) == 0

@@ -2,13 +2,18 @@
 
 Targets per slot of agent/slots.py: is the knob used (BCE on its activation logit) and, where it is, its value in
 [-1, 1] units (MSE on the mean; Gaussian NLL on the log-std with the mean held fixed, so the spread learns how
-uncertain the value is without slowing the mean down). Only ``split == "train"`` samples are used: held-out photos
+uncertain the value is without slowing the mean down). And through the renderer: every ``render_every``-th step,
+``render_batch`` samples of the batch have their predicted values (a knob counts where its probability passes
+0.5, with the probability's gradient passed straight through) rendered on a thumbnail of their photo by
+``render_loss.SlotRenderer`` and compared with the target values' render of it (mean absolute difference of the
+display values, in percent). Only ``split == "train"`` samples are used: held-out photos
 never reach the weights. Photo features and instruction embeddings are computed once, before the epochs.
 
     retouchiq train sft --policy compact --data data/synth [data/synth2 ...] -o agent/policy/weights/compact.pt
 """
 from __future__ import annotations
 
+import functools
 import json
 import math
 import sys
@@ -22,6 +27,7 @@ from torch.nn import functional as F
 
 from agent import slots as slots_mod
 from agent.policy import amounts, compact
+from agent.train import render_loss
 
 
 @dataclass
@@ -56,6 +62,10 @@ class TrainConfig:
     max_samples: int = 0        # 0 = all
     members: int = 1            # networks trained from seeds seed, seed + 1, …; shipped as one averaged ensemble
     threads: int = 1            # the model is small: more threads mostly wait on each other (3× slower, 2 busy cores)
+    render_weight: float = 0.02  # the render term (mean |display − target display| in %), 0 = slot loss only
+    render_every: int = 4       # render on every n-th step (the render costs ~5× a step of the network)
+    render_batch: int = 64      # samples of the batch rendered
+    render_side: int = 16       # thumbnail side in pixels
 
 
 @dataclass
@@ -68,14 +78,17 @@ class Tensors:
     explicit: torch.Tensor  # [N] bool: the instruction says what to change (not one of the generic requests)
     amounts: torch.Tensor   # [N, MAX_CLAUSES, amounts.DIM] the clauses' amount words as numbers
     table: torch.Tensor     # [distinct clauses, 384], shared, not indexed by take()
+    photo: torch.Tensor     # [N] row of ``thumbs`` for the sample's input photo
+    target: torch.Tensor    # [N, 3, side, side] the target values' render of that thumbnail (empty: no render term)
+    thumbs: torch.Tensor    # [distinct inputs, 3, side, side] sRGB thumbnails, shared
 
     def __len__(self):
         return len(self.text)
 
     def take(self, idx) -> "Tensors":
-        return Tensors(*(getattr(self, f)[idx] for f in ("text", "stats", "active", "unit", "cidx", "explicit",
-                                                       "amounts")),
-                       self.table)
+        rows = [getattr(self, f)[idx] for f in ("text", "stats", "active", "unit", "cidx", "explicit", "amounts")]
+        return Tensors(*rows, self.table, self.photo[idx], self.target[idx] if len(self.target) else self.target,
+                       self.thumbs)
 
     def inputs(self, net) -> tuple:
         """What the network reads: mean embedding and statistics, and the clauses one by one (with their amounts)
@@ -116,20 +129,23 @@ def targets(slot_values: dict) -> tuple[np.ndarray, np.ndarray]:
     return active, unit
 
 
-def load_tensors(samples: list[dict], log=print) -> Tensors:
+def load_tensors(samples: list[dict], log=print, render_side: int = 0) -> Tensors:
+    """render_side > 0: also thumbnails of the inputs and the target values' renders of them (render term)."""
     from PIL import Image
 
     from agent.policy.text import TextEncoder
 
-    stats, active, unit, seen = [], [], [], {}
+    stats, active, unit, seen, photo = [], [], [], {}, []
     t0 = time.time()
     for k, s in enumerate(samples):
         path = Path(s["dir"]) / s["input"]
         if path not in seen:  # `synth --fast` data shares one input per photo among its samples
             with Image.open(path) as im:
-                st = compact.features(np.asarray(im.convert("RGB")))
-            seen[path] = [st[key] for key in compact.STATS]
-        stats.append(seen[path])
+                pixels = np.asarray(im.convert("RGB"))
+            st = compact.features(pixels)
+            seen[path] = ([st[key] for key in compact.STATS], len(seen))
+        stats.append(seen[path][0])
+        photo.append(seen[path][1])
         a, u = targets(s["slots"])
         active.append(a)
         unit.append(u)
@@ -153,26 +169,69 @@ def load_tensors(samples: list[dict], log=print) -> Tensors:
 
     generic = {g for g, _ in GENERIC}
     explicit = torch.tensor([s["instruction"].strip() not in generic for s in samples])
-    return Tensors(torch.from_numpy(text), torch.tensor(stats, dtype=torch.float32),
-                   torch.from_numpy(np.stack(active)), torch.from_numpy(np.stack(unit)), torch.from_numpy(cidx),
-                   explicit, torch.from_numpy(amounts.clause_features(split, MAX_CLAUSES)), torch.from_numpy(table))
+    active_t, unit_t = torch.from_numpy(np.stack(active)), torch.from_numpy(np.stack(unit))
+    photo_t = torch.tensor(photo)
+    # the thumbnails in a pass of their own: made inside the loop above, the process held 3.8 GB at the loop's end
+    # over 50000 samples instead of 0.5 GB (measured; the heap no longer shrank between the loop's transient arrays)
+    # and into one buffer (as a list of tensors: 2.0 GB at the end instead of 1.4 GB)
+    thumbs = torch.zeros((len(seen), 3, render_side, render_side) if render_side else 0)
+    for i, path in enumerate(seen if render_side else ()):
+        with Image.open(path) as im:
+            thumbs[i] = render_loss.thumbnail(np.asarray(im.convert("RGB")), render_side)
+    target = torch.zeros(0)
+    if render_side:
+        target = _target_renders(active_t, unit_t, photo_t, thumbs)
+        log(f"target renders: {len(target)} at {render_side} px from {len(thumbs)} inputs "
+            f"({time.time() - t0:.0f} s)")
+    return Tensors(torch.from_numpy(text), torch.tensor(stats, dtype=torch.float32), active_t, unit_t,
+                   torch.from_numpy(cidx), explicit, torch.from_numpy(amounts.clause_features(split, MAX_CLAUSES)),
+                   torch.from_numpy(table), photo_t, target, thumbs)
+
+
+@functools.lru_cache(maxsize=1)
+def _renderer() -> render_loss.SlotRenderer:
+    return render_loss.SlotRenderer()
+
+
+def _target_renders(active, unit, photo, thumbs, chunk: int = 256) -> torch.Tensor:
+    r = _renderer()
+    out = []
+    with torch.no_grad():
+        for i in range(0, len(active), chunk):
+            values = render_loss.gated(active[i:i + chunk], unit[i:i + chunk], r)
+            out.append(r(thumbs[photo[i:i + chunk]], values).clamp(0.0, 1.0))
+    return torch.cat(out)
 
 
 def total_loss(cfg: TrainConfig, parts: dict):
     """The objective from loss_fn's parts (tensors while training, floats when evaluating)."""
-    return parts["bce"] + cfg.value_weight * parts["mse"] + cfg.nll_weight * parts["nll"]
+    total = parts["bce"] + cfg.value_weight * parts["mse"] + cfg.nll_weight * parts["nll"]
+    return total + cfg.render_weight * parts["render"] if "render" in parts else total
 
 
-def loss_fn(net, cfg: TrainConfig, b: Tensors) -> dict:
+def loss_fn(net, cfg: TrainConfig, b: Tensors, render: int = 0) -> dict:
+    """render > 0: also the render term on the batch's first ``render`` samples."""
     logit, mean, log_std = net(*b.inputs(net))
     bce = F.binary_cross_entropy_with_logits(logit, b.active, pos_weight=torch.tensor(cfg.pos_weight))
     n_on = b.active.sum().clamp(min=1.0)
     mse = ((mean - b.unit) ** 2 * b.active).sum() / n_on
     nll = ((0.5 * ((mean.detach() - b.unit) / log_std.exp()) ** 2 + log_std) * b.active).sum() / n_on
-    return {"bce": bce, "mse": mse, "nll": nll}
+    parts = {"bce": bce, "mse": mse, "nll": nll}
+    if render and len(b.target):
+        parts["render"] = render_term(logit[:render], mean[:render], b.take(slice(0, render)))
+    return parts
 
 
-def evaluate(net, cfg: TrainConfig, d: Tensors, chunk: int = 4096) -> dict:
+def render_term(logit: torch.Tensor, mean: torch.Tensor, b: Tensors) -> torch.Tensor:
+    """Mean |render of the predicted values − render of the target values| of the display values, in %."""
+    r = _renderer()
+    p = torch.sigmoid(logit)
+    gate = (p > compact.ACTIVE).float() + p - p.detach()  # used as decoded; the gradient reaches the probability
+    pred = r(b.thumbs[b.photo], render_loss.gated(gate, mean, r)).clamp(0.0, 1.0)
+    return 100.0 * (pred - b.target).abs().mean()
+
+
+def evaluate(net, cfg: TrainConfig, d: Tensors, chunk: int = 4096, render_samples: int = 1024) -> dict:
     """Losses over the whole set (in chunks; the per-slot means weigh the chunks by their used knobs)."""
     net.eval()
     sums = {"bce": 0.0, "mse": 0.0, "nll": 0.0}
@@ -185,6 +244,10 @@ def evaluate(net, cfg: TrainConfig, d: Tensors, chunk: int = 4096) -> dict:
             sums["bce"] += float(parts["bce"]) * len(b) / len(d)
             sums["mse"] += float(parts["mse"]) * on / n_on
             sums["nll"] += float(parts["nll"]) * on / n_on
+        if cfg.render_weight and len(d.target):  # on the first render_samples samples (the render is slow)
+            n = min(len(d), render_samples)
+            sums["render"] = float(sum(render_term(*net(*b.inputs(net))[:2], b) * len(b)
+                                       for b in (d.take(slice(i, min(n, i + 256))) for i in range(0, n, 256))) / n)
     net.train()
     return {"loss": total_loss(cfg, sums), **sums}
 
@@ -203,7 +266,7 @@ def _train(cfg: TrainConfig, log) -> dict:
     t0 = time.time()
     torch.manual_seed(cfg.seed)
     samples = read_samples(cfg.data, cfg.max_samples)
-    full = load_tensors(samples, log)
+    full = load_tensors(samples, log, cfg.render_side if cfg.render_weight else 0)
     t_feat = time.time() - t0
 
     # validation: a fraction of the training samples (by sample; held-out photos are not loaded at all)
@@ -267,7 +330,8 @@ def _fit(cfg: TrainConfig, tr: Tensors, val: Tensors, seed: int, log, t0: float)
             if cfg.stat_swap:
                 swap = b.explicit & (torch.rand(len(b)) < cfg.stat_swap)
                 b.stats[swap] = b.stats[torch.randperm(len(b))][swap]
-            parts = loss_fn(net, cfg, b)
+            render = cfg.render_batch if cfg.render_weight and i % max(1, cfg.render_every) == 0 else 0
+            parts = loss_fn(net, cfg, b, render)
             loss = total_loss(cfg, parts)
             opt.zero_grad(set_to_none=True)
             loss.backward()
@@ -282,7 +346,8 @@ def _fit(cfg: TrainConfig, tr: Tensors, val: Tensors, seed: int, log, t0: float)
             rec["val"] = evaluate(net, cfg, val)
         history.append(rec)
         if epoch == 0 or (epoch + 1) % 5 == 0 or epoch + 1 == cfg.epochs:
-            v = f", val {rec['val']['loss']:.4f} (bce {rec['val']['bce']:.3f}, mse {rec['val']['mse']:.4f})" \
+            r = f", render {rec['val']['render']:.2f} %" if n_val and "render" in rec["val"] else ""
+            v = f", val {rec['val']['loss']:.4f} (bce {rec['val']['bce']:.3f}, mse {rec['val']['mse']:.4f}{r})" \
                 if n_val else ""
             log(f"epoch {epoch + 1}/{cfg.epochs}: train {rec['train']['loss']:.4f}{v} ({time.time() - t0:.0f} s)")
     net.eval()
