@@ -211,7 +211,7 @@ def register(sub) -> None:
     t.add_argument("--max-samples", type=int, default=0, help="use the first N training samples (0 = all)")
     t.add_argument("--render-weight", type=float,
                    help="compact: weight of the render term (thumbnails through the renderer against the target "
-                        "render; default 0.02, 0 = the slot loss alone)")
+                        "render; default 0 = the slot loss alone; 0.02 was measured, docs/policy.md)")
     t.add_argument("-o", "--output", type=Path,
                    help="compact: weights file (default: the package's compact.pt); vlm: checkpoint folder")
     t.set_defaults(func=_cmd_train)

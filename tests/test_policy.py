@@ -353,8 +353,8 @@ def test_training_lowers_the_loss(tmp_path, capsys):
 
     data = make_dataset(tmp_path / "data", 36)
     assert len(read_samples([data])) == 32  # held-out samples never reach training
-    record = train(TrainConfig(data=[str(data)], out=str(tmp_path / "a.pt"), epochs=12, batch_size=8),
-                   log=lambda msg: None)
+    record = train(TrainConfig(data=[str(data)], out=str(tmp_path / "a.pt"), epochs=12, batch_size=8,
+                               render_weight=0.02), log=lambda msg: None)
     assert record["final"]["train"]["loss"] < record["initial"]["loss"] - 0.05
     assert record["final"]["train"]["mse"] < record["initial"]["mse"]
     # the render term (thumbnails through the renderer against the target render) is trained too

@@ -2,7 +2,8 @@
 
 Targets per slot of agent/slots.py: is the knob used (BCE on its activation logit) and, where it is, its value in
 [-1, 1] units (MSE on the mean; Gaussian NLL on the log-std with the mean held fixed, so the spread learns how
-uncertain the value is without slowing the mean down). And through the renderer: every ``render_every``-th step,
+uncertain the value is without slowing the mean down). With ``render_weight`` > 0 (not the default: measured
+level, docs/policy.md), also through the renderer: every ``render_every``-th step,
 ``render_batch`` samples of the batch have their predicted values (a knob counts where its probability passes
 0.5, with the probability's gradient passed straight through) rendered on a thumbnail of their photo by
 ``render_loss.SlotRenderer`` and compared with the target values' render of it (mean absolute difference of the
@@ -62,7 +63,7 @@ class TrainConfig:
     max_samples: int = 0        # 0 = all
     members: int = 1            # networks trained from seeds seed, seed + 1, …; shipped as one averaged ensemble
     threads: int = 1            # the model is small: more threads mostly wait on each other (3× slower, 2 busy cores)
-    render_weight: float = 0.02  # the render term (mean |display − target display| in %), 0 = slot loss only
+    render_weight: float = 0.0   # the render term (mean |display − target display| in %; 0.02 measured, not shipped)
     render_every: int = 4       # render on every n-th step (the render costs ~5× a step of the network)
     render_batch: int = 64      # samples of the batch rendered
     render_side: int = 16       # thumbnail side in pixels
