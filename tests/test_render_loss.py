@@ -15,7 +15,7 @@ from darktable_bridge import operations
 from darktable_bridge.apply import build_sidecar
 from darktable_bridge.render.renderer import render_torch
 
-PHOTO = sorted((Path(__file__).resolve().parents[2] / "shared" / "data" / "photos").glob("*.jpg"))[0]
+PHOTO = Path(__file__).resolve().parents[1] / "tests" / "data" / "photos" / "picosdeeuropa_by_Aitzol_Berasategi.jpg"
 
 
 @pytest.fixture(scope="module")
