@@ -19,7 +19,7 @@ from agent import slots as slots_mod
 from agent.policy import compact
 from darktable_bridge import operations
 from darktable_bridge.apply import build_sidecar
-from darktable_bridge.modules.channelmixerrgb import _uv, _xy
+from darktable_bridge.modules.channelmixerrgb import TINT_DUV, _uv, _xy
 from darktable_bridge.render.base import layout
 from darktable_bridge.render.modules.channelmixerrgb import daylight_xy, planck_xy
 from darktable_bridge.render.pipe import Pipe, module_struct, plan
@@ -42,7 +42,7 @@ def tinted_xy(t: torch.Tensor, tint: torch.Tensor) -> tuple[torch.Tensor, torch.
     norm = torch.hypot(du, dv)
     nu, nv = -dv / norm, du / norm
     flip = torch.where(nv < 0, -1.0, 1.0)
-    shift = tint * 0.02
+    shift = tint * TINT_DUV
     return _xy(u0 + flip * nu * shift, v0 + flip * nv * shift)
 
 
@@ -53,7 +53,7 @@ class SlotRenderer:
         names = compact.SLOT_NAMES
         probe = {s.name: (s.lo + 0.7 * (s.hi - s.lo)) for s in slots_mod.SLOTS}  # every module present
         ops = [op for op in slots_mod.to_operations(probe) if op["module"] not in SKIP]
-        sidecar, items = build_sidecar(Path("thumb.png"), operations.parse_operations({"operations": ops}), None)
+        sidecar, _ = build_sidecar(Path("thumb.png"), operations.parse_operations({"operations": ops}), None)
         pl = plan(sidecar)
         self.pipe = Pipe(pl.steps)
         base = tensors([pl])
@@ -120,19 +120,21 @@ def _finite_gradients(key, fn, *tensors):
     return fn(*tensors)
 
 
+_LO = torch.tensor([slots_mod.BY_NAME[n].lo for n in compact.SLOT_NAMES])
+_SPAN = torch.tensor([slots_mod.BY_NAME[n].hi - slots_mod.BY_NAME[n].lo for n in compact.SLOT_NAMES])
+_HUES = [compact.SLOT_NAMES.index(hue) for hue in slots_mod.HUE_OF]
+
+
 def unit_to_values(unit: torch.Tensor) -> torch.Tensor:
     """Network units [-1, 1] → slot values (``compact.from_unit`` on tensors)."""
-    lo = torch.tensor([slots_mod.BY_NAME[n].lo for n in compact.SLOT_NAMES])
-    hi = torch.tensor([slots_mod.BY_NAME[n].hi for n in compact.SLOT_NAMES])
-    return lo + (unit.clamp(-1.0, 1.0) + 1.0) / 2.0 * (hi - lo)
+    return _LO + (unit.clamp(-1.0, 1.0) + 1.0) / 2.0 * _SPAN
 
 
 def gated(active: torch.Tensor, unit: torch.Tensor, renderer: SlotRenderer) -> torch.Tensor:
     """Slot values as decoded: a knob's value where it is used (``active`` 0/1 or a gate in between), neutral
     elsewhere; a hue follows its chroma's gate."""
     gate = active.clone()
-    for hue, chroma in slots_mod.HUE_OF.items():
-        gate[:, compact.SLOT_NAMES.index(hue)] = 1.0
+    gate[:, _HUES] = 1.0
     neutral = renderer.neutral.to(unit.dtype)
     return neutral + gate * (unit_to_values(unit) - neutral)
 
