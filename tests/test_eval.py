@@ -104,3 +104,30 @@ def test_eval_command_reports_missing_data(tmp_path):
     proc = subprocess.run([sys.executable, "-m", "agent.cli", "eval", "--data", tmp_path, "--policies", "noop"],
                           capture_output=True, text=True, cwd=ROOT)
     assert proc.returncode == 2 and "samples.jsonl" in proc.stderr
+
+
+def test_unseen_wordings_probe_reads_the_held_out_wordings(tmp_path):
+    """benchmarks/unseen_wordings.py: the bank phrasings and the 50 held-out wordings, each wording's nearest bank
+    phrasing, and a policy's moves on a photo, counted per asked attribute."""
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "benchmarks"))
+    import unseen_wordings as probe
+
+    bank = probe.bank_phrasings()
+    wordings = probe.unseen_wordings()
+    assert len(wordings) == 50 and len(bank) > 5000
+    assert not {w for _, w, _ in wordings} & set(bank)  # held out: no wording is a bank phrasing
+    assert bank["make it brighter"] == {"brightness": 1} and "{" not in "".join(bank)
+    assert all(w and "{" not in w and asks for _, w, asks in wordings)
+    # a bank phrasing's nearest bank phrasing is itself
+    assert probe.nearest(["make it brighter", "darken the sky"], bank)[0][0] == "make it brighter"
+
+    photo = Path(__file__).resolve().parent / "data" / "photos" / "picosdeeuropa_by_Aitzol_Berasategi.jpg"
+    out = probe.main(["--max", "7", "--policies", "rules,noop", "--photos", str(photo),
+                      "--json", str(tmp_path / "u.json")])
+    rows, totals = out["rows"], out["totals"]
+    assert len(rows) == 7 and totals["photos"] == 1 and totals["attributes"] == 7
+    assert totals["noop"] == 0.0            # doing nothing moves nothing
+    # the rule planner reads its keywords: "crank up the brightness" brightens, "knock the exposure down" darkens
+    by = {r["wording"]: r for r in rows}
+    assert by["crank up the brightness"]["rules_hits"] == 1 and by["knock the exposure down"]["rules_hits"] == 1
+    assert json.loads((tmp_path / "u.json").read_text())["totals"] == totals

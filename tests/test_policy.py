@@ -249,8 +249,41 @@ def test_clause_composition():
     # each knob's value lies between the two clauses' values (a weighted mean of them)
     lo, hi = torch.minimum(one_a[1], one_b[1]), torch.maximum(one_a[1], one_b[1])
     assert bool(((ab[1] >= lo - 1e-5) & (ab[1] <= hi + 1e-5)).all())
+    # per_clause: each clause's own logits as well, those a lone clause gets
+    with torch.no_grad():
+        *combined, own = net(text, stats, torch.cat([a, b], 1), torch.ones(1, 2), torch.cat([qa, qb], 1),
+                             per_clause=True)
+    assert all(torch.allclose(x, y) for x, y in zip(combined, ab)) and own.shape == (1, 2, len(compact.SLOT_NAMES))
+    assert torch.allclose(own[:, 0], one_a[0], atol=1e-5) and torch.allclose(own[:, 1], one_b[0], atol=1e-5)
     with pytest.raises(ValueError, match="compose"):
         compact.CompactNet(compact.Config(n_stats=3, compose="sum"))
+
+
+def test_parts_of_a_request_left_undone_are_named(policy, image):
+    """A clause of a request of several that no knob of the edit answers is named in the reasoning (as not
+    recognised when none of its words is the banks'); caveats and answered clauses are not."""
+    mixed = policy.edit(image, "warmer, xyzzy plugh")
+    assert "temperature" in mixed.extra["slots"]
+    assert mixed.extra["unanswered"] == ["xyzzy plugh"] and 'I do not recognise "xyzzy plugh"' in mixed.reasoning
+    assert policy.edit(image, "warmer, make the colours sparkle").extra["unanswered"] == []  # sparkle: saturation
+    for text in ("warmer, lift the shadows", "darker, a lot, but keep it natural", "warmer", "fix it",
+                 "it's too warm, fix it", "the colours are too cold, can you fix them?", "xyzzy, plugh"):
+        result = policy.edit(image, text)
+        assert result.extra["unanswered"] == [] and "nothing to change for" not in result.reasoning, text
+
+    n = len(compact.SLOT_NAMES)
+    exposure, saturation = compact.SLOT_NAMES.index("exposure"), compact.SLOT_NAMES.index("saturation")
+    clause_prob = np.full((3, n), 0.05, np.float32)
+    clause_prob[0, exposure] = 0.9
+    clause_prob[1, saturation], clause_prob[2, saturation] = 0.3, 0.1  # saturation taken by the fallback
+    pred = compact.Prediction({}, np.zeros(n), np.zeros(n), np.ones(n), True,
+                              ("brighter", "more colourful", "make it pop"), (True, True, True), clause_prob)
+    assert pred.unanswered({"exposure": 0.5, "saturation": 0.2}) == [("make it pop", True)]
+    assert pred.unanswered({"exposure": 0.5}) == [("more colourful", True), ("make it pop", True)]
+    caveat = compact.Prediction({}, np.zeros(n), np.zeros(n), np.ones(n), True, ("brighter", "but keep it natural"),
+                                (True, True), clause_prob[:2])
+    assert caveat.unanswered({"exposure": 0.5}) == []
+    assert pred.unanswered({}) == []   # nothing changed at all: the reasoning says so for the whole request
 
 
 def test_encoder_matches_transformers():

@@ -10,6 +10,7 @@ Decoding takes the active slots' means; ``to_operations`` turns them into vocabu
 """
 from __future__ import annotations
 
+import re
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -74,15 +75,16 @@ class CompactNet(nn.Module):
         return bool(self.cfg.set_dim) or self.cfg.compose == "clauses"
 
     def forward(self, text: torch.Tensor, stats: torch.Tensor, clauses: torch.Tensor | None = None,
-                mask: torch.Tensor | None = None, amounts: torch.Tensor | None = None):
+                mask: torch.Tensor | None = None, amounts: torch.Tensor | None = None, per_clause: bool = False):
         """text [N, 384] (the clauses' mean), stats [N, S] raw, and when ``reads_clauses`` the clauses one by
         one [N, C, 384] with their 0/1 mask [N, C] (and with ``amount_dim`` their amounts [N, C, amount_dim])
-        → (activation logits, means in [-1, 1] units, log-stds), each [N, n_slots]."""
+        → (activation logits, means in [-1, 1] units, log-stds), each [N, n_slots]. ``per_clause`` (compose
+        "clauses" only): also each clause's own activation logits [N, C, n_slots]."""
         s = ((stats - self.stat_mean) / self.stat_std).clamp(-self.cfg.stat_clip, self.cfg.stat_clip)
         if self.training and self.cfg.stat_noise:
             s = s + self.cfg.stat_noise * torch.randn_like(s)
         if self.cfg.compose == "clauses":
-            return self._per_clause(clauses, mask, s, amounts)
+            return self._per_clause(clauses, mask, s, amounts, per_clause)
         if self.training and self.cfg.text_dropout:
             text = nn.functional.dropout(text, self.cfg.text_dropout)
         parts = [text, s]
@@ -94,7 +96,8 @@ class CompactNet(nn.Module):
         logit, mean, log_std = self.head(h).view(-1, 3, len(SLOT_NAMES)).unbind(1)
         return logit, mean, log_std.clamp(-5.0, 1.0)
 
-    def _per_clause(self, clauses: torch.Tensor, mask: torch.Tensor, s: torch.Tensor, amounts: torch.Tensor | None):
+    def _per_clause(self, clauses: torch.Tensor, mask: torch.Tensor, s: torch.Tensor, amounts: torch.Tensor | None,
+                    per_clause: bool = False):
         """Each clause with the photo through trunk and head, then per knob: used if any clause uses it
         (noisy-OR of the clauses' probabilities), its value and spread from the clauses weighted by how surely
         each asks for it. No clause sees another, so "darken the left, warm the right" cannot trade regions."""
@@ -109,7 +112,8 @@ class CompactNet(nn.Module):
         q = torch.where(on, nn.functional.softplus(logit), torch.zeros_like(logit)).sum(1).clamp(min=1e-6)
         combined = q + torch.log(-torch.expm1(-q))
         w = torch.softmax(torch.where(on, logit, torch.full_like(logit, -1e4)), dim=1)
-        return combined, (w * mean).sum(1), (w * log_std).sum(1).clamp(-5.0, 1.0)
+        out = combined, (w * mean).sum(1), (w * log_std).sum(1).clamp(-5.0, 1.0)
+        return out + (logit,) if per_clause else out
 
 
 class Ensemble(nn.Module):
@@ -124,8 +128,8 @@ class Ensemble(nn.Module):
     def reads_clauses(self) -> bool:
         return self.members[0].reads_clauses
 
-    def forward(self, *inputs: torch.Tensor):
-        outs = [m(*inputs) for m in self.members]
+    def forward(self, *inputs: torch.Tensor, **options):
+        outs = [m(*inputs, **options) for m in self.members]
         return tuple(torch.stack(parts).mean(0) for parts in zip(*outs))
 
 
@@ -186,6 +190,13 @@ def decode(prob: np.ndarray, mean: np.ndarray, fallback: float = 0.0) -> dict[st
     return values
 
 
+# parts of a request that are not requests of their own: caveats ("but keep it natural") and a "fix it" after a
+# description ("it's too warm, fix it"), which the description's answer answers
+_NOT_OWN = re.compile(r"^(?:(?:but|without|don't|do not|not|no|keep|leave|except)\b"
+                      r"|(?:(?:can|could) you |please )?(?:fix|correct|improve|repair|sort out|clean)"
+                      r"(?: (?:it|them|that|this))?(?: up)?(?:,? (?:but|without)\b.*)?[\s?!.]*$)", re.IGNORECASE)
+
+
 # ---- the policy -----------------------------------------------------------------------------------------------
 
 @dataclass
@@ -196,9 +207,30 @@ class Prediction:
     mean: np.ndarray
     std: np.ndarray
     recognised: bool = True   # False: no word of the request is one the policy was trained on (vocabulary.py)
+    clauses: tuple[str, ...] = ()           # the clauses as read (text.clause_keys), at most MAX_CLAUSES
+    clause_known: tuple[bool, ...] = ()     # per clause: has a word the policy was trained on
+    clause_prob: np.ndarray | None = None   # per clause and slot, the clause's own activation probability
 
     def values(self) -> dict[str, float]:
         return decode(self.prob, self.mean, FALLBACK)
+
+    def unanswered(self, values: dict[str, float]) -> list[tuple[str, bool]]:
+        """The clauses of a request of several that no knob of ``values`` answers, as (clause, recognised): a
+        knob answers the clauses that ask for it with probability above ``ACTIVE`` (a knob taken by the
+        fallback, the clause that asks for it most). Caveats and a "fix it" after a description are not requests
+        of their own (``_NOT_OWN``); an edit that changes nothing says so as a whole."""
+        if len(self.clauses) < 2 or self.clause_prob is None or not values:
+            return []
+        answered: set[int] = set()
+        for name in values:
+            i = SLOT_NAMES.index(name)
+            if i not in KNOBS:
+                continue
+            p = self.clause_prob[:, i]
+            asking = [j for j in range(len(p)) if p[j] > ACTIVE]
+            answered.update(asking or [int(np.argmax(p))])
+        return [(c, bool(k)) for j, (c, k) in enumerate(zip(self.clauses, self.clause_known))
+                if j not in answered and vocabulary.words(c) and not _NOT_OWN.match(c)]
 
     def sample(self, rng: np.random.Generator) -> dict[str, float]:
         """One draw from the policy's distribution (Bernoulli activations, Gaussian values)."""
@@ -239,31 +271,44 @@ class CompactPolicy:
             torch.set_num_threads(threads)
 
     def _predict(self, images: list[np.ndarray], instructions: list[str]) -> list[Prediction]:
+        from agent.policy.text import MAX_CLAUSES
+
         feats = [features(im) for im in images]
         stats = torch.from_numpy(np.stack([self.stat_vector(f) for f in feats]))
         text = torch.from_numpy(self.text.encode(instructions))
+        keys = [self.text.keys(t)[:MAX_CLAUSES] for t in instructions]
+        known_clauses = [[vocabulary.recognised(k) for k in ks] for ks in keys]
+        per_clause = self.net.cfg.compose == "clauses"
         extra = ()
         if self.net.reads_clauses:
+            # a clause with no word of the banks is still read: taking it out (as a whole request of such words
+            # is) cost held-out directions, since the splitting leaves such parts of known requests ("more
+            # separation between darks and | lights, a lot", "make it dark and | brooding"), see docs/policy.md
             extra = tuple(map(torch.from_numpy, self.text.encode_clauses(instructions)))
         if self.net.cfg.amount_dim:
             from agent.policy import amounts
-            from agent.policy.text import MAX_CLAUSES
 
-            keys = [self.text.keys(t) for t in instructions]
             extra += (torch.from_numpy(amounts.clause_features(keys, MAX_CLAUSES)),)
-        logit, mean, log_std = self.net(text, stats, *extra)
+        logit, mean, log_std, *clause_logit = self.net(text, stats, *extra, **({"per_clause": True} if per_clause
+                                                                                 else {}))
         prob, std = torch.sigmoid(logit).numpy(), log_std.exp().numpy()
+        clause_prob = torch.sigmoid(clause_logit[0]).numpy() if clause_logit else None
         known = [vocabulary.recognised(t) for t in instructions]
         prob[~np.array(known)] = 0.0  # the network answers anything with something; an unknown request gets nothing
-        return [Prediction(f, prob[i], mean[i].numpy(), std[i], known[i]) for i, f in enumerate(feats)]
+        return [Prediction(f, prob[i], mean[i].numpy(), std[i], known[i], tuple(keys[i]), tuple(known_clauses[i]),
+                           None if clause_prob is None else clause_prob[i, :len(keys[i])])
+                for i, f in enumerate(feats)]
 
     def result(self, pred: Prediction, values: dict[str, float], instruction: str) -> EditResult:
-        from agent.policy.reasoning import explain, unrecognised
+        from agent.policy.reasoning import explain, unanswered, unrecognised
 
         if not pred.recognised:  # also when a roll's shared look (--consistent) would give it values
-            return validate(EditResult(unrecognised(pred.stats, instruction, vocabulary.EXAMPLES), [], {"slots": {}}))
+            return validate(EditResult(unrecognised(pred.stats, instruction, vocabulary.EXAMPLES), [],
+                                       {"slots": {}, "unanswered": []}))
         ops = slots_mod.to_operations(values)
-        res = EditResult(explain(pred.stats, values, instruction), ops, {"slots": values})
+        skipped = pred.unanswered(values)
+        text = explain(pred.stats, values, instruction) + unanswered(skipped)
+        res = EditResult(text, ops, {"slots": values, "unanswered": [c for c, _ in skipped]})
         return validate(res)
 
     def edit(self, image: np.ndarray, instruction: str, history=None) -> EditResult:

@@ -23,3 +23,15 @@ def unrecognised(stats: dict, instruction: str, examples: str) -> str:
     """For a request none of whose words the policy was trained on (agent/policy/vocabulary.py)."""
     return (f'{describe(stats)} I do not recognise "{_quote(instruction)}" as an editing request: none of its words '
             f"is one I was trained on, so nothing is changed. I read requests in English, such as {examples}.")
+
+
+def unanswered(clauses: list[tuple[str, bool]]) -> str:
+    """A sentence per part of the request that the edit does not answer ((clause, recognised) pairs), so the
+    photographer sees what was not done instead of finding out on the photo; "" when every part is answered."""
+    out = []
+    for clause, known in clauses:
+        if known:
+            out.append(f' I found nothing to change for "{_quote(clause)}".')
+        else:
+            out.append(f' I do not recognise "{_quote(clause)}": none of its words is one I was trained on.')
+    return "".join(out)
