@@ -166,6 +166,19 @@ def test_added_phrasings_avoid_the_unseen_paraphrases_words():
         assert not [t for t in all_seen if unseen_pattern(template).search(t)], template
 
 
+def test_complaints_about_a_part_ask_for_its_cure():
+    """"the sky is a bit too bright" asks for a darker sky, "the sky is too blue" for a warmer one, "the corners
+    are too bright" for a vignette; plural parts take plural verbs."""
+    phrases = {name: set(i.phrases) for name, i in banks.INTENTS.items()}
+    assert {"the sky is {a} too bright", "the sky looks {a} too bright"} <= phrases["sky_down"]
+    assert {"the sky is {a} too blue", "the sky seems {a} too cold"} <= phrases["sky_warm"]
+    assert "the foreground is {a} too dark" in phrases["ground_up"]
+    assert {"the corners are {a} too bright", "the corners look {a} too bright"} <= phrases["vignette"]
+    assert "the left side is {a} too yellow" in phrases["left_cool"]
+    wrong = re.compile(r"\b(?:corners|edges|borders|clouds) (?:is|looks|seems)\b")
+    assert not [t for ps in phrases.values() for t in ps if wrong.search(t)]
+
+
 def test_terse_explicit_requests_are_drawn_alone():
     """Style draws include a single explicit request on its own, and terse wordings ("darker", "a bit warmer")
     make up a visible share of them: the policy once ignored the bare word "darker"."""

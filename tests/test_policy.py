@@ -260,11 +260,17 @@ def test_clause_composition():
 
 
 def test_parts_of_a_request_left_undone_are_named(policy, image):
-    """A clause of a request of several that no knob of the edit answers is named in the reasoning (as not
-    recognised when none of its words is the banks'); caveats and answered clauses are not."""
+    """A part of a request with no word of the banks asks for nothing (as such a whole request does; the network
+    alone answered "warmer, tell me a joke" with exposure +0.41) and the reasoning says so; a clause that no knob
+    of the edit answers is named; caveats and answered clauses are not."""
+    from agent.policy import vocabulary
+
+    warmer = policy.edit(image, "warmer")
     mixed = policy.edit(image, "warmer, xyzzy plugh")
-    assert "temperature" in mixed.extra["slots"]
+    assert mixed.extra["slots"] == warmer.extra["slots"] and mixed.operations == warmer.operations
     assert mixed.extra["unanswered"] == ["xyzzy plugh"] and 'I do not recognise "xyzzy plugh"' in mixed.reasoning
+    assert policy.edit(image, "warmer, tell me a joke").extra["slots"] == warmer.extra["slots"]
+    assert vocabulary.recognised("the lights") and not vocabulary.recognised("xyzzy plugh")  # plurals count
     assert policy.edit(image, "warmer, make the colours sparkle").extra["unanswered"] == []  # sparkle: saturation
     for text in ("warmer, lift the shadows", "darker, a lot, but keep it natural", "warmer", "fix it",
                  "it's too warm, fix it", "the colours are too cold, can you fix them?", "xyzzy, plugh"):

@@ -347,9 +347,18 @@ FRAMES = ("make it {a} X", "{a} X please", "it should be {a} X", "it needs to be
 # the same for a named part R of the picture: "make the sky a bit darker"
 REGION_FRAMES = ("make R {a} X", "R {a} X please", "R should be {a} X", "R needs to be {a} X",
                  "I'd like R {a} X", "can you make R {a} X", "I want R {a} X", "could R be {a} X", "let's make R {a} X",
-                 "R looks too Y so make it {a} X", "R: {a} X")
-ANTONYM = {"brighter": "dark", "darker": "bright", "warmer": "cold", "cooler": "warm", "lighter": "dark",
-           "colder": "warm", "deeper": "light", "dimmer": "bright"}
+                 "R looks too Y so make it {a} X", "R: {a} X",
+                 # what is wrong with the part, the cure unsaid: "the sky is a bit too bright" → darken the sky
+                 "R is {a} too Y", "R looks {a} too Y", "R seems {a} too Y")
+# what is wrong when X is the cure
+ANTONYM = {"brighter": ("dark",), "darker": ("bright",), "warmer": ("cold", "blue"), "cooler": ("warm", "yellow"),
+           "lighter": ("dark",), "colder": ("warm",), "deeper": ("light",), "dimmer": ("bright",)}
+
+
+def _plural(region: str) -> bool:
+    """"the corners", "the edges of the picture", "the clouds": a region said in the plural."""
+    head = region.split(" of ")[0].split()[-1]
+    return head.endswith("s") and not head.endswith("ss")
 
 
 def _frames(words, frames=FRAMES, region=None):
@@ -358,8 +367,11 @@ def _frames(words, frames=FRAMES, region=None):
         for w in words:
             if "Y" in f and w not in ANTONYM:
                 continue
-            t = f.replace("X", w).replace("Y", ANTONYM.get(w, ""))
-            out.append(t.replace("R", region) if region else t)
+            for y in ANTONYM.get(w, ("",)) if "Y" in f else ("",):
+                t = f.replace("X", w).replace("Y", y)
+                if region and _plural(region):
+                    t = t.replace("R is ", "R are ").replace("R looks ", "R look ").replace("R seems ", "R seem ")
+                out.append(t.replace("R", region) if region else t)
     return out
 
 

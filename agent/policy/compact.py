@@ -278,19 +278,18 @@ class CompactPolicy:
         text = torch.from_numpy(self.text.encode(instructions))
         keys = [self.text.keys(t)[:MAX_CLAUSES] for t in instructions]
         known_clauses = [[vocabulary.recognised(k) for k in ks] for ks in keys]
-        per_clause = self.net.cfg.compose == "clauses"
         extra = ()
         if self.net.reads_clauses:
-            # a clause with no word of the banks is still read: taking it out (as a whole request of such words
-            # is) cost held-out directions, since the splitting leaves such parts of known requests ("more
-            # separation between darks and | lights, a lot", "make it dark and | brooding"), see docs/policy.md
-            extra = tuple(map(torch.from_numpy, self.text.encode_clauses(instructions)))
+            emb, mask = self.text.encode_clauses(instructions)
+            for row, known in enumerate(known_clauses):
+                if any(known):  # a part with no word of the banks asks for nothing, as a whole such request does
+                    mask[row, :len(known)] *= np.array(known, np.float32)
+            extra = (torch.from_numpy(emb), torch.from_numpy(mask))
         if self.net.cfg.amount_dim:
             from agent.policy import amounts
 
             extra += (torch.from_numpy(amounts.clause_features(keys, MAX_CLAUSES)),)
-        logit, mean, log_std, *clause_logit = self.net(text, stats, *extra, **({"per_clause": True} if per_clause
-                                                                                 else {}))
+        logit, mean, log_std, *clause_logit = self.net(text, stats, *extra, per_clause=True)  # "mix": none
         prob, std = torch.sigmoid(logit).numpy(), log_std.exp().numpy()
         clause_prob = torch.sigmoid(clause_logit[0]).numpy() if clause_logit else None
         known = [vocabulary.recognised(t) for t in instructions]

@@ -65,6 +65,7 @@ def bank_words() -> frozenset[str]:
 
 
 def recognised(text: str) -> bool:
-    """Whether any word of the request is one of the banks' (the policy then reads it)."""
+    """Whether any word of the request is one of the banks' (the policy then reads it); a plural counts as its
+    singular ("the lights" as "light")."""
     known = bank_words()
-    return any(w in known for w in words(text))
+    return any(w in known or (w.endswith("s") and w[:-1] in known) for w in words(text))
