@@ -34,8 +34,11 @@ SIZE = 128
 
 
 def bare(template: str, **words: str) -> str:
-    """A bank template without its amount words: "make it {a} brighter" → "make it brighter"."""
-    return " ".join(template.format(a="", b="", s="", **words).split()).strip(" ,")
+    """A bank template without its amount words, tidied as the synthesis does: "make it {a} brighter" → "make it
+    brighter"."""
+    from agent.data.synth import _tidy
+
+    return _tidy(template.format(a="", b="", s="", **words))
 
 
 def bank_phrasings() -> dict[str, dict[str, int]]:

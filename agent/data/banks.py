@@ -367,7 +367,7 @@ def _frames(words, frames=FRAMES, region=None):
         for w in words:
             if "Y" in f and w not in ANTONYM:
                 continue
-            for y in ANTONYM.get(w, ("",)) if "Y" in f else ("",):
+            for y in ANTONYM[w] if "Y" in f else ("",):
                 t = f.replace("X", w).replace("Y", y)
                 if region and _plural(region):
                     t = t.replace("R is ", "R are ").replace("R looks ", "R look ").replace("R seems ", "R seem ")
