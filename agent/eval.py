@@ -1,12 +1,13 @@
 """``retouchiq eval``: policies on held-out samples, rendered by darktable-cli, measured three ways.
 
-For each sample and policy: the policy's operations go into a fresh sidecar for the sample's input image
-(``darktable_bridge.apply``), darktable-cli renders it (or the torch renderer, ``--engine torch``), and
+For each sample and policy: the policy answers through the one edit path (``agent.core.edit``: its operations in a
+fresh sidecar for the sample's input image), darktable-cli renders it (or the torch renderer, ``--engine torch``), and
 - direction accuracy: each requested attribute must move the requested way from the input to the render
-  (``agent.data.measure.directions``; counted per attribute),
+  (``agent.measure.directions``; counted per attribute),
 - ΔE00 (mean over pixels) and SSIM (luminance, Gaussian window) of the render against the target render.
-Two policies are built in here: ``noop`` (no operations: the floor) and ``target`` (the sample's own
-operations: the ceiling, whose gap to perfect is the renderers' disagreement and the thresholds' noise).
+Besides the registered policies (``noop``, no operations, is the floor) one is built in here: ``target`` (the
+sample's own operations: the ceiling, whose gap to perfect is the renderers' disagreement and the thresholds'
+noise).
 """
 from __future__ import annotations
 
@@ -18,15 +19,11 @@ from pathlib import Path
 
 import numpy as np
 
-from agent.data import measure as measure_mod
-from agent.policy import EditResult, PolicyError, load_policy, validate
-
-
-class NoopPolicy:
-    name = "noop"
-
-    def edit(self, image, instruction, history=None) -> EditResult:
-        return EditResult("No change.", [])
+from agent import core, measure as measure_mod
+from agent.errors import PolicyError
+from agent.policy import EditResult, load_policy
+from xmp.iop_order import V30_JPG
+from xmp.sidecar import Sidecar
 
 
 class TargetPolicy:
@@ -35,7 +32,7 @@ class TargetPolicy:
 
 
 def get_policy(spec: str):
-    return {"noop": NoopPolicy, "target": TargetPolicy}.get(spec, lambda: load_policy(spec))()
+    return TargetPolicy() if spec == "target" else load_policy(spec)
 
 
 # ------------------------------------------------------------------------------------------------ metrics
@@ -74,26 +71,22 @@ def _read(path: Path) -> np.ndarray:
         return np.asarray(im.convert("RGB"))
 
 
-def render_ops(photo: Path, ops: list[dict], engine: str, tmp: Path) -> np.ndarray:
-    """The photo with the operations as darktable history, rendered at the photo's size."""
-    from darktable_bridge import apply as apply_mod, operations
-
-    edits = operations.parse_operations({"operations": ops})
+def render_sidecar(photo: Path, text: str | None, engine: str, tmp: Path) -> np.ndarray:
+    """The photo rendered with the sidecar ``text`` (None: no edit), at the photo's size."""
+    text = text or Sidecar.new(photo.name, V30_JPG).to_string()
     if engine == "torch":
         import torch
 
         from darktable_bridge.render.renderer import render_torch
 
-        sidecar, _ = apply_mod.build_sidecar(photo, edits, None)
         image = _read(photo)
         x = torch.from_numpy(image.transpose(2, 0, 1).astype(np.float32) / 255.0)[None]
-        return render_torch(x, [sidecar])[1][0].numpy().transpose(1, 2, 0).astype(np.uint8)
+        return render_torch(x, [Sidecar.parse(text)])[1][0].numpy().transpose(1, 2, 0).astype(np.uint8)
     from darktable_bridge import darktable_cli
 
     xmp, out = tmp / "edit.xmp", tmp / "render.png"
-    for p in (xmp, out):
-        p.unlink(missing_ok=True)
-    apply_mod.apply_edits(photo, edits, xmp)
+    out.unlink(missing_ok=True)
+    xmp.write_text(text, encoding="utf-8")
     h, w = _read(photo).shape[:2]
     darktable_cli.render(photo, xmp, out, width=w, height=h)
     result = _read(out)
@@ -136,14 +129,15 @@ def evaluate_sample(sample: dict, data: Path, policy, name: str, engine: str, tm
     error = ""
     start = time.perf_counter()
     if isinstance(policy, TargetPolicy):
-        ops = sample["operations"]
+        outcome = core.merge(EditResult("", sample["operations"]), None, photo.name)
     else:
         try:
-            ops = validate(policy.edit(image, sample["instruction"], None)).operations
+            outcome = core.edit(image, sample["instruction"], None, photo.name, policy)
         except PolicyError as exc:  # a policy that cannot answer scores as doing nothing, and is counted
-            ops, error = [], str(exc)
+            outcome, error = core.Outcome(EditResult("", [])), str(exc)
     seconds = time.perf_counter() - start
-    rendered = render_ops(photo, ops, engine, tmp)
+    ops = outcome.result.operations
+    rendered = render_sidecar(photo, outcome.text, engine, tmp)
     want = sample["attributes"]
     moved = measure_mod.directions(image, rendered, list(want))
     hits = sum(moved[a] == s for a, s in want.items())

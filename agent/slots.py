@@ -96,6 +96,40 @@ def clip(name: str, value: float) -> float:
     return min(slot.hi, max(slot.lo, float(value)))
 
 
+# slot deltas (what the phrase banks and the rule policy speak): added to the slot's neutral value, except the
+# white balance (a shift in mired, 1e6 / K; negative = warmer, so the same words are the same visual step at any
+# white balance) and the tint hues (absolute degrees)
+MIRED_NEUTRAL = 1e6 / 5003.0
+
+
+def add_deltas(total: dict[str, float], deltas: dict[str, float]) -> None:
+    """Add ``deltas`` into ``total`` (a hue replaces: it is absolute)."""
+    for k, v in deltas.items():
+        total[k] = v if k in HUE_OF else total.get(k, 0.0) + v
+
+
+def slot_values(deltas: dict[str, float]) -> dict[str, float]:
+    """Summed deltas → slot values, clipped, non-neutral only (a hue only with its chroma), in slot order."""
+    raw = {}
+    for k, v in deltas.items():
+        if k.split("@")[0] == "temperature":
+            raw[k] = 1e6 / (MIRED_NEUTRAL + v)
+        elif k in HUE_OF:
+            raw[k] = v % 360.0
+        else:
+            raw[k] = BY_NAME[k].neutral + v
+    out = {}
+    for k, v in raw.items():
+        v = round(clip(k, v), 4)
+        if k in HUE_OF:
+            chroma = HUE_OF[k]
+            if chroma in raw and is_active(chroma, raw[chroma]):
+                out[k] = v
+        elif is_active(k, v):
+            out[k] = v
+    return {k: out[k] for k in sorted(out, key=lambda n: list(BY_NAME).index(n))}
+
+
 def to_operations(values: dict[str, float]) -> list[dict]:
     """Slot values → operations, one per (module, region), in darktable's usual editing order."""
     unknown = set(values) - set(BY_NAME)

@@ -4,7 +4,7 @@
 
 Targets (issue 4): latency ≤ 150 ms per photo after load, load ≤ 5 s, peak RSS ≤ 2 GB, roll over 100 photos
 ≤ 60 s with renders excluded. Load and peak RSS are measured in fresh processes (imports included); latency is
-the median over distinct instructions (no embedding cache hits) on 1024 px previews of the shared photos; the
+the median over distinct instructions (no embedding cache hits) on 1024 px previews of the bundled photos (or --from DIR); the
 roll copies photos (2048 px JPEGs) into a temporary folder and writes their sidecars, with and without
 --consistent.
 """
@@ -21,7 +21,7 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-PHOTOS = ROOT.parent / "shared" / "data" / "photos"
+PHOTOS = ROOT / "tests" / "data" / "photos"  # and the bundled sample (--photos DIR for another folder)
 INSTRUCTIONS = ["make it warmer", "darker please", "lift the shadows a bit", "golden hour look",
                 "darken the sky", "more contrast and punch", "cooler, a touch brighter", "faded film look",
                 "fix the colours", "brighten the subject", "black and white", "less saturated"]
@@ -33,18 +33,19 @@ from agent.policy import load_policy
 policy = load_policy("compact")
 load = time.perf_counter() - t0
 import numpy as np
-from agent.edit import load_preview
-preview = load_preview(sys.argv[1])
+from darktable_bridge.photos import preview
+preview = preview(sys.argv[1])
 for i in range(20):
     policy.edit(preview, f"make it warmer {i}")
 print(json.dumps({"load": load, "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
 """
 
 
-def photos() -> list[Path]:
-    found = sorted(p for p in PHOTOS.glob("*.jpg"))
+def photos(folder: Path) -> list[Path]:
+    found = sorted(folder.glob("*.jpg")) + ([ROOT / "agent" / "samples" / "seeding_by_Clements_Engelhardt.jpg"]
+                                            if folder == PHOTOS else [])
     if not found:
-        sys.exit(f"no photos in {PHOTOS}")
+        sys.exit(f"no photos in {folder}")
     return found
 
 
@@ -59,20 +60,22 @@ def main() -> None:
     ap.add_argument("--repeat", type=int, default=20, help="edits timed per photo set")
     ap.add_argument("--photos", type=int, default=100, help="photos in the roll")
     ap.add_argument("--loads", type=int, default=3, help="fresh processes for load time and RSS")
+    ap.add_argument("--from", dest="folder", type=Path, default=PHOTOS, help="folder of JPEGs to draw photos from")
     args = ap.parse_args()
 
     from PIL import Image
 
     from agent import edit as edit_mod
     from agent.policy import load_policy
+    from darktable_bridge import photos as photos_mod
 
-    src = photos()
+    src = photos(args.folder)
     runs = [fresh_process(src[0]) for _ in range(args.loads)]
     load_s = statistics.median(r["load"] for r in runs)
     rss = max(r["rss_mb"] for r in runs)
 
     policy = load_policy("compact")
-    previews = [edit_mod.load_preview(p) for p in src[:8]]
+    previews = [photos_mod.preview(p) for p in src[:8]]
     policy.edit(previews[0], "warm-up")
     times, cached = [], []
     for i in range(args.repeat):
@@ -92,7 +95,7 @@ def main() -> None:
                 im = im.convert("RGB")
                 im.thumbnail((2048, 2048))
                 im.save(roll / f"{k:03d}_{p.name}", quality=90)
-        names = edit_mod.photos_in(roll)
+        names = photos_mod.photos_in(roll)
         t = time.perf_counter()
         res = edit_mod.roll(names, "warmer, lift the shadows a bit", policy)
         roll_s = time.perf_counter() - t

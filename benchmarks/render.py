@@ -31,8 +31,8 @@ import torch  # noqa: E402
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from darktable_bridge import darktable_cli, fidelity, operations  # noqa: E402
-from darktable_bridge.apply import build_sidecar  # noqa: E402
+from darktable_bridge import darktable_cli, fidelity  # noqa: E402
+from darktable_bridge.apply import sidecar_of  # noqa: E402
 from darktable_bridge.render import compiled, memory  # noqa: E402
 from darktable_bridge.render.pipe import Pipe, load_image, plan  # noqa: E402
 from darktable_bridge.render.renderer import tensors  # noqa: E402
@@ -110,7 +110,7 @@ def main() -> None:
         from darktable_bridge.render.modules import MODULES
         stack = [op for op in STACK if op["module"] in MODULES]
         missing = [op["module"] for op in STACK if op["module"] not in MODULES]
-        sidecar, _ = build_sidecar(photo, operations.parse_operations({"operations": stack}), None)
+        sidecar = sidecar_of(photo, stack)
         sidecar.write(tmp / "stack.xmp")
         img = torch.from_numpy(load_image(photo))[None]
         h, w = img.shape[-2:]

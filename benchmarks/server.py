@@ -40,7 +40,7 @@ def serve(policy: str) -> tuple[subprocess.Popen, str]:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    proc = subprocess.Popen([sys.executable, "-m", "agent.cli", "serve", "--policy", policy, "--port", str(port),
+    proc = subprocess.Popen([sys.executable, "-m", "retouchiq", "serve", "--policy", policy, "--port", str(port),
                              "--log-level", "warning"], cwd=ROOT, stderr=subprocess.PIPE)
     url, start = f"http://127.0.0.1:{port}", time.perf_counter()
     while True:

@@ -12,7 +12,7 @@ For every held-out wording, bare (no amount words):
   does (``measure.directions``).
 
 Prints one row per wording and the totals. No training data is needed: the bank phrasings come from
-``agent.data.banks`` and ``agent.data.looks``; the photos default to the bundled sample and the repository's test
+``agent.language.banks`` and ``agent.language.looks``; the photos default to the bundled sample and the repository's test
 photo.
 """
 from __future__ import annotations
@@ -43,7 +43,7 @@ def bare(template: str, **words: str) -> str:
 
 def bank_phrasings() -> dict[str, dict[str, int]]:
     """Every phrasing the synthesis draws a single request from, bare → the attribute directions it asks."""
-    from agent.data import banks, looks
+    from agent.language import banks, looks
     from agent.data.synth import _article
 
     out: dict[str, dict[str, int]] = {}
@@ -62,7 +62,7 @@ def bank_phrasings() -> dict[str, dict[str, int]]:
 
 def unseen_wordings() -> list[tuple[str, str, dict[str, int]]]:
     """(family, bare wording, attribute directions it asks) for each of the 50."""
-    from agent.data import banks, looks
+    from agent.language import banks, looks
     from agent.data.synth import family_of
 
     table = {"intent": banks.INTENTS, "defect": banks.DEFECTS, "look": looks.LOOKS}
@@ -99,9 +99,9 @@ def policy_hits(spec: str, photos: list[tuple[str, np.ndarray]], wordings: list[
     """Per wording: how many (photo, attribute) pairs moved the asked way."""
     from PIL import Image
 
-    from agent.data import measure
-    from agent.eval import get_policy, render_ops
-    from agent.policy import PolicyError, validate
+    from agent import core, measure
+    from agent.errors import PolicyError
+    from agent.eval import get_policy, render_sidecar
 
     policy = get_policy(spec)
     hits = [0] * len(wordings)
@@ -110,10 +110,10 @@ def policy_hits(spec: str, photos: list[tuple[str, np.ndarray]], wordings: list[
         Image.fromarray(image).save(path)
         for k, (_, text, want) in enumerate(wordings):
             try:
-                ops = validate(policy.edit(image, text, None)).operations
+                sidecar = core.edit(image, text, None, path.name, policy).text
             except PolicyError:
-                ops = []
-            moved = measure.directions(image, render_ops(path, ops, "torch", tmp), list(want))
+                sidecar = None
+            moved = measure.directions(image, render_sidecar(path, sidecar, "torch", tmp), list(want))
             hits[k] += sum(moved[a] == s for a, s in want.items())
     return hits
 

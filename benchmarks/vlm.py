@@ -38,7 +38,8 @@ def main() -> None:
     import torch
 
     from agent.data.synth import synth
-    from agent.policy import PolicyError, vlm_build
+    from agent.errors import PolicyError
+    from agent.policy import vlm_build
     from agent.policy.llm import system_prompt
     from agent.policy.vlm import VLMPolicy
     from agent.train import sft_vlm

@@ -53,7 +53,7 @@ def main() -> None:
         edits = operations.parse_operations({"operations": OPS})
 
         def write20():
-            sidecar, _ = apply_mod.build_sidecar(PHOTO, operations.parse_operations({"operations": OPS}), None)
+            sidecar = apply_mod.sidecar_of(PHOTO, OPS)
             sidecar.write(tmp / "w.xmp")
 
         big, _ = apply_mod.build_sidecar(PHOTO, edits, None)
@@ -76,7 +76,7 @@ def main() -> None:
             dt_ms = f"{(time.perf_counter() - t) * 1000:.0f}"
         except darktable_cli.DarktableError as exc:
             dt_ms = f"n/a ({exc})"
-    print(f"| task | median ms | target |\n|---|---|---|")
+    print("| task | median ms | target |\n|---|---|---|")
     print(f"| write a 20-operation sidecar (validate, merge, encode, atomic write) | {write_ms:.2f} | < 5 |")
     print(f"| parse a 200-item history and decode every params struct | {parse_ms:.2f} | < 20 |")
     print(f"| darktable-cli: load that sidecar and render 1024 px (once, for scale) | {dt_ms} | — |")

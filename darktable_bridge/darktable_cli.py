@@ -15,18 +15,15 @@ from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
-from xmp import SidecarError
 from xmp.sidecar import Sidecar
+
+from .errors import DarktableError
 
 FORMATS = {".png": "SRGB", ".jpg": "SRGB", ".jpeg": "SRGB", ".tif": "SRGB", ".tiff": "SRGB",
            ".pfm": "LIN_REC2020"}
 _LOADED = re.compile(r"successfully loaded module (\S+) from history")
 _MISMATCH = re.compile(r"module `([^']+)' version mismatch")
 _CHECK = re.compile(r"^\s*(params|blendop) v\. (\d+):\s+version (ok|WRONG)\s+params (ok|WRONG)")
-
-
-class DarktableError(RuntimeError):
-    """darktable-cli failed, timed out, or did not use every module of the sidecar."""
 
 
 def find_darktable_cli() -> str:

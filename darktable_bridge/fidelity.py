@@ -17,8 +17,8 @@ from pathlib import Path
 
 import numpy as np
 
-from . import darktable_cli, images, operations
-from .apply import build_sidecar
+from . import darktable_cli, images
+from .apply import sidecar_of
 from .modules import VOCABULARY
 from .vocabulary import Module
 
@@ -180,7 +180,7 @@ def run_draws(jobs: list[tuple[Path, dict]], workdir: Path, keep: bool = False, 
         draws.append(draw)
         xmp = workdir / f"draw-{k:05d}.xmp"
         try:
-            sidecar, _ = build_sidecar(photo_png, operations.parse_operations({"operations": [op]}), None)
+            sidecar = sidecar_of(photo_png, [op])
             sidecar.write(xmp)
             plan(Sidecar.read(xmp))  # refuse what the renderer cannot do before spending darktable renders on it
             ready.append((draw, photo_png, xmp))

@@ -15,8 +15,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from . import operations
-from .apply import build_sidecar
+from .apply import sidecar_of
 from .modules import VOCABULARY
 from .render import color
 from .render.base import layout
@@ -72,7 +71,7 @@ def fit(before: str | Path, after: str | Path, modules: list[str] | None = None,
     if unknown:
         raise ValueError(f"fit does not know which fields of {unknown} to fit; fittable: {list(DEFAULT_FIELDS)}")
     ops = [{"module": m, "params": {f: _neutral_value(m, f) for f in DEFAULT_FIELDS[m]}} for m in modules]
-    sidecar, _ = build_sidecar(Path("fit.png"), operations.parse_operations({"operations": ops}), None)
+    sidecar = sidecar_of(Path("fit.png"), ops)
     pl = plan(sidecar)
     pipe = Pipe(pl.steps)
     base = tensors([pl])

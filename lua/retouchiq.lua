@@ -188,8 +188,10 @@ end
 
 local tag
 
--- Back up the old sidecar, write the new one, let darktable load it, tag the photo.
+-- Back up the old sidecar, write the new one, let darktable load it, tag the photo. No sidecar (the edit
+-- changes nothing): nothing is written, false is returned.
 local function install(img, xmp)
+  if xmp == nil then return false end
   local backup, err = client.backup(img.sidecar)
   if backup == nil then return nil, err end
   local ok, werr = client.write_atomic(img.sidecar, xmp)

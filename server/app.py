@@ -26,11 +26,10 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, Json
 from starlette.datastructures import UploadFile as StarletteUpload  # what the form holds
 from starlette.exceptions import HTTPException
 
-from agent.policy import Policy, PolicyError, load_policy
-from darktable_bridge import schema
-from xmp.sidecar import MAX_BYTES as SIDECAR_BYTES
+from agent import api
+from agent.api import MAX_SIDECAR_BYTES as SIDECAR_BYTES
 
-from .jobs import BadInput, Busy, Roll, RollPhoto, Rolls, WorkQueue, edit_photo, run_roll
+from .jobs import BadInput, Busy, Roll, RollPhoto, Rolls, WorkQueue, edit_request, run_roll
 from .settings import MB, Settings
 
 log = logging.getLogger("retouchiq.server")
@@ -152,7 +151,8 @@ class Error(BaseModel):
 class EditResponse(BaseModel):
     reasoning: str
     operations: list[dict[str, Any]] = Field(description="ARCHITECTURE.md's action format (see /v1/ops)")
-    xmp: str = Field(description="the photo's whole sidecar with the edit merged in; write it after a backup")
+    xmp: str | None = Field(description="the photo's whole sidecar with the edit merged in; write it after a "
+                                        "backup. null: the edit changes nothing, leave the sidecar as it is")
 
 
 class Health(BaseModel):
@@ -198,20 +198,14 @@ ERRORS = {400: {"model": Error, "description": "unusable input (image, sidecar)"
 
 
 # -- app ---------------------------------------------------------------------------------------------------
-def _instruction(text: str) -> str:
-    if not text.strip():
-        raise RequestValidationError([{"loc": ("body", "instruction"), "msg": "is empty", "type": "value_error"}])
-    return text.strip()
-
-
 async def _sidecar(part: UploadFile | str | None) -> bytes | str | None:
     # one byte past the limit is enough for Sidecar.parse to refuse an oversized file with its own message
     return await part.read(SIDECAR_BYTES + 1) if isinstance(part, StarletteUpload) else part
 
 
-def create_app(settings: Settings, policy: Policy | None = None) -> FastAPI:
+def create_app(settings: Settings, policy: api.Policy | None = None) -> FastAPI:
     """The API around ``policy`` (default: ``load_policy(settings.policy)``, loaded here, once)."""
-    policy = policy if policy is not None else load_policy(settings.policy)
+    policy = policy if policy is not None else api.load_policy(settings.policy)
     names = {settings.policy, getattr(policy, "name", settings.policy)}
     queue = WorkQueue(settings.workers, settings.max_queue)
     rolls = Rolls(settings.kept_rolls)
@@ -251,16 +245,12 @@ def create_app(settings: Settings, policy: Policy | None = None) -> FastAPI:
 
     def check_policy(name: str | None) -> None:
         if name is not None and name not in names:
-            raise PolicyError(f"this server runs the '{settings.policy}' policy, not '{name}' (restart it with "
+            raise api.PolicyError(f"this server runs the '{settings.policy}' policy, not '{name}' (restart it with "
                               f"`retouchiq serve --policy {name}`)")
 
-    @app.exception_handler(BadInput)
-    async def bad_input(request: Request, exc: BadInput):
-        return JSONResponse({"detail": str(exc)}, status_code=400)
-
-    @app.exception_handler(PolicyError)
-    async def policy_error(request: Request, exc: PolicyError):
-        return JSONResponse({"detail": str(exc)}, status_code=422)
+    @app.exception_handler(api.UserError)
+    async def user_error(request: Request, exc: api.UserError):
+        return JSONResponse({"detail": str(exc)}, status_code=exc.http_status)
 
     @app.exception_handler(Busy)
     async def busy(request: Request, exc: Busy):
@@ -299,7 +289,7 @@ def create_app(settings: Settings, policy: Policy | None = None) -> FastAPI:
     @app.get("/v1/ops", dependencies=auth, responses={401: ERRORS[401]},
              summary="the vocabulary (modules, fields, ranges) as JSON Schema")
     async def ops() -> dict[str, Any]:
-        return schema.operations_schema()
+        return api.operations_schema()
 
     @app.post("/v1/edit", response_model=EditResponse, dependencies=auth, responses=ERRORS,
               form_limits=form_limits,
@@ -311,11 +301,11 @@ def create_app(settings: Settings, policy: Policy | None = None) -> FastAPI:
                                    "(-F sidecar=@X.xmp)")] = None,
                    options: Annotated[Json[EditOptions] | None, Form(description="JSON: {policy?, filename?}")] =
                    None, _slot: None = Depends(slot)) -> EditResponse:
-        text = _instruction(instruction)
+        text = api.instruction(instruction)
         options = options or EditOptions()
         check_policy(options.policy)
         data = await preview.read()
-        out = await queue.run(edit_photo, policy, data, text, await _sidecar(sidecar),
+        out = await queue.run(edit_request, policy, data, text, await _sidecar(sidecar),
                               options.filename or "preview.jpg", settings)
         return EditResponse(**out)
 
@@ -330,12 +320,11 @@ def create_app(settings: Settings, policy: Policy | None = None) -> FastAPI:
                                           "none)")] = None,
                           options: Annotated[Json[RollOptions] | None, Form(
                               description="JSON: {policy?, filenames?}")] = None) -> RollStatus:
-        text = _instruction(instruction)
+        text = api.instruction(instruction)
         options = options or RollOptions()
         check_policy(options.policy)
-        if consistent and not hasattr(policy, "predict"):
-            raise PolicyError(f"a consistent roll needs the compact policy: the '{settings.policy}' policy gives "
-                              "no per-knob prediction to share across the roll")
+        if consistent:
+            api.require_shared(policy)
         n = len(previews)
         if n > settings.max_roll_photos:
             raise BadInput(f"previews: {n} photos, more than the {settings.max_roll_photos} a roll may hold")

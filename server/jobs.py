@@ -1,37 +1,28 @@
-"""The server's work: one photo's edit, the bounded queue policy calls wait in, and film-roll jobs."""
+"""The server's work: the bounded queue policy calls wait in, and film-roll jobs; each photo goes through the
+agent's one edit path (``agent.api.edit``, or for one look over a roll ``predict`` → ``consistent_values`` →
+``merge``)."""
 from __future__ import annotations
 
 import asyncio
-import io
 import logging
 import math
 import secrets
 import time
-import zlib
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from pathlib import Path
 
-import numpy as np
-from PIL import Image, UnidentifiedImageError
-
-from agent.edit import PREVIEW_SIDE, _to_rgb8, consistent_values
-from agent.policy import EditResult, Policy, PolicyError, validate
-from darktable_bridge import apply, operations
-from xmp import SidecarError
-from xmp.sidecar import Sidecar
+from agent import api
 
 from .settings import Settings
 
 log = logging.getLogger("retouchiq.server")
 BATCH = 16  # photos per prediction pass of a consistent roll
-MIN_SIDE = 8  # as retouchiq edit
-
-MAGIC = {"JPEG": b"\xff\xd8\xff", "PNG": b"\x89PNG\r\n\x1a\n"}
 
 
-class BadInput(ValueError):
+class BadInput(api.UserError):
     """The request's content cannot be used (the message names the part and why): HTTP 400."""
+
+    http_status = 400
 
 
 class Busy(RuntimeError):
@@ -42,77 +33,26 @@ class Busy(RuntimeError):
         self.retry_after = retry_after
 
 
-def decode_preview(data: bytes, settings: Settings) -> np.ndarray:
-    """JPEG/PNG bytes → uint8 sRGB [H, W, 3], long side at most agent.edit's preview side (as ``retouchiq edit``)."""
-    kind = next((k for k, magic in MAGIC.items() if data.startswith(magic)), None)
-    if kind is None:
-        raise BadInput("preview: not a JPEG or PNG image" + ("" if data else " (the upload is empty)"))
-    damaged = (UnidentifiedImageError, OSError, SyntaxError, ValueError, EOFError, zlib.error)
-    side = PREVIEW_SIDE
-    try:
-        im = Image.open(io.BytesIO(data), formats=[kind])
-    except Image.DecompressionBombError as exc:
-        raise BadInput(f"preview: {exc}") from None
-    except damaged as exc:
-        raise BadInput(f"preview: damaged or truncated {kind} ({exc})") from None
-    w, h = im.size
-    if min(w, h) < MIN_SIDE:
-        raise BadInput(f"preview: {w}×{h} pixels is too small to judge (at least {MIN_SIDE} px a side)")
-    if w * h > settings.max_preview_pixels:
-        raise BadInput(f"preview: {w}×{h} pixels is more than the {settings.max_preview_pixels / 1e6:g} MP limit; "
-                       f"a {side} px preview is all the policy uses")
-    try:
-        im.draft("RGB", (side, side))  # JPEG: the decoder scales down by 1/2..1/8 (fast, little memory)
-        im.load()
-    except damaged as exc:
-        raise BadInput(f"preview: damaged or truncated {kind} ({exc})") from None
-    if max(im.size) > side:
-        im.thumbnail((side, side), Image.Resampling.BILINEAR, reducing_gap=2.0)
-    return _to_rgb8(im)
+def edit_request(policy: api.Policy, data: bytes, instruction: str, sidecar: str | bytes | None, filename: str,
+                 settings: Settings) -> dict:
+    """One photo: its preview bytes, the instruction and its current sidecar → the agent's answer (reasoning,
+    operations, the whole merged sidecar; nothing is written here)."""
+    base = api.parse_sidecar(sidecar)
+    preview = api.decode_preview(data, api.PREVIEW_SIDE, settings.max_preview_pixels)
+    return api.edit(preview, instruction, base, filename, policy).to_json()
 
 
-def read_sidecar(text: str | bytes | None) -> Sidecar | None:
-    if text is None or not text.strip():
-        return None
-    try:
-        sidecar = Sidecar.parse(text)
-        apply.check_known_items(sidecar)
-    except SidecarError as exc:
-        raise BadInput(f"sidecar: {exc}") from None
-    return sidecar
-
-
-def merge(result: EditResult, base: Sidecar | None, filename: str) -> dict:
-    """A validated edit → the answer: reasoning, operations and the photo's whole sidecar text with the edit
-    merged in (what ``retouchiq apply`` would write; nothing is written here)."""
-    edits = operations.parse_operations({"operations": validate(result).operations})
-    try:
-        sidecar, _ = apply.build_sidecar(Path(filename), edits, base)
-        text = sidecar.to_string()
-        Sidecar.parse(text)  # what the plugin writes must read back
-    except SidecarError as exc:
-        raise PolicyError(f"the edit cannot be merged into the sidecar: {exc}") from None
-    return {"reasoning": result.reasoning, "operations": result.operations, "xmp": text}
-
-
-def edit_photo(policy: Policy, data: bytes, instruction: str, sidecar: str | bytes | None, filename: str,
-               settings: Settings) -> dict:
-    base = read_sidecar(sidecar)
-    return merge(policy.edit(decode_preview(data, settings), instruction, base), base, filename)
-
-
-def predict(policy: Policy, photos: list[RollPhoto], instruction: str, settings: Settings) -> dict[int, tuple]:
+def predict(policy: api.Policy, photos: list[RollPhoto], instruction: str, settings: Settings) -> dict[int, tuple]:
     """A consistent roll's first pass over a batch: {index: (prediction, sidecar)}; unusable photos fail here."""
-    from agent.policy.compact import work_image
-
     ready = {}
     for photo in photos:
         try:
-            ready[photo.index] = (read_sidecar(photo.sidecar), work_image(decode_preview(photo.data, settings)))
-        except BadInput as exc:
+            ready[photo.index] = (api.parse_sidecar(photo.sidecar),
+                                  api.decode_preview(photo.data, api.PREVIEW_SIDE, settings.max_preview_pixels))
+        except api.UserError as exc:
             photo.state, photo.error = "failed", str(exc)
         photo.data = None
-    preds = policy.predict([image for _, image in ready.values()], [instruction] * len(ready)) if ready else []
+    preds = api.predict(policy, [image for _, image in ready.values()], instruction) if ready else []
     return {k: (pred, base) for (k, (base, _)), pred in zip(ready.items(), preds)}
 
 
@@ -199,7 +139,7 @@ async def _step(roll: Roll, photo: RollPhoto, work) -> None:
     """Await one photo's work and record how it went; one photo's failure never ends the roll."""
     try:
         photo.result, photo.state = await work, "done"
-    except (BadInput, PolicyError) as exc:
+    except api.UserError as exc:
         photo.state, photo.error = "failed", str(exc)
     except Exception as exc:  # a bug: the log keeps the traceback, the client gets its one line
         log.exception("roll photo failed", extra={"roll": roll.id, "photo": photo.index})
@@ -207,15 +147,15 @@ async def _step(roll: Roll, photo: RollPhoto, work) -> None:
     photo.data = None
 
 
-async def _each(roll: Roll, queue: WorkQueue, policy: Policy, settings: Settings) -> None:
+async def _each(roll: Roll, queue: WorkQueue, policy: api.Policy, settings: Settings) -> None:
     for photo in roll.photos:
         if roll.cancel:
             return
-        await _step(roll, photo, queue.run(edit_photo, policy, photo.data, roll.instruction, photo.sidecar,
+        await _step(roll, photo, queue.run(edit_request, policy, photo.data, roll.instruction, photo.sidecar,
                                            photo.filename, settings))
 
 
-async def _consistent(roll: Roll, queue: WorkQueue, policy: Policy, settings: Settings) -> None:
+async def _consistent(roll: Roll, queue: WorkQueue, policy: api.Policy, settings: Settings) -> None:
     """agent.edit's one look for a roll: predictions for every frame first (in batches, so memory and
     cancelling stay bounded), then the shared style with per-frame exposure and white balance."""
     found: dict[int, tuple] = {}
@@ -225,11 +165,11 @@ async def _consistent(roll: Roll, queue: WorkQueue, policy: Policy, settings: Se
         batch = roll.photos[start:start + BATCH]
         try:
             found |= await queue.run(predict, policy, batch, roll.instruction, settings)
-        except PolicyError as exc:
+        except api.UserError as exc:
             for photo in batch:
                 photo.state, photo.error = "failed", str(exc)
     order = sorted(found)
-    values = consistent_values([found[k][0] for k in order]) if order else []
+    values = api.consistent_values([found[k][0] for k in order]) if order else []
     for k, slot_values in zip(order, values):
         if roll.cancel:
             return
@@ -238,11 +178,11 @@ async def _consistent(roll: Roll, queue: WorkQueue, policy: Policy, settings: Se
                                            photo.filename))
 
 
-def _shared_look(policy, pred, values: dict, instruction: str, base: Sidecar | None, filename: str) -> dict:
-    return merge(policy.result(pred, values, instruction), base, filename)
+def _shared_look(policy, pred, values: dict, instruction: str, base, filename: str) -> dict:
+    return api.merge(policy.result(pred, values, instruction), base, filename).to_json()
 
 
-async def run_roll(roll: Roll, queue: WorkQueue, policy: Policy, settings: Settings) -> None:
+async def run_roll(roll: Roll, queue: WorkQueue, policy: api.Policy, settings: Settings) -> None:
     """Photos one after another through the shared pool (so single edits are not starved); the roll's queue
     slot is released at the end, whatever happens."""
     roll.state = "running"

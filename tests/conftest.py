@@ -5,7 +5,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from darktable_bridge import apply as apply_mod, darktable_cli, images, operations
+from darktable_bridge import apply as apply_mod, darktable_cli, images
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE = ROOT / "agent" / "samples" / "seeding_by_Clements_Engelhardt.jpg"
@@ -63,7 +63,7 @@ class Renderer:
     def sidecar(self, ops: list, photo: Path = SAMPLE) -> Path:
         self.count += 1
         path = self.tmp / f"edit{self.count}.xmp"
-        sidecar, _ = apply_mod.build_sidecar(photo, operations.parse_operations({"operations": ops}), None)
+        sidecar = apply_mod.sidecar_of(photo, ops)
         sidecar.write(path)
         return path
 

@@ -9,7 +9,7 @@ import pytest
 
 from conftest import EXAMPLES, SAMPLE, write_json
 
-EXE = [sys.executable, "-m", "agent.cli"]
+EXE = [sys.executable, "-m", "retouchiq"]
 
 
 def run(*args, cwd=None):

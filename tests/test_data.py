@@ -11,8 +11,11 @@ import pytest
 from PIL import Image
 
 from agent import slots as slot_space
-from agent.data import banks, looks, measure as measure_mod, split_of, synth
-from agent.policy import PolicyError, load_policy
+from agent import measure as measure_mod
+from agent.data import read_samples, split_of, synth
+from agent.language import banks, looks
+from agent.errors import PolicyError, RequestError
+from agent.policy import load_policy
 
 from conftest import split_photo_set
 
@@ -42,19 +45,19 @@ def test_synth_is_deterministic_by_seed(data, tmp_path):
     out, _ = data
     again = tmp_path / "again"  # each sample has its own random stream: a shorter run is a prefix
     synth.synth(pick_photos(), 5, again, seed=3, size=SIZE)
-    assert synth.read_samples(again) == synth.read_samples(out)[:5]
-    for sample in synth.read_samples(again):
+    assert read_samples(again) == read_samples(out)[:5]
+    for sample in read_samples(again):
         for key in ("input", "target"):
             assert (again / sample[key]).read_bytes() == (out / sample[key]).read_bytes()
     other = tmp_path / "other"
     synth.synth(pick_photos(), 3, other, seed=4, size=SIZE)
-    first = [s["instruction"] for s in synth.read_samples(out)[:3]]
-    assert [s["instruction"] for s in synth.read_samples(other)] != first
+    first = [s["instruction"] for s in read_samples(out)[:3]]
+    assert [s["instruction"] for s in read_samples(other)] != first
 
 
 def test_samples_follow_the_contract(data):
     out, _ = data
-    samples = synth.read_samples(out)
+    samples = read_samples(out)
     assert len(samples) == 12
     assert {s["family"] for s in samples} == {"enhance", "style", "local"}
     for s in samples:
@@ -76,7 +79,7 @@ def test_samples_follow_the_contract(data):
 
 def test_targets_are_the_renders_of_the_operations_and_move_as_asked(data):
     out, _ = data
-    for s in synth.read_samples(out):
+    for s in read_samples(out):
         image = np.asarray(Image.open(out / s["input"]))
         target = np.asarray(Image.open(out / s["target"]))
         np.testing.assert_array_equal(synth.render(image, s["slots"]), target)
@@ -85,12 +88,11 @@ def test_targets_are_the_renders_of_the_operations_and_move_as_asked(data):
 
 
 def test_fast_mode_writes_inputs_only_and_shares_the_originals(tmp_path):
-    from agent.cli import main
-    from agent.train.sft_compact import read_samples as train_samples
+    from retouchiq.cli import main
 
     photos = pick_photos()
     summary = synth.synth(photos, 15, tmp_path, seed=3, size=SIZE, fast=True)
-    samples = synth.read_samples(tmp_path)
+    samples = read_samples(tmp_path)
     assert len(samples) == 15 and not (tmp_path / "targets").exists()
     assert {s["family"] for s in samples} == {"enhance", "style", "local"}
     originals = {p.stem: np.asarray(synth.load_photo(p, SIZE)) for p in photos}
@@ -108,14 +110,14 @@ def test_fast_mode_writes_inputs_only_and_shares_the_originals(tmp_path):
             assert s["input"] == f"images/original-{Path(s['photo']).stem}.png"
             np.testing.assert_array_equal(image, original)
     assert len(list((tmp_path / "images").iterdir())) < 15 and summary["samples"] == 15
-    assert len(train_samples([tmp_path])) == sum(s["split"] == "train" for s in samples)
+    assert len(read_samples([tmp_path], "train")) == sum(s["split"] == "train" for s in samples)
     # evaluation needs target images: fast data is refused with a clear message
     assert main(["eval", "--data", str(tmp_path), "--split", "train", "--policies", "noop"]) == 2
 
 
 def test_split_has_no_leakage_and_unseen_paraphrases_only_in_heldout(data):
     out, _ = data
-    samples = synth.read_samples(out)
+    samples = read_samples(out)
     by_photo = {}
     for s in samples:
         by_photo.setdefault(s["photo"], set()).add(s["split"])
@@ -221,21 +223,21 @@ def test_recipes_needing_missing_modules_are_skipped_and_counted(tmp_path, monke
     monkeypatch.setattr(synth, "available_slots", lambda: no_bilat)
     summary = synth.synth(pick_photos()[:2], 9, tmp_path, seed=11, size=64)
     assert "clarity" in summary["unused_slots"]
-    assert all("clarity" not in s["slots"] for s in synth.read_samples(tmp_path))
+    assert all("clarity" not in s["slots"] for s in read_samples(tmp_path))
     assert any(k.startswith("skipped:") and "clarity" in k for k in summary["counts"])
 
 
 def test_temperature_defect_is_undone_by_its_mired_mirror():
-    values = synth.slot_values({"temperature": -40.0})   # the fix of a cool cast of +40 mired
-    degrade = synth.slot_values({"temperature": 40.0})
+    values = slot_space.slot_values({"temperature": -40.0})   # the fix of a cool cast of +40 mired
+    degrade = slot_space.slot_values({"temperature": 40.0})
     assert values["temperature"] > 5003 > degrade["temperature"]
     assert 1e6 / values["temperature"] + 1e6 / degrade["temperature"] == pytest.approx(2e6 / 5003, rel=1e-4)
 
 
 def test_synth_command_reports_a_missing_folder(tmp_path):
-    proc = subprocess.run([sys.executable, "-m", "agent.cli", "data", "synth", "--photos", tmp_path / "nope",
+    proc = subprocess.run([sys.executable, "-m", "retouchiq", "data", "synth", "--photos", tmp_path / "nope",
                            "--n", "2", "--out", tmp_path / "out"], capture_output=True, text=True, cwd=ROOT)
-    assert proc.returncode == 2 and "not a folder of photos" in proc.stderr
+    assert proc.returncode == 3 and "not a folder" in proc.stderr
 
 
 def test_synth_command_takes_several_folders_and_one_split(tmp_path):
@@ -249,11 +251,11 @@ def test_synth_command_takes_several_folders_and_one_split(tmp_path):
     for i, p in enumerate(photos):
         shutil.copyfile(p, (a if i % 2 else b) / p.name)
     out = tmp_path / "out"
-    proc = subprocess.run([sys.executable, "-m", "agent.cli", "data", "synth", "--fast", "--photos", a, b,
+    proc = subprocess.run([sys.executable, "-m", "retouchiq", "data", "synth", "--fast", "--photos", a, b,
                            "--split", "train", "--n", "6", "--size", "48", "--out", out],
                           capture_output=True, text=True, cwd=ROOT)
     assert proc.returncode == 0, proc.stderr
-    samples = synth.read_samples(out)
+    samples = read_samples(out)
     assert {s["split"] for s in samples} == {"train"}
     assert {Path(s["photo"]).name for s in samples} <= {p.name for p in photos if split_of(p) == "train"}
     assert {Path(s["photo"]).parent for s in samples} <= {a, b}
@@ -363,12 +365,12 @@ def test_rules_never_crash_on_odd_requests(rules):
     assert rules.edit(gradient(), "haz la foto más cálida").operations == []
     result = rules.edit(gradient(), "make it look natural")
     assert "median L*" in result.reasoning
-    with pytest.raises(PolicyError, match="empty"):
+    with pytest.raises(RequestError, match="empty"):
         rules.edit(gradient(), "   ")
 
 
 def test_rules_answer_every_synthesised_sample_validly(data, rules):
     out, _ = data
-    for s in synth.read_samples(out):
+    for s in read_samples(out):
         result = rules.edit(np.asarray(Image.open(out / s["input"])), s["instruction"])
         json.dumps(result.to_json())

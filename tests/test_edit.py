@@ -7,11 +7,12 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from agent import edit as edit_mod
-from agent.cli import main
-from agent.data.measure import measure
-from agent.policy import load_policy
+from agent import core, edit as edit_mod
+from agent.measure import measure
+from agent.policy import EditResult, load_policy
 from darktable_bridge import darktable_cli
+from darktable_bridge.photos import preview as load_preview
+from retouchiq.cli import main
 from xmp.sidecar import Sidecar
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -72,10 +73,10 @@ def test_edit_keeps_backup(photo, capsys):
 
 def test_edit_judges_the_current_look(photo, policy):
     """After a strong warm edit the preview the policy sees is the warm one."""
-    preview = edit_mod.load_preview(photo)
+    preview = load_preview(photo)
     ops = [{"module": "channelmixerrgb", "params": {"temperature": 8000}}]
-    done = edit_mod.write(photo, edit_mod.EditResult("test", ops))
-    look, note = edit_mod.current_look(preview, Sidecar.read(done.sidecar))
+    done = edit_mod.write(photo, core.merge(EditResult("test", ops), None, photo.name))
+    look, note = edit_mod.current_look(photo, Sidecar.read(done.sidecar))
     assert note is None
     assert measure(look)["b_mean"] > measure(preview)["b_mean"] + 5
 
@@ -86,7 +87,7 @@ def test_preview_and_text_output(photo, capsys, tmp_path):
     assert code == 0 and "The frame is" in text and "+ exposure" in text
     with Image.open(out) as im:
         after = np.asarray(im.convert("RGB"))
-    assert measure(after)["L_p50"] > measure(edit_mod.load_preview(photo))["L_p50"] + 1
+    assert measure(after)["L_p50"] > measure(load_preview(photo))["L_p50"] + 1
 
 
 @pytest.mark.darktable
@@ -120,7 +121,7 @@ def test_roll_consistent(small, tmp_path, capsys):
     per_frame = {"exposure", "channelmixerrgb"}
     assert slots["a_dark.jpg"] - per_frame == slots["b_mid.jpg"] - per_frame == slots["c_bright.jpg"] - per_frame
     # per-frame exposure brings the frames together: the dark one up, the bright one down
-    preds = load_policy("compact").predict([edit_mod.load_preview(roll / n) for n in sorted(slots)],
+    preds = load_policy("compact").predict([load_preview(roll / n) for n in sorted(slots)],
                                            ["give it a warm vintage look"] * 3)
     values = edit_mod.consistent_values(preds)
     assert values[0]["exposure"] > values[1]["exposure"] > values[2]["exposure"]
@@ -139,7 +140,7 @@ def test_roll_json_and_failures(small, tmp_path, capsys):
     assert {d["photo"].split("/")[-1] for d in docs} == {"good.jpg", "broken.jpg"}
     assert "error" in next(d for d in docs if d["photo"].endswith("broken.jpg"))
     assert not (roll / "broken.jpg.xmp").exists()
-    assert run(capsys, "roll", str(tmp_path / "missing"), "-i", "warmer")[0] == 2
+    assert run(capsys, "roll", str(tmp_path / "missing"), "-i", "warmer")[0] == 3  # photos not found
 
 
 def _variant(tmp_path: Path, small: Path, kind: str) -> Path:
@@ -167,7 +168,7 @@ def _variant(tmp_path: Path, small: Path, kind: str) -> Path:
 @pytest.mark.parametrize("kind", ["png16", "grey", "cmyk", "palette", "big"])
 def test_unusual_photos_work(small, tmp_path, capsys, kind):
     path = _variant(tmp_path, small, kind)
-    preview = edit_mod.load_preview(path)
+    preview = load_preview(path)
     assert preview.dtype == np.uint8 and preview.ndim == 3 and max(preview.shape[:2]) <= 1024
     if kind == "png16":
         assert 20 < preview.mean() < 235  # 16-bit values scaled, not clipped to white
@@ -180,33 +181,39 @@ def test_bad_input(small, tmp_path, capsys):
     corrupt = tmp_path / "corrupt.jpg"
     corrupt.write_bytes(b"\x00" * 100)
     code, _, err = run(capsys, "edit", str(corrupt), "-i", "warmer")
-    assert code == 1 and "not an image" in err and not (tmp_path / "corrupt.jpg.xmp").exists()
+    assert code == 3 and "not an image" in err and not (tmp_path / "corrupt.jpg.xmp").exists()
 
     tiny = tmp_path / "tiny.png"
     Image.new("RGB", (1, 1)).save(tiny)
     code, _, err = run(capsys, "edit", str(tiny), "-i", "warmer")
-    assert code == 1 and "too small" in err
+    assert code == 3 and "too small" in err
 
     photo = Path(shutil.copy(small, tmp_path / "p.jpg"))
     code, _, err = run(capsys, "edit", str(photo), "-i", "  ")
     assert code == 2 and "empty instruction" in err
     code, _, err = run(capsys, "edit", str(tmp_path / "nope.jpg"), "-i", "warmer")
-    assert code == 1 and "not found" in err
+    assert code == 3 and "not found" in err
+    # the same failure gives the same exit status whatever the command (apply: a photo that is not there)
+    ops = tmp_path / "ops.json"
+    ops.write_text(json.dumps({"operations": [{"module": "exposure", "params": {"exposure": 0.5}}]}))
+    assert run(capsys, "apply", str(tmp_path / "nope.jpg"), "--ops", str(ops))[0] == 3
+    # one photo of two failing: 1 (the other was edited)
+    assert run(capsys, "edit", str(photo), str(tmp_path / "nope.jpg"), "-i", "warmer")[0] == 1
     # another language: best effort, never a crash
     assert run(capsys, "edit", str(photo), "-i", "mach das Bild wärmer, bitte")[0] == 0
 
 
 def test_read_only_folder(small, tmp_path, capsys, monkeypatch):
     """The folder refuses new files (simulated: the tests may run as root, who may write anywhere)."""
-    import xmp.sidecar
+    import xmp.files
 
     def refuse(*args, **kwargs):
         raise PermissionError(13, "Permission denied")
 
     photo = Path(shutil.copy(small, tmp_path / "p.jpg"))
-    monkeypatch.setattr(xmp.sidecar.tempfile, "mkstemp", refuse)
+    monkeypatch.setattr(xmp.files.tempfile, "mkstemp", refuse)
     code, _, err = run(capsys, "edit", str(photo), "-i", "warmer")
-    assert code == 1 and "cannot write" in err and "Permission denied" in err
+    assert code == 7 and "cannot write" in err and "Permission denied" in err
     assert not (tmp_path / "p.jpg.xmp").exists()
 
 
@@ -216,6 +223,6 @@ def test_read_only_sidecar_is_not_damaged(photo, capsys):
     side.write_text("<x:xmpmeta garbage")
     before = side.read_bytes()
     code, _, err = run(capsys, "edit", str(photo), "-i", "warmer")
-    assert code == 1 and err
+    assert code == 4 and err  # a sidecar problem
     assert side.read_bytes() == before
     assert not list(photo.parent.glob("*.bak"))

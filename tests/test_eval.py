@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from agent import eval as eval_mod
-from agent.data import split_of, synth
+from agent.data import read_samples, split_of, synth
 
 from conftest import split_photo_set
 
@@ -72,7 +72,7 @@ def test_unseen_wordings_alone_and_each_alike():
 
 
 def test_eval_with_the_torch_renderer(heldout):
-    samples = synth.read_samples(heldout, "heldout")
+    samples = read_samples(heldout, "heldout")
     report = eval_mod.evaluate(samples, heldout, ["target", "rules", "noop"], engine="torch")
     table = report["table"]
     assert table["target"]["overall"]["direction_accuracy"] == 1.0
@@ -87,7 +87,7 @@ def test_eval_with_the_torch_renderer(heldout):
 @pytest.mark.darktable
 def test_eval_command_renders_with_darktable(heldout, tmp_path):
     report_path = tmp_path / "report.json"
-    proc = subprocess.run([sys.executable, "-m", "agent.cli", "eval", "--data", heldout, "--split", "heldout",
+    proc = subprocess.run([sys.executable, "-m", "retouchiq", "eval", "--data", heldout, "--split", "heldout",
                            "--policies", "target,rules,noop", "--max", "3", "--report", report_path],
                           capture_output=True, text=True, cwd=ROOT)
     assert proc.returncode == 0, proc.stderr
@@ -101,7 +101,7 @@ def test_eval_command_renders_with_darktable(heldout, tmp_path):
 
 
 def test_eval_command_reports_missing_data(tmp_path):
-    proc = subprocess.run([sys.executable, "-m", "agent.cli", "eval", "--data", tmp_path, "--policies", "noop"],
+    proc = subprocess.run([sys.executable, "-m", "retouchiq", "eval", "--data", tmp_path, "--policies", "noop"],
                           capture_output=True, text=True, cwd=ROOT)
     assert proc.returncode == 2 and "samples.jsonl" in proc.stderr
 

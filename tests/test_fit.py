@@ -1,8 +1,8 @@
 """`retouchiq fit`: recover known darktable edits from before/after pairs rendered by darktable-cli."""
 import pytest
 
-from darktable_bridge import darktable_cli, fidelity, images, operations
-from darktable_bridge.apply import build_sidecar
+from darktable_bridge import darktable_cli, fidelity, images
+from darktable_bridge.apply import sidecar_of
 from darktable_bridge.fit import fit
 from darktable_bridge.render.modules import MODULES as RENDERED
 
@@ -29,12 +29,12 @@ FITTABLE = sorted(c for c in CASES if all(m in RENDERED for m in MODULES[c]))
 def test_fit_recovers_a_known_edit(case, tmp_path):
     photo = fidelity.prepare_photo(SAMPLE, 256, tmp_path)
     target_xmp = tmp_path / "target.xmp"
-    s, _ = build_sidecar(photo, operations.parse_operations({"operations": CASES[case]}), None)
+    s = sidecar_of(photo, CASES[case])
     s.write(target_xmp)
     darktable_cli.render(photo, target_xmp, tmp_path / "after.png")
     result = fit(photo, tmp_path / "after.png", MODULES[case], size=256, steps=150)
     fitted = tmp_path / "fitted.xmp"
-    s, _ = build_sidecar(photo, operations.parse_operations({"operations": result.operations}), None)
+    s = sidecar_of(photo, result.operations)
     s.write(fitted)
     darktable_cli.render(photo, fitted, tmp_path / "fitted.png")
     de = images.delta_e_srgb(images.read_image(tmp_path / "after.png"), images.read_image(tmp_path / "fitted.png"))

@@ -147,7 +147,7 @@ def stop(proc: subprocess.Popen) -> None:
 def server(tmp_path):
     port = free_port()
     log = open(tmp_path / "server.log", "w")
-    proc = subprocess.Popen([sys.executable, "-m", "agent.cli", "serve", "--policy", "rules", "--port", str(port)],
+    proc = subprocess.Popen([sys.executable, "-m", "retouchiq", "serve", "--policy", "rules", "--port", str(port)],
                             cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
 
@@ -209,7 +209,7 @@ def test_plugin_edits_photos_in_darktable(tmp_path, server, display, view, names
         shutil.copy(PHOTO, photos / name)
     photo = photos / names[0]
     # the installer is what a photographer runs; the server's port goes in as the plugin's preference
-    subprocess.run([sys.executable, "-m", "agent.cli", "install-plugin", "--config-dir", str(config)], cwd=ROOT,
+    subprocess.run([sys.executable, "-m", "retouchiq", "install-plugin", "--config-dir", str(config)], cwd=ROOT,
                    check=True, capture_output=True)
     # the window fills the screen and the right panel is wide enough to read in the screenshot
     (config / "darktablerc").write_text(f"lua/retouchiq/server_url={server}\nui_last/window_x=0\n"

@@ -3,7 +3,7 @@ import shutil
 import subprocess
 from pathlib import Path
 
-from agent.cli import main
+from retouchiq.cli import main
 
 ROOT = Path(__file__).resolve().parent.parent
 PLUGIN = ["retouchiq.lua", "retouchiq/json.lua", "retouchiq/client.lua"]

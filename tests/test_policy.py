@@ -9,8 +9,9 @@ import pytest
 from PIL import Image
 
 from agent import slots
-from agent.cli import main
-from agent.policy import PolicyError, compact, load_policy, validate
+from retouchiq.cli import main
+from agent.errors import PolicyError, RequestError
+from agent.policy import compact, load_policy, validate
 from agent.policy.text import TextEncoder, model_path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -117,7 +118,7 @@ def test_explicit_requests_do_not_hang_on_the_photo(policy, image):
 
 
 def test_reasoning_states_measurements(policy, image):
-    from agent.data.measure import measure
+    from agent.measure import measure
 
     result = policy.edit(image, "make it warmer")
     median = measure(compact.work_image(image))["L_p50"]
@@ -128,7 +129,8 @@ def test_reasoning_states_measurements(policy, image):
 def test_requests_it_was_never_trained_on_change_nothing(policy, image):
     """Gibberish or another language gets no edit and says so (the network alone answered "xyzzy plugh" with
     contrast); a request with one known word still goes to the network; no request of the banks is refused."""
-    from agent.data import banks, synth
+    from agent.data import synth
+    from agent.language import banks
     from agent.policy import vocabulary
 
     for text in ("xyzzy plugh", "tell me a joke", "mach das Bild heller", "写真を明るくして"):
@@ -185,7 +187,7 @@ def test_sampling_gives_valid_edits(policy, image):
 
 
 def test_bad_input(policy, image):
-    with pytest.raises(PolicyError, match="empty instruction"):
+    with pytest.raises(RequestError, match="empty instruction"):
         policy.edit(image, "   ")
     with pytest.raises(PolicyError, match="too small"):
         policy.edit(np.zeros((1, 1, 3), np.uint8), "warmer")
@@ -388,10 +390,12 @@ def make_dataset(out: Path, n: int) -> Path:
 
 
 def test_training_lowers_the_loss(tmp_path, capsys):
-    from agent.train.sft_compact import TrainConfig, read_samples, train
+    from agent.data import read_samples
+    from agent.errors import RequestError
+    from agent.train.sft_compact import TrainConfig, train
 
     data = make_dataset(tmp_path / "data", 36)
-    assert len(read_samples([data])) == 32  # held-out samples never reach training
+    assert len(read_samples([data], "train")) == 32  # held-out samples never reach training
     record = train(TrainConfig(data=[str(data)], out=str(tmp_path / "a.pt"), epochs=12, batch_size=8,
                                render_weight=0.02), log=lambda msg: None)
     assert record["final"]["train"]["loss"] < record["initial"]["loss"] - 0.05
@@ -404,6 +408,6 @@ def test_training_lowers_the_loss(tmp_path, capsys):
     assert "trained on" in capsys.readouterr().out
     trained = compact.load(str(out))
     assert trained.meta["samples"] == 32
-    with pytest.raises(FileNotFoundError):
+    with pytest.raises(RequestError):
         read_samples([tmp_path / "nothing"])
     assert main(["train", "sft", "--data", str(tmp_path / "nothing"), "-o", str(out)]) == 2

@@ -12,9 +12,10 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from agent.cli import main
-from agent.edit import load_preview
-from agent.policy import PolicyError, load_policy
+from retouchiq.cli import main
+from darktable_bridge.photos import preview as load_preview
+from agent.errors import PolicyError
+from agent.policy import load_policy
 from darktable_bridge import apply as apply_mod
 from xmp.sidecar import Sidecar
 
@@ -117,7 +118,7 @@ def test_out_of_range_twice_is_a_clear_error_and_nothing_is_written(server, fast
     server.replies = [(200, bad), (200, bad)]
     photo = tmp_path / "p.jpg"
     shutil.copyfile(PHOTO, photo)
-    assert main(["edit", str(photo), "-i", "much brighter", "--policy", f"openai:{server.url}#m"]) == 1
+    assert main(["edit", str(photo), "-i", "much brighter", "--policy", f"openai:{server.url}#m"]) == 5  # a policy that cannot produce a valid edit
     err = capsys.readouterr().err
     assert "could not produce a valid edit" in err and "exposure.exposure" in err and "out of range" in err
     assert "out of range [-4, 4]" in server.requests[1]["json"]["messages"][-1]["content"]

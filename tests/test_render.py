@@ -7,10 +7,10 @@ import numpy as np
 import pytest
 import torch
 
-from darktable_bridge import fidelity, operations
-from darktable_bridge.apply import build_sidecar
+from darktable_bridge import fidelity
+from darktable_bridge.apply import sidecar_of
 from darktable_bridge.modules import VOCABULARY
-from darktable_bridge.render import RenderError
+from darktable_bridge.errors import RenderError
 from darktable_bridge.render.modules import MODULES
 from darktable_bridge.render.pipe import load_image
 from darktable_bridge.render.renderer import render_torch
@@ -21,7 +21,7 @@ IMPLEMENTED = sorted(m for m in VOCABULARY if m in MODULES)
 
 
 def sidecar(ops):
-    s, _ = build_sidecar(Path("photo.png"), operations.parse_operations({"operations": ops}), None)
+    s = sidecar_of(Path("photo.png"), ops)
     return s
 
 
@@ -144,7 +144,7 @@ def test_fidelity_command_refuses_a_used_failures_folder(tmp_path):
     photos = tmp_path / "photos"
     photos.mkdir()
     (photos / "a.jpg").write_bytes(SAMPLE.read_bytes())
-    r = subprocess.run([sys.executable, "-m", "agent.cli", "fidelity", "--modules", "exposure", "--photos",
+    r = subprocess.run([sys.executable, "-m", "retouchiq", "fidelity", "--modules", "exposure", "--photos",
                         str(photos), "--keep-failures", str(tmp_path / "kept")], capture_output=True, text=True)
     assert r.returncode != 0 and "not empty" in r.stderr
     assert (tmp_path / "kept" / "old.txt").read_text() == "x"
@@ -161,7 +161,7 @@ def test_render_engines_from_the_command_line(tmp_path, small):
     outs = {}
     for engine in ("darktable", "torch", "onnx"):
         out = tmp_path / f"{engine}.png"
-        r = subprocess.run([sys.executable, "-m", "agent.cli", "render", str(small), "--xmp", str(tmp_path / "e.xmp"),
+        r = subprocess.run([sys.executable, "-m", "retouchiq", "render", str(small), "--xmp", str(tmp_path / "e.xmp"),
                             "-o", str(out), "--engine", engine], capture_output=True, text=True)
         assert r.returncode == 0, r.stderr
         from PIL import Image

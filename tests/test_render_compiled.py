@@ -5,14 +5,13 @@ from pathlib import Path
 import pytest
 import torch
 
-from darktable_bridge import operations
-from darktable_bridge.apply import build_sidecar
+from darktable_bridge.apply import sidecar_of
 from darktable_bridge.render import compiled
 from darktable_bridge.render.renderer import render_torch
 
 
 def sidecar(ops):
-    return build_sidecar(Path("x.jpg"), operations.parse_operations({"operations": ops}), None)[0]
+    return sidecar_of(Path("x.jpg"), ops)
 
 
 def test_compiled_pipe_matches_eager_and_is_reused():

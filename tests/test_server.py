@@ -174,7 +174,7 @@ BAD = [
     ("options not JSON", lambda: dict(data=jpeg(), options="{filename: x"), 422, "options: Invalid JSON"),
     ("unknown option", lambda: dict(data=jpeg(), options={"path": "x"}), 422, "options.path"),
     ("other policy", lambda: dict(data=jpeg(), options={"policy": "vlm:/x"}), 422, "runs the 'rules' policy"),
-    ("empty instruction", lambda: dict(data=jpeg(), instruction="   "), 422, "instruction: is empty"),
+    ("empty instruction", lambda: dict(data=jpeg(), instruction="   "), 422, "empty instruction"),
 ]
 
 
@@ -385,7 +385,7 @@ def cli_server(tmp_path_factory):
     port = free_port()
     log = tmp_path_factory.mktemp("serve") / "stderr.log"
     with open(log, "wb") as err:
-        proc = subprocess.Popen([sys.executable, "-m", "agent.cli", "serve", "--policy", "rules", "--port",
+        proc = subprocess.Popen([sys.executable, "-m", "retouchiq", "serve", "--policy", "rules", "--port",
                                  str(port), "--max-queue", "4"], cwd=ROOT, stderr=err, stdout=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}"
     deadline = time.time() + 60
@@ -447,6 +447,6 @@ def test_cli_serve_logs_json_and_refuses_an_open_host_without_token(cli_server):
     assert any(l["msg"] == "ready" and l["policy"] == "rules" for l in lines)
     assert any(l["msg"] == "request" and l["path"] == "/v1/health" and l["status"] == 200 for l in lines)
     env = {k: v for k, v in os.environ.items() if k != "RETOUCHIQ_TOKEN"}
-    out = subprocess.run([sys.executable, "-m", "agent.cli", "serve", "--host", "0.0.0.0", "--policy", "rules"],
+    out = subprocess.run([sys.executable, "-m", "retouchiq", "serve", "--host", "0.0.0.0", "--policy", "rules"],
                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
     assert out.returncode == 2 and "a token is required" in out.stderr

@@ -1,7 +1,6 @@
 """Sidecar format: codec, structs as data, parsing (hardened), writing, version detection."""
 import json
 import struct as pystruct
-from pathlib import Path
 
 import pytest
 

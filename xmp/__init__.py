@@ -1,6 +1,6 @@
 """darktable XMP sidecars: read, write and merge history; params structs declared as data."""
-from .errors import SidecarError
+from . import blend, masks, modules  # noqa: F401  (registers every struct)
+from .errors import SidecarError, UserError, WriteError
 from .structs import Field, Struct, lookup
-from . import modules, blend, masks  # noqa: F401  (registers every struct)
 
-__all__ = ["SidecarError", "Field", "Struct", "lookup"]
+__all__ = ["Field", "SidecarError", "Struct", "UserError", "WriteError", "lookup"]

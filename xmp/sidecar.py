@@ -7,7 +7,6 @@ written back from the exact strings that were read.
 from __future__ import annotations
 
 import os
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterator
@@ -16,6 +15,7 @@ from lxml import etree
 
 from . import codec, masks as masks_mod
 from .errors import SidecarError
+from .files import atomic_write
 from .serialize import to_string
 from .structs import Struct, lookup
 
@@ -330,25 +330,3 @@ class Sidecar:
         """Atomic write: a temporary file in the same folder, flushed, then renamed over ``path``."""
         return atomic_write(Path(path), self.to_string().encode("utf-8"))
 
-
-def atomic_write(path: Path, data: bytes) -> Path:
-    directory = path.parent if str(path.parent) else Path(".")
-    try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=directory)
-    except OSError as exc:
-        raise SidecarError(f"{path}: cannot write in {directory}: {exc.strerror or exc}") from None
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        if path.exists():
-            os.chmod(tmp, path.stat().st_mode & 0o777)
-        else:
-            os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-    return path

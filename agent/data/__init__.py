@@ -6,12 +6,13 @@ so the same photo lands on the same side in every synthesis run, on every machin
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 from pathlib import Path
 
+from agent.errors import RequestError
+
 HELDOUT_PERCENT = 20
-PHOTO_EXTENSIONS = (".jpg", ".jpeg", ".png", ".tif", ".tiff")
-DEFAULT_PHOTOS = Path(__file__).resolve().parents[3] / "shared" / "data" / "photos"
 
 
 def split_of(path: str | os.PathLike) -> str:
@@ -20,9 +21,16 @@ def split_of(path: str | os.PathLike) -> str:
     return "heldout" if int(digest[:8], 16) % 100 < HELDOUT_PERCENT else "train"
 
 
-def photos_in(folder: str | os.PathLike) -> list[Path]:
-    """The photos of a folder (not recursive), sorted by name so that a seed means the same draws everywhere."""
-    folder = Path(folder)
-    if not folder.is_dir():
-        raise FileNotFoundError(f"{folder}: not a folder of photos")
-    return sorted(p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in PHOTO_EXTENSIONS)
+def read_samples(folders: str | os.PathLike | list, split: str | None = None, max_samples: int = 0) -> list[dict]:
+    """The samples of ``retouchiq data synth`` folders (``split``: only that split), the first ``max_samples``
+    (0: all). A folder without samples.jsonl is a ``RequestError``."""
+    folders = [folders] if isinstance(folders, (str, os.PathLike)) else list(folders)
+    samples = []
+    for data in map(Path, folders):
+        index = data / "samples.jsonl"
+        if not index.is_file():
+            raise RequestError(f"{index}: not found (make one with `retouchiq data synth --out {data}`)")
+        with open(index, encoding="utf-8") as fh:
+            rows = [json.loads(line) for line in fh if line.strip()]
+        samples += [s for s in rows if split is None or s.get("split", "train") == split]
+    return samples[:max_samples] if max_samples else samples

@@ -7,7 +7,7 @@
 - local: masked edits on a region of agent.slots.REGIONS (darken the sky, brighten the subject, a vignette...).
 
 Every sample is checked on its own render: each requested attribute must move the requested way from the input
-to the target (agent.data.measure.directions); a draw that fails is redrawn and counted in the summary, so the
+to the target (agent.measure.directions); a draw that fails is redrawn and counted in the summary, so the
 data never asks for something its target does not do. Only slots whose module the torch renderer implements
 at run time are used; recipes that need another are skipped and counted.
 """
@@ -17,7 +17,6 @@ import json
 import os
 import random
 import re
-import sys
 import time
 from collections import Counter
 from dataclasses import dataclass, field
@@ -26,9 +25,10 @@ from pathlib import Path
 import numpy as np
 
 from agent import slots as slot_space
-from agent.data import banks, looks, measure as measure_mod, split_of
+from agent import measure as measure_mod
+from agent.data import split_of
+from agent.language import banks, looks
 
-MIRED_NEUTRAL = 1e6 / 5003.0
 FAMILIES = ("enhance", "style", "local")
 UNSEEN_SHARE = 0.5   # of held-out samples, phrased with one of the 50 unseen paraphrases
 KEEP_SHARE = 0.03    # of style draws: a request for no change at all (banks.KEEP), answered by no operation
@@ -59,33 +59,6 @@ class Skip(Exception):
 def available_slots() -> set[str]:
     from darktable_bridge.render.modules import MODULES
     return {s.name for s in slot_space.SLOTS if s.module in MODULES}
-
-
-def slot_values(deltas: dict[str, float]) -> dict[str, float]:
-    """Summed deltas (temperature in mired, hues absolute) → slot values, clipped, non-neutral only."""
-    raw = {}
-    for k, v in deltas.items():
-        if k.split("@")[0] == "temperature":
-            raw[k] = 1e6 / (MIRED_NEUTRAL + v)
-        elif k in slot_space.HUE_OF:
-            raw[k] = v % 360.0
-        else:
-            raw[k] = slot_space.BY_NAME[k].neutral + v
-    out = {}
-    for k, v in raw.items():
-        v = round(slot_space.clip(k, v), 4)
-        if k in slot_space.HUE_OF:
-            chroma = slot_space.HUE_OF[k]
-            if chroma in raw and slot_space.is_active(chroma, raw[chroma]):
-                out[k] = v
-        elif slot_space.is_active(k, v):
-            out[k] = v
-    return {k: out[k] for k in sorted(out, key=lambda n: list(slot_space.BY_NAME).index(n))}
-
-
-def _add(total: dict[str, float], deltas: dict[str, float]) -> None:
-    for k, v in deltas.items():
-        total[k] = v if k in slot_space.HUE_OF else total.get(k, 0.0) + v
 
 
 def _tidy(text: str) -> str:
@@ -340,10 +313,10 @@ def make_sample(index: int, photo: Path, rng: random.Random, size: int, availabl
             continue
         degrade, fix = {}, {}
         for p in d.parts:
-            _add(degrade, p.degrade)
-            _add(fix, p.deltas)
-        image = render(original, slot_values(degrade)) if degrade else original
-        values = slot_values(fix)
+            slot_space.add_deltas(degrade, p.degrade)
+            slot_space.add_deltas(fix, p.deltas)
+        image = render(original, slot_space.slot_values(degrade)) if degrade else original
+        values = slot_space.slot_values(fix)
         if not values and d.parts:  # (a request for no change, banks.KEEP, has no parts and rightly no edit)
             counts["rejected: no edit"] += 1
             continue
@@ -416,17 +389,3 @@ def synth(photos: list[Path], n: int, out: Path, seed: int = 0, size: int = 384,
     os.replace(tmp, out / "samples.jsonl")
     return {"samples": n, "seconds": round(time.perf_counter() - start, 1),
             "unused_slots": sorted(set(slot_space.BY_NAME) - available), "counts": dict(sorted(counts.items()))}
-
-
-def read_samples(data: str | os.PathLike, split: str | None = None) -> list[dict]:
-    path = Path(data) / "samples.jsonl"
-    if not path.is_file():
-        raise FileNotFoundError(f"{path}: not found (make one with `retouchiq data synth --out {data}`)")
-    samples = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
-    return [s for s in samples if split is None or s["split"] == split]
-
-
-def bar(done: int, total: int, label: str = "") -> None:
-    filled = 30 * done // max(total, 1)
-    print(f"\r[{'#' * filled:30s}] {done}/{total} {label}", end="" if done < total else "\n", file=sys.stderr,
-          flush=True)

@@ -13,12 +13,9 @@ from typing import Protocol
 
 import numpy as np
 
+from agent.errors import PolicyError, RequestError
 from darktable_bridge import operations
 from xmp.sidecar import Sidecar
-
-
-class PolicyError(RuntimeError):
-    """A policy could not produce a valid edit (the message says why); nothing is written."""
 
 
 @dataclass
@@ -48,8 +45,17 @@ def validate(result: EditResult) -> EditResult:
     return result
 
 
+class NoopPolicy:
+    """Changes nothing: the floor every other policy is measured against."""
+    name = "noop"
+
+    def edit(self, image: np.ndarray, instruction: str, history: Sidecar | None = None) -> EditResult:
+        return EditResult("No change.", [])
+
+
 # spec prefix → "module:factory"; the factory takes the text after the prefix's colon (or "").
 REGISTRY = {
+    "noop": "agent.policy:NoopPolicy",
     "rules": "agent.policy.rules:RulePolicy",
     "compact": "agent.policy.compact:load",
     "vlm": "agent.policy.vlm:load",
@@ -60,7 +66,7 @@ REGISTRY = {
 def load_policy(spec: str = "compact") -> Policy:
     kind, _, arg = spec.partition(":")
     if kind not in REGISTRY:
-        raise PolicyError(f"unknown policy '{spec}' (known: {', '.join(sorted(REGISTRY))})")
+        raise RequestError(f"unknown policy '{spec}' (known: {', '.join(sorted(REGISTRY))})")
     module, _, factory = REGISTRY[kind].partition(":")
     return getattr(importlib.import_module(module), factory)(arg) if arg else \
         getattr(importlib.import_module(module), factory)()

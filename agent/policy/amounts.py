@@ -3,7 +3,7 @@ said in stops ("by half a stop", "+1 stop", "0.7 EV").
 
 The sentence embedding carries these only faintly (MiniLM places "a touch darker" and "a lot darker" close
 together), so the compact policy also reads them as numbers, per clause (``features``). The words are the
-synthesis banks' own (agent/data/banks.py), so what the training data means by "a bit" is what is read here.
+synthesis banks' own (agent/language/banks.py), so what the training data means by "a bit" is what is read here.
 """
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import re
 
 import numpy as np
 
-from agent.data import banks
+from agent.language import banks
 
 DIM = 5   # has an amount word, log2 of its factor, says stops, the stops (unsigned: the verb gives the sign),
           # log2 of a caveat's scale ("but not too much": the request at 0.7)

@@ -1,7 +1,7 @@
 """The compact policy: a small network that ships inside the package and runs on a CPU in well under 150 ms.
 
 Inputs: the instruction as a MiniLM sentence embedding (``text.py``, clause by clause), the photo as frame-wide
-statistics of ``agent.data.measure`` (L* percentiles, colour cast, chroma, contrast, clipping, detail). An MLP
+statistics of ``agent.measure`` (L* percentiles, colour cast, chroma, contrast, clipping, detail). An MLP
 trunk answers each clause (with its amount words as numbers, ``amounts.py``) on its own, for every slot of
 ``agent/slots.py``: an activation logit (is this knob used) and a Gaussian (mean, log-std) over its value mapped to
 [-1, 1] across the slot's [lo, hi] range, so RL can sample edits later; the clauses' answers are combined per slot.
@@ -19,7 +19,8 @@ import torch
 from torch import nn
 
 from agent import slots as slots_mod
-from agent.policy import EditResult, PolicyError, validate, vocabulary
+from agent.errors import PolicyError, instruction as checked_instruction
+from agent.policy import EditResult, vocabulary
 from agent.policy.text import DIM as TEXT_DIM
 
 WEIGHTS = Path(__file__).resolve().parent / "weights" / "compact.pt"
@@ -156,7 +157,7 @@ def work_image(image: np.ndarray) -> np.ndarray:
 
 def features(image: np.ndarray) -> dict:
     """The photo as the policy sees it: measure() statistics of the 128 px working copy."""
-    from agent.data.measure import measure
+    from agent.measure import measure
 
     return measure(work_image(image))
 
@@ -259,8 +260,7 @@ class CompactPolicy:
 
     def predict(self, images: list[np.ndarray], instructions: list[str]) -> list[Prediction]:
         for text in instructions:
-            if not text or not text.strip():
-                raise PolicyError("empty instruction: say what to change, e.g. -i \"warmer, lift the shadows\"")
+            checked_instruction(text)
         # the networks are small: one thread is fastest, and on busy CPUs OpenMP's other threads stall it ~5×
         threads = torch.get_num_threads()
         torch.set_num_threads(1)
@@ -302,13 +302,12 @@ class CompactPolicy:
         from agent.policy.reasoning import explain, unanswered, unrecognised
 
         if not pred.recognised:  # also when a roll's shared look (--consistent) would give it values
-            return validate(EditResult(unrecognised(pred.stats, instruction, vocabulary.EXAMPLES), [],
-                                       {"slots": {}, "unanswered": []}))
-        ops = slots_mod.to_operations(values)
+            return EditResult(unrecognised(pred.stats, instruction, vocabulary.EXAMPLES), [],
+                              {"slots": {}, "unanswered": []})
         skipped = pred.unanswered(values)
         text = explain(pred.stats, values, instruction) + unanswered(skipped)
-        res = EditResult(text, ops, {"slots": values, "unanswered": [c for c, _ in skipped]})
-        return validate(res)
+        return EditResult(text, slots_mod.to_operations(values),
+                          {"slots": values, "unanswered": [c for c, _ in skipped]})
 
     def edit(self, image: np.ndarray, instruction: str, history=None) -> EditResult:
         # history: the preview already shows the current look, and the operations stack on top of it

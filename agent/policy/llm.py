@@ -15,7 +15,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from agent.policy import EditResult, PolicyError, validate
+from agent.errors import PolicyError, instruction as checked_instruction
+from agent.policy import EditResult, validate
 from xmp.sidecar import Sidecar
 
 MAX_ANSWER_CHARS = 20000     # longer answers are cut before parsing (a runaway generation)
@@ -141,7 +142,7 @@ def env_number(name: str, default, kind=float):
 
 
 def photo_facts(image: np.ndarray) -> str:
-    from agent.data.measure import describe, measure
+    from agent.measure import describe, measure
 
     return describe(measure(image))
 
@@ -263,8 +264,7 @@ class ChatPolicy:
                 Turn("user", user_prompt(instruction, photo_facts(image), history_text(history)), image=True)]
 
     def edit(self, image: np.ndarray, instruction: str, history: Sidecar | None = None) -> EditResult:
-        if not isinstance(instruction, str) or not instruction.strip():
-            raise PolicyError("empty instruction: say what to change, e.g. -i \"warmer, lift the shadows\"")
+        instruction = checked_instruction(instruction)
         turns = self.turns(image, instruction, history)
         errors = []
         for attempt in range(1 + max(0, self.repairs)):

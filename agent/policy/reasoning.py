@@ -1,11 +1,11 @@
 """Reasoning text for the compact policy's edit: what the photo shows (measured) and why each chosen knob.
 
-The wording is the training data's own (``agent.data.measure.reasoning``), so what the policy says reads like
+The wording is the training data's own (``agent.measure.reasoning``), so what the policy says reads like
 what it learned from; this adds the instruction and leaves out knobs that would write nothing.
 """
 from __future__ import annotations
 
-from agent.data.measure import describe, reasoning
+from agent.measure import describe, reasoning
 from agent.slots import HUE_OF, is_active
 
 

@@ -23,7 +23,7 @@ from urllib.parse import urlsplit
 
 import numpy as np
 
-from agent.policy import PolicyError
+from agent.errors import PolicyError
 from agent.policy.llm import ChatPolicy, Turn, env_number, pil_image
 
 RETRY_STATUS = {408, 425, 429, 500, 502, 503, 504}

@@ -14,8 +14,9 @@ import re
 import numpy as np
 
 from agent import slots as slot_space
-from agent.data import measure as measure_mod
-from agent.policy import EditResult, PolicyError, validate
+from agent import measure as measure_mod
+from agent.errors import instruction as checked_instruction
+from agent.policy import EditResult
 
 # amount words → factor on a rule's deltas, longest phrases first
 AMOUNTS = (
@@ -34,7 +35,7 @@ DOWN = (r"(darken|deepen|lower|reduce|decrease|tone down|pull down|bring down|le
 REGIONS = (("top", r"\b(sky|top|upper)\b"), ("bottom", r"\b(foreground|bottom|ground|lower)\b"),
            ("center", r"\b(subject|centre|center|middle)\b"), ("left", r"\bleft\b"), ("right", r"\bright\b"))
 
-# named looks → presets (deltas as in agent/data/banks.py: temperature in mired, negative = warmer)
+# named looks → presets (deltas as in agent/language/banks.py: temperature in mired, negative = warmer)
 LOOKS = (
     (r"vintage|retro", {"temperature": -20.0, "saturation": -0.3}),
     (r"golden|sunset", {"temperature": -40.0, "exposure": 0.1}),
@@ -180,11 +181,7 @@ class RulePolicy:
     name = "rules"
 
     def edit(self, image: np.ndarray, instruction: str, history=None) -> EditResult:
-        from agent.data.synth import _add, slot_values
-
-        text = " ".join(instruction.lower().split())
-        if not text:
-            raise PolicyError("the instruction is empty")
+        text = " ".join(checked_instruction(instruction).lower().split())
         for phrase in PROTECTED:  # kept whole while cutting clauses at "and"
             text = text.replace(phrase, phrase.replace(" ", "_"))
         clauses = [c.strip() for c in re.split(r",|;|\.|!|\band\b|\bthen\b|\balso\b", text) if c.strip()]
@@ -194,12 +191,11 @@ class RulePolicy:
         for clause in clauses:
             deltas = _clause(clause.replace("_", " "))
             matched |= bool(deltas)
-            _add(total, deltas)
+            slot_space.add_deltas(total, deltas)
         if not matched and re.search(GENERIC, text):
             total = _auto(stats)
-        values = slot_values(total)
+        values = slot_space.slot_values(total)
         if not values:
-            return validate(EditResult(f"{measure_mod.describe(stats)} No keyword rule matched the instruction, "
-                                       "so nothing is changed.", []))
-        return validate(EditResult(measure_mod.reasoning(stats, values, "Keyword rules"),
-                                   slot_space.to_operations(values)))
+            return EditResult(f"{measure_mod.describe(stats)} No keyword rule matched the instruction, "
+                              "so nothing is changed.", [])
+        return EditResult(measure_mod.reasoning(stats, values, "Keyword rules"), slot_space.to_operations(values))

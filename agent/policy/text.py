@@ -99,7 +99,7 @@ _DEGREE = r"(?:way|much|far|a bit|a little|slightly|too|very|so|quite|rather|rea
 @lru_cache(maxsize=1)
 def _courtesies() -> tuple[re.Pattern, re.Pattern]:
     """(leading, trailing) courtesies of a clause: the synthesis banks' PREFIXES and SUFFIXES."""
-    from agent.data import banks
+    from agent.language import banks
 
     def alts(phrases):
         return "|".join(sorted({re.escape(" ".join(p.lower().strip(" ,?!:").split())) for p in phrases} - {""},

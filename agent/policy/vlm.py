@@ -23,7 +23,8 @@ from pathlib import Path
 
 import numpy as np
 
-from agent.policy import EditResult, PolicyError
+from agent.errors import PolicyError
+from agent.policy import EditResult
 from agent.policy.llm import ChatPolicy, Turn, env_number, parse_answer, pil_image
 
 SETTINGS_FILE = "retouchiq.json"

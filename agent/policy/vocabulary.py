@@ -1,6 +1,6 @@
 """Whether a request says anything the compact policy was trained on: the words of the synthesis banks.
 
-A request none of whose words (function words aside) appears anywhere in agent/data/banks.py or looks.py —
+A request none of whose words (function words aside) appears anywhere in agent/language/banks.py or looks.py —
 "xyzzy plugh", "tell me a joke", a sentence in German — is not an editing request the policy can read, yet the
 network still answers it with some knob ("xyzzy plugh" got contrast +0.12 on the sample photo). Such a request
 gets no edit and a reasoning that says why. A request with a single known word goes to the network as before: an
@@ -51,7 +51,7 @@ def words(text: str) -> list[str]:
 def bank_words() -> frozenset[str]:
     """Every word of the synthesis banks and looks — the training requests are drawn from them — except the
     held-out paraphrases' own words (``UNSEEN``, ``FORBIDDEN_WORDS``), which no training request contains."""
-    from agent.data import banks, looks
+    from agent.language import banks, looks
 
     seen: set = set()
     found: set[str] = set()

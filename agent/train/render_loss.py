@@ -17,8 +17,7 @@ import torch
 
 from agent import slots as slots_mod
 from agent.policy import compact
-from darktable_bridge import operations
-from darktable_bridge.apply import build_sidecar
+from darktable_bridge.apply import sidecar_of
 from darktable_bridge.modules.channelmixerrgb import TINT_DUV, _uv, _xy
 from darktable_bridge.render.base import layout
 from darktable_bridge.render.modules.channelmixerrgb import daylight_xy, planck_xy
@@ -53,7 +52,7 @@ class SlotRenderer:
         names = compact.SLOT_NAMES
         probe = {s.name: (s.lo + 0.7 * (s.hi - s.lo)) for s in slots_mod.SLOTS}  # every module present
         ops = [op for op in slots_mod.to_operations(probe) if op["module"] not in SKIP]
-        sidecar, _ = build_sidecar(Path("thumb.png"), operations.parse_operations({"operations": ops}), None)
+        sidecar = sidecar_of(Path("thumb.png"), ops)
         pl = plan(sidecar)
         self.pipe = Pipe(pl.steps)
         base = tensors([pl])

@@ -15,7 +15,6 @@ never reach the weights. Photo features and instruction embeddings are computed 
 from __future__ import annotations
 
 import functools
-import json
 import math
 import sys
 import time
@@ -27,6 +26,8 @@ import torch
 from torch.nn import functional as F
 
 from agent import slots as slots_mod
+from agent.data import read_samples
+from agent.errors import RequestError
 from agent.policy import amounts, compact
 from agent.train import render_loss
 
@@ -100,21 +101,6 @@ class Tensors:
         return clauses + (self.amounts,) if net.cfg.amount_dim else clauses
 
 
-def read_samples(folders: list[str | Path], max_samples: int = 0) -> list[dict]:
-    """The training samples of the folders, each with ``dir`` (its folder) added; held-out ones are dropped."""
-    samples = []
-    for data in map(Path, folders):
-        index = data / "samples.jsonl"
-        if not index.is_file():
-            raise FileNotFoundError(f"{index}: no samples (make them with `retouchiq data synth --out {data}`)")
-        with open(index) as fh:
-            rows = [json.loads(line) for line in fh if line.strip()]
-        samples += [{**s, "dir": str(data)} for s in rows if s.get("split", "train") == "train"]
-    if not samples:
-        raise ValueError(f"{', '.join(map(str, folders))}: no training samples (split 'train')")
-    return samples[:max_samples] if max_samples else samples
-
-
 def targets(slot_values: dict) -> tuple[np.ndarray, np.ndarray]:
     """Sample slots → (active 0/1, value in unit range; neutral where inactive)."""
     names = compact.SLOT_NAMES
@@ -166,7 +152,7 @@ def load_tensors(samples: list[dict], log=print, render_side: int = 0) -> Tensor
         cidx[row, :len(cs)] = [index[c] for c in cs]
     log(f"instruction embeddings: {len({s['instruction'] for s in samples})} distinct, {len(index)} distinct "
         f"clauses ({time.time() - t0:.0f} s)")
-    from agent.data.banks import GENERIC
+    from agent.language.banks import GENERIC
 
     generic = {g for g, _ in GENERIC}
     explicit = torch.tensor([s["instruction"].strip() not in generic for s in samples])
@@ -266,7 +252,10 @@ def train(cfg: TrainConfig, log=None) -> dict:
 def _train(cfg: TrainConfig, log) -> dict:
     t0 = time.time()
     torch.manual_seed(cfg.seed)
-    samples = read_samples(cfg.data, cfg.max_samples)
+    samples = [{**s, "dir": str(d)} for d in cfg.data for s in read_samples(d, "train")]  # held-out: never
+    samples = samples[:cfg.max_samples] if cfg.max_samples else samples
+    if not samples:
+        raise RequestError(f"{', '.join(map(str, cfg.data))}: no training samples (split 'train')")
     full = load_tensors(samples, log, cfg.render_side if cfg.render_weight else 0)
     t_feat = time.time() - t0
 

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-from agent.policy import PolicyError
+from agent.errors import PolicyError
 
 LM_LINEAR = r".*language_model.*\.(q_proj|k_proj|v_proj|o_proj|gate_proj|up_proj|down_proj)"
 
@@ -71,17 +71,14 @@ def chat_rows(data: list[str | os.PathLike], split: str = "train", max_samples: 
     """Synthesised samples → prompt/completion conversations (TRL's conversational format) with their photo."""
     from PIL import Image
 
-    from agent.data.synth import read_samples
+    from agent.data import read_samples
     from agent.policy.llm import answer_text, history_text, photo_facts, pil_image, system_prompt, user_prompt
 
     system = system_prompt(prompt_style)
     rows = []
     for folder in data:
         folder = Path(folder)
-        try:
-            samples = read_samples(folder, split)
-        except FileNotFoundError:
-            raise PolicyError(f"{folder}: no samples.jsonl (make one with `retouchiq data synth`)") from None
+        samples = read_samples(folder, split)
         for s in samples:
             with Image.open(folder / s["input"]) as im:
                 pixels = np.asarray(im.convert("RGB"))

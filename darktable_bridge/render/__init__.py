@@ -1,2 +1,1 @@
 """A torch/ONNX re-implementation of the vocabulary's darktable modules and of darktable's non-raw pipe."""
-from .errors import RenderError  # noqa: F401

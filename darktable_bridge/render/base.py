@@ -13,8 +13,6 @@ import torch
 
 from xmp import Struct
 
-from .errors import RenderError  # noqa: F401  (re-exported for module files)
-
 
 @dataclass
 class Context:

@@ -14,7 +14,8 @@ from xmp import blend as B, masks as M
 from xmp.sidecar import Sidecar
 
 from . import color
-from .base import Context, Params, RenderError, flatten
+from ..errors import RenderError
+from .base import Context, Params, flatten
 
 
 @dataclass

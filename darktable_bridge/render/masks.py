@@ -8,7 +8,8 @@ import torch
 
 from xmp import blend as B
 
-from .base import Context, Params, RenderError
+from ..errors import RenderError
+from .base import Context, Params
 
 _C_SCALE = 1.0 / (128.0 * math.sqrt(2.0))
 

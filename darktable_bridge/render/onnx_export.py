@@ -8,7 +8,6 @@ onnxruntime has a usable CUDAExecutionProvider, the CPU otherwise (quietly).
 """
 from __future__ import annotations
 
-import hashlib
 import io
 import os
 import warnings
@@ -17,9 +16,9 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from .pipe import Pipe, Plan, plan
+from .pipe import Pipe, plan
 from .renderer import tensors
-from .base import RenderError
+from ..errors import RenderError
 
 _SESSIONS: dict[tuple, "OnnxPipe"] = {}
 

@@ -16,7 +16,8 @@ from xmp import SidecarError, blend as blend_mod, iop_order
 from xmp.sidecar import Sidecar
 
 from . import color
-from .base import Context, Params, RenderError, flatten
+from ..errors import RenderError
+from .base import Context, Params, flatten
 from .blend import BlendStep, blend_structure
 from .modules import BROKEN, MODULES
 

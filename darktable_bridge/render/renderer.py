@@ -9,7 +9,7 @@ import torch
 
 from xmp.sidecar import Sidecar
 
-from .base import RenderError
+from ..errors import RenderError
 from .pipe import Pipe, Plan, load_image, plan, quantize
 
 

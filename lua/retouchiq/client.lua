@@ -152,7 +152,11 @@ end
 
 -- An /v1/edit answer must carry the new sidecar and say why.
 function client.check_edit(body)
-  if type(body.xmp) ~= "string" or not body.xmp:find("<x:xmpmeta", 1, true)
+  local nothing = body.xmp == nil or body.xmp == json.null
+  local ops = type(body.operations) == "table" and #body.operations or 0
+  if nothing and ops == 0 then
+    body.xmp = nil -- the edit changes nothing: the sidecar stays as it is
+  elseif type(body.xmp) ~= "string" or not body.xmp:find("<x:xmpmeta", 1, true)
       or not body.xmp:find("darktable:history", 1, true) then
     return nil, "the server's answer holds no darktable sidecar"
   end
@@ -196,12 +200,12 @@ function client.write_atomic(path, text)
   return path
 end
 
--- Copy an existing sidecar aside as NAME.retouchiq-YYYYmmdd-HHMMSS.bak (the naming `retouchiq apply` uses),
--- never over an earlier backup. Returns the backup's path, false when there was nothing to keep, or nil, error.
+-- Copy an existing sidecar aside as NAME.retouchiq-YYYYmmdd-HHMMSS.bak, the time in UTC (the naming of the
+-- Python side, xmp/files.py), never over an earlier backup. Returns the backup's path, false when there was nothing to keep, or nil, error.
 function client.backup(path, now)
   local text = client.read(path)
   if not text then return false end
-  local stamp = os.date("%Y%m%d-%H%M%S", now)
+  local stamp = os.date("!%Y%m%d-%H%M%S", now)
   local target, n = path .. ".retouchiq-" .. stamp .. ".bak", 1
   while client.exists(target) do
     target = path .. ".retouchiq-" .. stamp .. "-" .. n .. ".bak"

@@ -126,6 +126,12 @@ return {
     _, err = client.check_edit({xmp = "<x:xmpmeta><darktable:history/></x:xmpmeta>"})
     h.has(err, "no reasoning")
     h.eq(client.check_edit({reasoning = "r", xmp = "<x:xmpmeta><darktable:history/>"}).reasoning, "r", "good")
+    -- nothing to change: no sidecar to write, and none may be missing when there are operations
+    local same = client.check_edit({reasoning = "r", operations = {}, xmp = json.null})
+    h.eq(same.reasoning, "r", "no change")
+    h.eq(same.xmp, nil, "no sidecar to write")
+    _, err = client.check_edit({reasoning = "r", operations = {{module = "exposure"}}, xmp = json.null})
+    h.has(err, "no darktable sidecar")
   end},
 
   {"backup: a copy per call, never over an earlier one", function()
@@ -133,7 +139,7 @@ return {
     local path = dir .. "/a.jpg.xmp"
     h.eq(client.backup(path), false, "nothing to back up")
     h.write(path, "one")
-    local now = os.time({year = 2026, month = 11, day = 27, hour = 1, min = 2, sec = 3})
+    local now = 1795741323  -- 2026-11-27 01:02:03 UTC, whatever the local time zone
     local b1 = client.backup(path, now)
     h.write(path, "two")
     local b2 = client.backup(path, now)

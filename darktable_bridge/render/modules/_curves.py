@@ -474,7 +474,7 @@ def curve_nodes(p, nodes_field: str, count_field: str, ch: int):
 def check_nodes(op: str, nodes, counts, channels, maxnodes: int = 20, periodic: bool = False,
                 types=None) -> None:
     """Refuse curves darktable cannot sample (it would keep a stale table): bad counts or unsorted x."""
-    from ..base import RenderError
+    from ...errors import RenderError
 
     for ch in channels:
         n = int(counts[ch])

@@ -12,7 +12,8 @@ through the scalar curve with an exact expf, which is what is reproduced. The bi
 import torch
 import torch.nn.functional as F
 
-from ..base import Context, Params, RenderError, RenderModule
+from ...errors import RenderError
+from ..base import Context, Params, RenderModule
 from ._pyramid import expand, reduce
 
 NUM_GAMMA = 6

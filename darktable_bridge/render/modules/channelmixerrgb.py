@@ -13,7 +13,8 @@ auto-detection modes only run in the GUI, so darktable-cli renders them with the
 """
 import torch
 
-from ..base import Context, Params, RenderError, RenderModule, graph_barrier
+from ...errors import RenderError
+from ..base import Context, Params, RenderModule, graph_barrier
 from ..color import ROWS, fpow, plane_matmul, planes
 
 REC2020_TO_XYZ_D50 = ROWS["REC2020_TO_XYZ_D50"]   # nested tuples: constants for torch.compile as well

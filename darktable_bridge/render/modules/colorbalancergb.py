@@ -5,7 +5,8 @@ import math
 
 import torch
 
-from ..base import Context, Params, RenderError, RenderModule, graph_barrier
+from ...errors import RenderError
+from ..base import Context, Params, RenderModule, graph_barrier
 from ..color import fpow
 from . import _ucs as U
 

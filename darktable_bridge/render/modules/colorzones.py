@@ -9,7 +9,8 @@ interpolation. "smooth" mode (process_v3) fades the L and h changes out towards 
 import numpy as np
 import torch
 
-from ..base import Context, Params, RenderError, RenderModule
+from ...errors import RenderError
+from ..base import Context, Params, RenderModule
 from . import _curves as cv
 
 _BY_L, _BY_C, _BY_H = 0, 1, 2

@@ -1,7 +1,8 @@
 """exposure (src/iop/exposure.c): out = (in − black) / (2^−exposure − black), all channels, unbounded."""
 import torch
 
-from ..base import Context, Params, RenderError, RenderModule
+from ...errors import RenderError
+from ..base import Context, Params, RenderModule
 
 
 class Exposure(RenderModule):

@@ -14,7 +14,8 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from ..base import Context, Params, RenderError, RenderModule
+from ...errors import RenderError
+from ..base import Context, Params, RenderModule
 from ..color import REC2020_TO_XYZ_D50, SRGB_TO_REC2020
 from ._ucs import (LMS_TO_XYZ_D65, XYZ_D50_TO_D65_CAT16, XYZ_D65_TO_D50_CAT16, XYZ_D65_TO_LMS, fmax0,
                    gamut_check_yrg, lms_to_yrg, yrg_to_lms)

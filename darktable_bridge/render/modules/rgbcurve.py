@@ -9,7 +9,8 @@ import numpy as np
 import torch
 
 from .. import color
-from ..base import Context, Params, RenderError, RenderModule
+from ...errors import RenderError
+from ..base import Context, Params, RenderModule
 from . import _curves as cv
 
 _LINKED, _INDEPENDENT = 0, 1

@@ -8,7 +8,8 @@ chroma correction. The UNBOUND_* flag bits decide which clamps apply. The bilate
 """
 import torch
 
-from ..base import Context, Params, RenderError, RenderModule
+from ...errors import RenderError
+from ..base import Context, Params, RenderModule
 from ._gaussian import blur
 
 UNBOUND_SHADOWS_L, UNBOUND_SHADOWS_A, UNBOUND_SHADOWS_B = 1, 2, 4

@@ -9,7 +9,8 @@ preserve-colors norm). Values above the last node follow darktable's fitted powe
 import torch
 
 from .. import color
-from ..base import Context, Params, RenderError, RenderModule
+from ...errors import RenderError
+from ..base import Context, Params, RenderModule
 from . import _curves as cv
 
 _INDEPENDENT, _LINKED, _XYZ, _RGB = 0, 1, 2, 3

@@ -7,7 +7,8 @@ weights are the least-squares fit of the 9 user gains, solved with darktable's f
 """
 import torch
 
-from ..base import Context, Params, RenderError, RenderModule, graph_barrier
+from ...errors import RenderError
+from ..base import Context, Params, RenderModule, graph_barrier
 from ..color import fpow
 from ._filters import eigf_scalings, fast_eigf_surface_blur, fast_surface_blur
 

@@ -7,7 +7,8 @@ infinite scale, NaN distances and thus an untouched image, which is reproduced e
 """
 import torch
 
-from ..base import Context, Params, RenderError, RenderModule, graph_barrier
+from ...errors import RenderError
+from ..base import Context, Params, RenderModule, graph_barrier
 from ..color import fpow
 
 

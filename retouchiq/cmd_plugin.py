@@ -8,10 +8,10 @@ from __future__ import annotations
 import argparse
 import os
 import re
-import sys
-import tempfile
-import time
 from pathlib import Path
+
+from xmp import UserError, WriteError
+from xmp.files import atomic_write, backup
 
 REQUIRE = 'require "retouchiq"'
 LOADED = re.compile(r"""^\s*require\s*\(?\s*["']retouchiq["']""", re.M)
@@ -41,38 +41,20 @@ def plugin_files() -> dict[str, bytes]:
     return files
 
 
-def write_atomic(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        os.unlink(tmp)
-        raise
-
-
-def backup(path: Path) -> Path:
-    """``NAME.retouchiq-YYYYmmdd-HHMMSS.bak`` next to it, never over an earlier backup."""
-    stamp = time.strftime("%Y%m%d-%H%M%S")
-    target, n = path.with_name(f"{path.name}.retouchiq-{stamp}.bak"), 1
-    while target.exists():
-        target, n = path.with_name(f"{path.name}.retouchiq-{stamp}-{n}.bak"), n + 1
-    write_atomic(target, path.read_bytes())
-    return target
-
-
 def install(config: Path) -> list[str]:
     """Install into ``config``; returns what was done, one line each. Running it again only refreshes files."""
     if config.exists() and not config.is_dir():
-        raise NotADirectoryError(f"{config}: not a folder (give darktable's configuration folder)")
+        raise UserError(f"{config}: not a folder (give darktable's configuration folder)")
     done = []
     for rel, data in plugin_files().items():
         target = config / "lua" / rel
         if target.exists() and target.read_bytes() == data:
             continue
-        write_atomic(target, data)
+        try:
+            target.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise WriteError(f"{target.parent}: cannot create the folder: {exc.strerror or exc}") from None
+        atomic_write(target, data)
         done.append(f"copied {target}")
     luarc = config / "luarc"
     text = luarc.read_text(encoding="utf-8") if luarc.exists() else ""
@@ -82,18 +64,14 @@ def install(config: Path) -> list[str]:
         if luarc.exists():
             done.append(f"previous luarc kept as {backup(luarc)}")
         sep = "" if not text or text.endswith("\n") else "\n"
-        write_atomic(luarc, f"{text}{sep}{REQUIRE}\n".encode())
+        atomic_write(luarc, f"{text}{sep}{REQUIRE}\n".encode())
         done.append(f"added {REQUIRE} to {luarc}")
     return done
 
 
 def _cmd_install_plugin(args) -> int:
     config = Path(args.config_dir).expanduser()
-    try:
-        lines = install(config)
-    except OSError as exc:
-        print(f"retouchiq: error: {exc}", file=sys.stderr)
-        return 2
+    lines = install(config)
     for line in lines or ["nothing to do"]:
         print(line)
     print("restart darktable to load it; the plugin talks to `retouchiq serve` (http://127.0.0.1:8765)")

@@ -1,11 +1,11 @@
-"""``retouchiq serve``: the local server for the darktable plugin (registered through agent.cli's COMMAND_MODULES)."""
+"""``retouchiq serve``: the local server for the darktable plugin."""
 from __future__ import annotations
 
 import argparse
 import os
 import sys
 
-from .settings import Settings, SettingsError
+from server.settings import Settings, SettingsError
 
 EPILOG = """examples:
   retouchiq serve                                   # http://127.0.0.1:8765, compact policy; docs at /docs
@@ -18,7 +18,7 @@ EPILOG = """examples:
 def _cmd_serve(args) -> int:
     import uvicorn
 
-    from .app import configure_logging, create_app
+    from server.app import configure_logging, create_app
 
     try:
         settings = Settings(host=args.host, port=args.port, policy=args.policy,

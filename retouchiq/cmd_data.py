@@ -6,22 +6,26 @@ import json
 import sys
 from pathlib import Path
 
-from agent.data import DEFAULT_PHOTOS
-from xmp import SidecarError
+from agent.data import read_samples, split_of
+from agent.errors import RequestError
+from darktable_bridge.photos import photos_in
+
+from .progress import Bar
 
 
 def _cmd_synth(args) -> int:
-    from agent.data import photos_in, split_of, synth
+    from agent.data import synth
 
+    photos = sorted({p.name: p for folder in args.photos for p in photos_in(folder, raw=False)}.values(),
+                    key=lambda p: p.name)
+    if args.split:
+        photos = [p for p in photos if split_of(p) == args.split]
+    bar = Bar()
     try:
-        photos = sorted({p.name: p for folder in args.photos for p in photos_in(folder)}.values(),
-                        key=lambda p: p.name) if len(args.photos) > 1 else photos_in(args.photos[0])
-        if args.split:
-            photos = [p for p in photos if split_of(p) == args.split]
         summary = synth.synth(photos, args.n, args.out, seed=args.seed, size=args.size,
-                              progress=lambda k, n: synth.bar(k, n, "samples"), fast=args.fast)
-    except (FileNotFoundError, ValueError) as exc:
-        raise SidecarError(str(exc)) from None
+                              progress=lambda k, n: bar(k, n, "samples"), fast=args.fast)
+    except ValueError as exc:
+        raise RequestError(str(exc)) from None
     print(f"wrote {args.n} samples from {len(photos)} photos to {args.out / 'samples.jsonl'} "
           f"in {summary['seconds']:.1f} s")
     if summary["unused_slots"]:
@@ -33,21 +37,15 @@ def _cmd_synth(args) -> int:
 
 def _cmd_eval(args) -> int:
     from agent import eval as eval_mod
-    from agent.data import synth
 
-    try:
-        samples = synth.read_samples(args.data, args.split)
-    except FileNotFoundError as exc:
-        raise SidecarError(str(exc)) from None
+    samples = read_samples(args.data, args.split, args.max)
     if not samples:
-        raise SidecarError(f"{args.data}: no {args.split} samples")
-    samples = samples[: args.max] if args.max else samples
+        raise RequestError(f"{args.data}: no {args.split} samples")
     if any(s["target"] is None for s in samples):
-        raise SidecarError(f"{args.data}: made by `retouchiq data synth --fast`, which writes no target images; "
+        raise RequestError(f"{args.data}: made by `retouchiq data synth --fast`, which writes no target images; "
                            "evaluate on data made without --fast")
     specs = [s.strip() for s in args.policies.split(",") if s.strip()]
-    report = eval_mod.evaluate(samples, args.data, specs, args.engine,
-                               progress=lambda k, n, label: synth.bar(k, n, label))
+    report = eval_mod.evaluate(samples, args.data, specs, args.engine, progress=Bar())
     if args.json:
         json.dump(report, sys.stdout, indent=1, ensure_ascii=False)
         print()
@@ -63,7 +61,7 @@ def register(sub) -> None:
     p = sub.add_parser("data", help="training data: instruction → reasoning → edit samples",
                        formatter_class=argparse.RawDescriptionHelpFormatter,
                        description="Synthesise training data in three task families (enhance, style, local).",
-                       epilog="example:\n  retouchiq data synth --n 2000 --out data/train")
+                       epilog="example:\n  retouchiq data synth --photos ~/Pictures/roll --n 2000 --out data/train")
     dsub = p.add_subparsers(dest="data_command", required=True, metavar="COMMAND")
     s = dsub.add_parser("synth", help="write OUT/samples.jsonl, OUT/images, OUT/targets",
                         formatter_class=argparse.RawDescriptionHelpFormatter,
@@ -73,9 +71,9 @@ def register(sub) -> None:
                                     "photo's split (train / heldout) depends on its file name only.",
                         epilog="example:\n  retouchiq data synth --photos ~/Pictures/roll --n 500 --out data/mine "
                                "--seed 1")
-    s.add_argument("--photos", type=Path, nargs="+", default=[DEFAULT_PHOTOS], metavar="DIR",
-                   help="folder(s) of .jpg/.png/.tif photos (default ../shared/data/photos); several folders are "
-                        "used together, ordered by file name")
+    s.add_argument("--photos", type=Path, nargs="+", required=True, metavar="DIR",
+                   help="folder(s) of .jpg/.png/.tif/.webp photos; several folders are used together, ordered by "
+                        "file name")
     s.add_argument("--split", choices=["train", "heldout"],
                    help="only the photos of this split (by file name, as every sample's `split`); default: all")
     s.add_argument("--n", type=int, default=1000, help="number of samples (default 1000)")

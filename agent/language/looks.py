@@ -1,4 +1,4 @@
-"""Named style looks as slot recipes (the deltas of agent/data/banks.py) scaled by a strength.
+"""Named style looks as slot recipes (the deltas of agent/language/banks.py) scaled by a strength.
 
 A recipe states a look at strength 1 ("a golden hour look"); "a subtle golden hour look" scales every delta by
 0.5. Deltas in ``fixed`` do not scale (black and white is black and white at any strength), and tint hues are

@@ -1,24 +1,21 @@
-"""``retouchiq``: darktable edits from the command line."""
+"""``retouchiq apply``, ``render``, ``fidelity``, ``fit`` and ``ops``: darktable_bridge's jobs (sidecars, renders,
+the renderer held to darktable-cli, the vocabulary)."""
 from __future__ import annotations
 
 import argparse
-import importlib
 import json
 import sys
 from pathlib import Path
 
+from agent.errors import RequestError
 from darktable_bridge import apply as apply_mod, darktable_cli, operations, schema
 from darktable_bridge.modules import VOCABULARY
-from darktable_bridge.render.errors import RenderError
-from agent.policy import PolicyError
+from darktable_bridge.photos import check_photo, photos_in, sidecar_path
 from xmp import SidecarError
 
-EPILOG_MAIN = """examples:
-  retouchiq apply photo.jpg --ops warm.json          # writes photo.jpg.xmp (merged, previous one backed up)
-  retouchiq render photo.jpg --xmp photo.jpg.xmp -o preview.jpg --width 1024
-  retouchiq ops                                      # the modules and fields the agent may set
-  retouchiq ops --json-schema > ops.schema.json
-"""
+from .progress import Bar
+
+SAMPLES = Path(__file__).resolve().parents[1] / "agent" / "samples"  # the photos bundled with the package
 
 
 def _cmd_apply(args) -> int:
@@ -34,7 +31,7 @@ def _cmd_apply(args) -> int:
 
 
 def _cmd_render(args) -> int:
-    xmp = None if args.original else (args.xmp or apply_mod.sidecar_path(args.photo))
+    xmp = None if args.original else (args.xmp or sidecar_path(args.photo))
     if xmp is not None and not Path(xmp).exists():
         raise SidecarError(f"{xmp}: sidecar not found")
     if args.engine == "darktable":
@@ -45,9 +42,9 @@ def _cmd_render(args) -> int:
     from darktable_bridge.render.renderer import render_file
 
     if args.width or args.height:
-        raise SidecarError("--width/--height: the torch and ONNX engines render at the photo's size (1:1); "
+        raise RequestError("--width/--height: the torch and ONNX engines render at the photo's size (1:1); "
                            "resize the photo first or use --engine darktable")
-    apply_mod.check_photo(Path(args.photo))
+    check_photo(args.photo)
     render_file(args.photo, xmp, args.output, engine=args.engine)
     print(f"rendered {args.output} with the {args.engine} renderer")
     return 0
@@ -56,23 +53,21 @@ def _cmd_render(args) -> int:
 def _cmd_fidelity(args) -> int:
     from darktable_bridge import fidelity
 
-    photos = fidelity.photos_in(args.photos) if args.photos.is_dir() else []
+    photos = photos_in(args.photos, raw=False)
     if not photos:
-        raise SidecarError(f"{args.photos}: no photos (.jpg, .png, .tif) found")
+        raise RequestError(f"{args.photos}: no photos (.jpg, .png, .tif, .webp) found")
     photos = photos[: args.max_photos] if args.max_photos else photos
     unknown = [m for m in args.modules if m not in VOCABULARY]
     if unknown:
-        raise SidecarError(f"unknown module(s) {unknown}; known: {', '.join(VOCABULARY)}")
+        raise RequestError(f"unknown module(s) {unknown}; known: {', '.join(VOCABULARY)}")
     if args.keep_failures and args.keep_failures.exists() and any(args.keep_failures.iterdir()):
-        raise SidecarError(f"{args.keep_failures} is not empty: give --keep-failures a new folder")
+        raise RequestError(f"{args.keep_failures} is not empty: give --keep-failures a new folder")
     total = len(args.modules) * args.draws * len(photos)
-    done = [0]
+    done, bar = [0], Bar()
 
     def progress(name, k, n, draw):
         done[0] += 1
-        bar = "#" * (30 * done[0] // total)
-        state = "pass" if draw.passed else ("error" if draw.error else "FAIL")
-        print(f"\r[{bar:30s}] {done[0]}/{total} {name} {state:5s}", end="", file=sys.stderr, flush=True)
+        bar(done[0], total, f"{name} {'pass' if draw.passed else ('error' if draw.error else 'FAIL')}")
 
     def module_done(results):
         if args.report:
@@ -80,7 +75,6 @@ def _cmd_fidelity(args) -> int:
 
     results = fidelity.run(args.modules, photos, args.draws, args.width, args.seed, args.out, progress,
                            module_done=module_done, failures=args.keep_failures)
-    print(file=sys.stderr)
     print(fidelity.table(results))
     if args.report:
         print(f"report written to {args.report}", file=sys.stderr)
@@ -94,18 +88,18 @@ def _cmd_fit(args) -> int:
     from darktable_bridge import fit as fit_mod
 
     for p in (args.before, args.after):
-        apply_mod.check_photo(Path(p))
+        check_photo(p)
+    bar = Bar()
 
     def progress(k, n, loss):
         if k % 20 == 0 or k == n:
-            print(f"\rfitting {k}/{n} loss {loss:.4f}", end="", file=sys.stderr, flush=True)
+            bar(k, n, f"loss {loss:.4f}")
 
     try:
         result = fit_mod.fit(args.before, args.after, args.modules, size=args.size, steps=args.steps,
                              progress=progress)
     except ValueError as exc:
-        raise SidecarError(str(exc)) from None
-    print(file=sys.stderr)
+        raise RequestError(str(exc)) from None
     edits = operations.parse_operations({"operations": result.operations})
     written = apply_mod.apply_edits(args.before, edits, args.output)
     print(json.dumps({"operations": result.operations, "loss": result.loss}, indent=2))
@@ -128,18 +122,9 @@ def _cmd_ops(args) -> int:
     return 0
 
 
-# Rooms that contribute subcommands: each module has ``register(subparsers)`` (adds parsers with
-# ``set_defaults(func=...)``). The server registers ``serve`` itself, so the agent never imports it.
-COMMAND_MODULES: list[str] = ["server.commands", "agent.edit_commands", "agent.data.commands", "agent.plugin_commands"]
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="retouchiq", formatter_class=argparse.RawDescriptionHelpFormatter, epilog=EPILOG_MAIN,
-        description="AI retouching for darktable: edits become ordinary darktable history items in the "
-                    "photo's XMP sidecar.")
-    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-
+def register(sub) -> None:
     p = sub.add_parser("apply", help="merge an operations file into a photo's darktable sidecar",
                        formatter_class=argparse.RawDescriptionHelpFormatter,
                        description="Add the operations of OPS.json as new darktable history items on top of the "
@@ -180,8 +165,8 @@ def build_parser() -> argparse.ArgumentParser:
                        epilog="example:\n  retouchiq fidelity --modules exposure sigmoid --draws 20 --width 1024 "
                               "--out docs/img/fidelity --report docs/fidelity.md")
     p.add_argument("--modules", nargs="+", default=list(VOCABULARY), help="modules (default: all)")
-    p.add_argument("--photos", type=Path, default=Path(__file__).resolve().parents[1].parent / "shared" / "data" /
-                   "photos", help="folder of photos (default ../shared/data/photos)")
+    p.add_argument("--photos", type=Path, default=SAMPLES,
+                   help="folder of photos (default: the sample photos bundled with the package)")
     p.add_argument("--max-photos", type=int, default=5, help="use the first N photos (default 5, 0 = all)")
     p.add_argument("--draws", type=int, default=20, help="draws per module and photo")
     p.add_argument("--width", type=int, default=1024, help="long side of the renders")
@@ -214,23 +199,3 @@ def build_parser() -> argparse.ArgumentParser:
                        epilog="example:\n  retouchiq ops --json-schema > ops.schema.json")
     p.add_argument("--json-schema", action="store_true", help="print the JSON Schema instead of the table")
     p.set_defaults(func=_cmd_ops)
-    for name in COMMAND_MODULES:
-        module = importlib.import_module(name)
-        module.register(sub)
-    return parser
-
-
-def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
-    try:
-        return args.func(args)
-    except (SidecarError, darktable_cli.DarktableError, RenderError, PolicyError) as exc:
-        print(f"retouchiq: error: {exc}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        print("retouchiq: interrupted", file=sys.stderr)
-        return 130
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -1,0 +1,146 @@
+"""Photos as darktable sees them: which files are photos, their sidecar's name, and previews to judge them by.
+
+One place for the file extensions, for finding the photos of a folder, for checking that a photo can be read and
+for turning a photo (or uploaded preview bytes) into the 8-bit sRGB preview the policies look at. A raw file's
+preview is darktable's own rendering of it (darktable-cli): the policy needs a rendered image, not sensor data.
+"""
+from __future__ import annotations
+
+import io
+import os
+import tempfile
+import zlib
+from pathlib import Path
+
+import numpy as np
+
+from .errors import DarktableError, PhotoError
+
+RAW_EXTENSIONS = frozenset({
+    ".3fr", ".ari", ".arw", ".cr2", ".cr3", ".crw", ".dcr", ".dng", ".erf", ".iiq", ".k25", ".kdc", ".mef", ".mos",
+    ".mrw", ".nef", ".nrw", ".orf", ".pef", ".raf", ".raw", ".rw2", ".rwl", ".sr2", ".srf", ".srw", ".x3f"})
+IMAGE_EXTENSIONS = frozenset({".jpg", ".jpeg", ".png", ".tif", ".tiff", ".webp"})  # read here without darktable
+PHOTO_EXTENSIONS = IMAGE_EXTENSIONS | RAW_EXTENSIONS
+PREVIEW_SIDE = 1024  # long side of the preview the policies judge a photo by
+MIN_SIDE = 8         # smaller than this there is nothing to judge
+MAGIC = {"JPEG": b"\xff\xd8\xff", "PNG": b"\x89PNG\r\n\x1a\n"}
+
+
+def is_raw(photo: str | os.PathLike) -> bool:
+    return Path(photo).suffix.lower() in RAW_EXTENSIONS
+
+
+def sidecar_path(photo: str | os.PathLike) -> Path:
+    """darktable's name for a photo's sidecar: the full file name plus ``.xmp``."""
+    photo = Path(photo)
+    return photo.with_name(photo.name + ".xmp")
+
+
+def check_photo(photo: str | os.PathLike) -> Path:
+    """The photo's path if it is a readable file, else a ``PhotoError`` that says why."""
+    photo = Path(photo)
+    if not photo.exists():
+        raise PhotoError(f"{photo}: photo not found")
+    if not photo.is_file():
+        raise PhotoError(f"{photo}: not a file")
+    try:
+        with open(photo, "rb") as fh:
+            fh.read(1)
+    except OSError as exc:
+        raise PhotoError(f"{photo}: cannot read photo: {exc.strerror or exc}") from None
+    return photo
+
+
+def photos_in(folder: str | os.PathLike, raw: bool = True) -> list[Path]:
+    """The photos of a folder (not recursive, hidden files left out), sorted by name so that a seed or a roll
+    means the same order everywhere. ``raw=False``: only the formats read without darktable."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise PhotoError(f"{folder}: not a folder")
+    kinds = PHOTO_EXTENSIONS if raw else IMAGE_EXTENSIONS
+    return sorted(p for p in folder.iterdir()
+                  if p.is_file() and p.suffix.lower() in kinds and not p.name.startswith("."))
+
+
+def to_rgb8(im) -> np.ndarray:
+    """Any PIL mode (16-bit, greyscale, palette, CMYK, alpha) → uint8 RGB [H, W, 3]."""
+    from PIL import Image
+
+    if im.mode in ("I;16", "I;16B", "I;16L", "I;16N", "I"):
+        arr = np.asarray(im, dtype=np.float64)
+        arr = arr / (65535.0 if arr.max(initial=0) > 255 or im.mode.startswith("I;16") else 255.0)
+        g = (arr.clip(0, 1) * 255.0 + 0.5).astype(np.uint8)
+        return np.repeat(g[..., None], 3, axis=2)
+    if im.mode == "F":
+        g = (np.asarray(im, dtype=np.float64).clip(0, 1) * 255.0 + 0.5).astype(np.uint8)
+        return np.repeat(g[..., None], 3, axis=2)
+    if im.mode in ("RGBA", "LA", "PA") or (im.mode == "P" and "transparency" in im.info):
+        im = im.convert("RGBA")
+        bg = Image.new("RGBA", im.size, (255, 255, 255, 255))  # transparency shown on white, as viewers do
+        im = Image.alpha_composite(bg, im)
+    return np.asarray(im.convert("RGB"))
+
+
+def decode(source: bytes | str | os.PathLike, side: int = PREVIEW_SIDE, max_pixels: int | None = None,
+           what: str | None = None) -> np.ndarray:
+    """An image file or uploaded bytes → uint8 sRGB [H, W, 3] with long side ≤ ``side``, upright as its EXIF says.
+
+    Bytes must be a JPEG or PNG (an upload is a preview, not a photo); ``max_pixels`` refuses larger ones before
+    they are decoded. ``what`` names the source in messages (default: the path, or "preview")."""
+    from PIL import Image, ImageOps, UnidentifiedImageError
+
+    damaged = (UnidentifiedImageError, OSError, SyntaxError, ValueError, EOFError, zlib.error)
+    if isinstance(source, bytes):
+        what = what or "preview"
+        kind = next((k for k, magic in MAGIC.items() if source.startswith(magic)), None)
+        if kind is None:
+            raise PhotoError(f"{what}: not a JPEG or PNG image" + ("" if source else " (the upload is empty)"))
+        opener, formats = io.BytesIO(source), [kind]
+    else:
+        what = what or str(source)
+        opener, formats = check_photo(source), None
+        kind = "image"
+    try:
+        with Image.open(opener, formats=formats) as im:
+            w, h = im.size
+            if min(w, h) < MIN_SIDE:
+                raise PhotoError(f"{what}: {w}×{h} pixels is too small to edit (at least {MIN_SIDE} px a side)")
+            if max_pixels is not None and w * h > max_pixels:
+                raise PhotoError(f"{what}: {w}×{h} pixels is more than the {max_pixels / 1e6:g} MP limit; a {side} "
+                                 "px preview is all the policy uses")
+            im.draft("RGB", (side, side))  # JPEG: decode at a reduced scale, so a 50 MP photo stays cheap
+            im = ImageOps.exif_transpose(im)
+            if max(im.size) > side:
+                im.thumbnail((side, side), Image.BILINEAR, reducing_gap=2.0)
+            return to_rgb8(im)
+    except Image.DecompressionBombError as exc:
+        raise PhotoError(f"{what}: {exc}") from None
+    except UnidentifiedImageError:
+        raise PhotoError(f"{what}: not an image this tool can read (JPEG, PNG, TIFF, WebP; raw files through "
+                         "darktable-cli)") from None
+    except damaged as exc:
+        raise PhotoError(f"{what}: damaged or truncated {kind} ({exc})") from None
+
+
+def preview(photo: str | os.PathLike, side: int = PREVIEW_SIDE, sidecar: str | os.PathLike | None = None,
+            timeout: float = 300.0) -> np.ndarray:
+    """The photo as the photographer sees it in darktable, uint8 sRGB with long side ≤ ``side``.
+
+    With a ``sidecar`` (the current edit) or for a raw file, darktable-cli renders it — the only renderer that
+    reads every sidecar darktable writes and every raw; otherwise the file is decoded here."""
+    from PIL import Image
+
+    from . import darktable_cli
+
+    photo = check_photo(photo)
+    if sidecar is None and not is_raw(photo):
+        return decode(photo, side)
+    try:
+        with tempfile.TemporaryDirectory(prefix="retouchiq-preview-") as tmp:
+            out = darktable_cli.render(photo, sidecar, Path(tmp) / "preview.png", width=side, height=side,
+                                       timeout=timeout)
+            with Image.open(out.output) as im:
+                return to_rgb8(im)
+    except DarktableError as exc:
+        why = "its current edit" if sidecar is not None else "a raw file"
+        raise PhotoError(f"{photo}: darktable-cli could not render {why} for the policy to judge ({exc})") from None

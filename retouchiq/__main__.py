@@ -1,0 +1,5 @@
+import sys
+
+from retouchiq.cli import main
+
+sys.exit(main())
