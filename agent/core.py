@@ -5,6 +5,7 @@ reasoning and operations, validated once, and the photo's whole sidecar with the
 read from or written to disk here: the CLI writes ``Outcome.text`` with ``darktable_bridge.apply.write_sidecar``,
 the server returns it, the plugin writes what the server returned.
 """
+
 from __future__ import annotations
 
 import os
@@ -12,7 +13,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from agent.errors import PolicyError, instruction as checked_instruction
+from agent.errors import PolicyError
+from agent.errors import instruction as checked_instruction
 from agent.policy import EditResult, Policy
 from darktable_bridge import apply
 from darktable_bridge.operations import parse_operations
@@ -22,8 +24,8 @@ from xmp.sidecar import HistoryItem, Sidecar
 
 @dataclass
 class Outcome:
-    result: EditResult                      # reasoning + operations, as the policy answered
-    text: str | None = None                 # the whole sidecar with the edit merged in; None: nothing to change
+    result: EditResult  # reasoning + operations, as the policy answered
+    text: str | None = None  # the whole sidecar with the edit merged in; None: nothing to change
     items: list[HistoryItem] = field(default_factory=list)  # the history items the edit added
 
     @property
@@ -47,8 +49,9 @@ def merge(result: EditResult, sidecar: Sidecar | None, filename: str | os.PathLi
     return Outcome(result, merged.text, merged.items)
 
 
-def edit(preview: np.ndarray, instruction: str, sidecar: Sidecar | None, filename: str | os.PathLike,
-         policy: Policy) -> Outcome:
+def edit(
+    preview: np.ndarray, instruction: str, sidecar: Sidecar | None, filename: str | os.PathLike, policy: Policy
+) -> Outcome:
     """The request answered: ``preview`` is the photo as it looks now (uint8 sRGB [H, W, 3]), ``sidecar`` its
     current darktable edit (None for none)."""
     text = checked_instruction(instruction)

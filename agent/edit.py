@@ -4,6 +4,7 @@
 ``consistent_values`` shares the style knobs (averaged over the frames) and gives each frame its own exposure and
 white balance so that the frames end up at the roll's common brightness and colour balance.
 """
+
 from __future__ import annotations
 
 import io
@@ -15,7 +16,8 @@ from pathlib import Path
 import numpy as np
 
 from agent import core
-from agent.errors import RequestError, instruction as checked_instruction
+from agent.errors import RequestError
+from agent.errors import instruction as checked_instruction
 from agent.policy import EditResult, Policy
 from darktable_bridge import apply, photos
 from darktable_bridge.errors import PhotoError
@@ -33,7 +35,7 @@ MAX_NORMALISE_EV = 1.5  # a frame far off the roll's level is only pulled this f
 class Edited:
     photo: Path
     outcome: core.Outcome
-    sidecar: Path | None        # None when the policy changed nothing (no sidecar written)
+    sidecar: Path | None  # None when the policy changed nothing (no sidecar written)
     backup: Path | None
     preview: Path | None = None
     notes: list[str] = field(default_factory=list)
@@ -43,12 +45,17 @@ class Edited:
         return self.outcome.result
 
     def to_json(self) -> dict:
-        return {"photo": str(self.photo), "sidecar": str(self.sidecar) if self.sidecar else None,
-                "backup": str(self.backup) if self.backup else None, **self.result.to_json()}
+        return {
+            "photo": str(self.photo),
+            "sidecar": str(self.sidecar) if self.sidecar else None,
+            "backup": str(self.backup) if self.backup else None,
+            **self.result.to_json(),
+        }
 
 
-def current_look(photo: Path, sidecar: Sidecar | None,
-                 side: int = photos.PREVIEW_SIDE) -> tuple[np.ndarray, str | None]:
+def current_look(
+    photo: Path, sidecar: Sidecar | None, side: int = photos.PREVIEW_SIDE
+) -> tuple[np.ndarray, str | None]:
     """The photo as the photographer sees it now (darktable-cli renders their edit), so the policy's edit, which
     stacks on top, is judged from there. If their edit cannot be rendered: the unedited photo, with a note."""
     if sidecar is None or not sidecar.active_history():
@@ -59,14 +66,21 @@ def current_look(photo: Path, sidecar: Sidecar | None,
         return photos.preview(photo, side), f"{exc}; judged on the unedited photo"
 
 
-def write(photo: Path, outcome: core.Outcome, preview_out: str | os.PathLike | None = None,
-          notes: list[str] | None = None) -> Edited:
+def write(
+    photo: Path, outcome: core.Outcome, preview_out: str | os.PathLike | None = None, notes: list[str] | None = None
+) -> Edited:
     """The outcome's sidecar next to the photo (previous one backed up, atomic); optionally the edited photo
     rendered by darktable-cli to ``preview_out``."""
     notes = list(notes or [])
     if not outcome.changed:
-        return Edited(photo, outcome, None, None, None,
-                      notes + ["nothing to change: no sidecar written" + (", no preview" if preview_out else "")])
+        return Edited(
+            photo,
+            outcome,
+            None,
+            None,
+            None,
+            notes + ["nothing to change: no sidecar written" + (", no preview" if preview_out else "")],
+        )
     path = photos.sidecar_path(photo)
     saved = apply.write_sidecar(path, outcome.text)
     shown = None
@@ -89,8 +103,9 @@ def save_image(image: np.ndarray, path: Path) -> Path:
     return atomic_write(path, buf.getvalue())
 
 
-def edit_photo(photo: str | os.PathLike, instruction: str, policy: Policy,
-               preview_out: str | os.PathLike | None = None) -> Edited:
+def edit_photo(
+    photo: str | os.PathLike, instruction: str, policy: Policy, preview_out: str | os.PathLike | None = None
+) -> Edited:
     photo = photos.check_photo(photo)
     base = apply.load_sidecar(photos.sidecar_path(photo))
     look, note = current_look(photo, base)
@@ -100,10 +115,11 @@ def edit_photo(photo: str | os.PathLike, instruction: str, policy: Policy,
 
 # ---- rolls ----------------------------------------------------------------------------------------------------
 
+
 def _y(L: float) -> float:
     """CIE L* → relative luminance Y."""
     f = (L + 16.0) / 116.0
-    return f ** 3 if f > 6.0 / 29.0 else 3.0 * (6.0 / 29.0) ** 2 * (f - 4.0 / 29.0)
+    return f**3 if f > 6.0 / 29.0 else 3.0 * (6.0 / 29.0) ** 2 * (f - 4.0 / 29.0)
 
 
 def consistent_values(preds: list) -> list[dict[str, float]]:
@@ -134,8 +150,10 @@ def consistent_values(preds: list) -> list[dict[str, float]]:
 def require_shared(policy: Policy) -> None:
     """A consistent roll needs the per-knob prediction only the compact policy gives."""
     if not hasattr(policy, "predict"):
-        raise RequestError(f"a consistent roll needs the compact policy (the '{policy.name}' policy gives no per-knob "
-                           "prediction to share across the roll)")
+        raise RequestError(
+            f"a consistent roll needs the compact policy (the '{policy.name}' policy gives no per-knob "
+            "prediction to share across the roll)"
+        )
 
 
 def predict(policy: Policy, looks: list[np.ndarray], instruction: str) -> list:
@@ -146,8 +164,9 @@ def predict(policy: Policy, looks: list[np.ndarray], instruction: str) -> list:
     return policy.predict([work_image(look) for look in looks], [instruction] * len(looks))
 
 
-def roll(paths: list[Path], instruction: str, policy: Policy, consistent: bool = False, progress=None,
-         batch: int = 16) -> list[Edited | UserError]:
+def roll(
+    paths: list[Path], instruction: str, policy: Policy, consistent: bool = False, progress=None, batch: int = 16
+) -> list[Edited | UserError]:
     """Edit every photo; a photo that fails gives its error in the list, the others go on.
 
     ``consistent`` needs a policy that exposes its per-slot prediction (the compact policy)."""

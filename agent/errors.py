@@ -1,4 +1,5 @@
 """The agent's errors (``xmp.UserError``s): a request that cannot be answered as asked."""
+
 from xmp.errors import UserError
 
 

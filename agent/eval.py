@@ -9,6 +9,7 @@ Besides the registered policies (``noop``, no operations, is the floor) one is b
 sample's own operations: the ceiling, whose gap to perfect is the renderers' disagreement and the thresholds'
 noise).
 """
+
 from __future__ import annotations
 
 import json
@@ -19,7 +20,8 @@ from pathlib import Path
 
 import numpy as np
 
-from agent import core, measure as measure_mod
+from agent import core
+from agent import measure as measure_mod
 from agent.errors import PolicyError
 from agent.policy import EditResult, load_policy
 from xmp.iop_order import V30_JPG
@@ -28,6 +30,7 @@ from xmp.sidecar import Sidecar
 
 class TargetPolicy:
     """Stands for the sample's own target operations, which evaluation reads from the sample."""
+
     name = "target"
 
 
@@ -37,12 +40,13 @@ def get_policy(spec: str):
 
 # ------------------------------------------------------------------------------------------------ metrics
 
+
 def _gauss(x: np.ndarray, sigma: float = 1.5, radius: int = 5) -> np.ndarray:
     k = np.exp(-0.5 * (np.arange(-radius, radius + 1) / sigma) ** 2)
     k /= k.sum()
     pad = np.pad(x, radius, mode="reflect")
-    rows = sum(w * pad[:, i:i + x.shape[1]] for i, w in enumerate(k))
-    return sum(w * rows[i:i + x.shape[0], :] for i, w in enumerate(k))
+    rows = sum(w * pad[:, i : i + x.shape[1]] for i, w in enumerate(k))
+    return sum(w * rows[i : i + x.shape[0], :] for i, w in enumerate(k))
 
 
 def ssim(a: np.ndarray, b: np.ndarray) -> float:
@@ -53,20 +57,23 @@ def ssim(a: np.ndarray, b: np.ndarray) -> float:
     x, y = a[..., :3].astype(np.float64) @ luma, b[..., :3].astype(np.float64) @ luma
     c1, c2 = (0.01 * 255) ** 2, (0.03 * 255) ** 2
     mx, my = _gauss(x), _gauss(y)
-    vx, vy, cxy = _gauss(x * x) - mx ** 2, _gauss(y * y) - my ** 2, _gauss(x * y) - mx * my
-    s = ((2 * mx * my + c1) * (2 * cxy + c2)) / ((mx ** 2 + my ** 2 + c1) * (vx + vy + c2))
+    vx, vy, cxy = _gauss(x * x) - mx**2, _gauss(y * y) - my**2, _gauss(x * y) - mx * my
+    s = ((2 * mx * my + c1) * (2 * cxy + c2)) / ((mx**2 + my**2 + c1) * (vx + vy + c2))
     return float(s.mean())
 
 
 def delta_e(a: np.ndarray, b: np.ndarray) -> float:
     from darktable_bridge.images import delta_e_srgb
+
     return float(delta_e_srgb(a[..., :3] / 255.0, b[..., :3] / 255.0).mean())
 
 
 # ------------------------------------------------------------------------------------------------ render
 
+
 def _read(path: Path) -> np.ndarray:
     from PIL import Image
+
     with Image.open(path) as im:
         return np.asarray(im.convert("RGB"))
 
@@ -97,6 +104,7 @@ def render_sidecar(photo: Path, text: str | None, engine: str, tmp: Path) -> np.
 
 # ------------------------------------------------------------------------------------------------ run
 
+
 @dataclass
 class Row:
     hits: int = 0
@@ -117,10 +125,15 @@ class Row:
         self.seconds += r["policy_seconds"]
 
     def summary(self) -> dict:
-        return {"samples": self.samples, "direction_accuracy": self.hits / self.attributes if self.attributes else None,
-                "attributes": self.attributes, "delta_e": float(np.mean(self.de)) if self.de else None,
-                "ssim": float(np.mean(self.ssim)) if self.ssim else None, "policy_errors": self.errors,
-                "policy_ms": 1000 * self.seconds / self.samples if self.samples else None}
+        return {
+            "samples": self.samples,
+            "direction_accuracy": self.hits / self.attributes if self.attributes else None,
+            "attributes": self.attributes,
+            "delta_e": float(np.mean(self.de)) if self.de else None,
+            "ssim": float(np.mean(self.ssim)) if self.ssim else None,
+            "policy_errors": self.errors,
+            "policy_ms": 1000 * self.seconds / self.samples if self.samples else None,
+        }
 
 
 def evaluate_sample(sample: dict, data: Path, policy, name: str, engine: str, tmp: Path) -> dict:
@@ -143,11 +156,23 @@ def evaluate_sample(sample: dict, data: Path, policy, name: str, engine: str, tm
     hits = sum(moved[a] == s for a, s in want.items())
     unseen = sample.get("unseen") or {}  # sets made before this field have none
     own = [a for a in unseen.get("attributes", ()) if a in want]
-    return {"id": sample["id"], "policy": name, "family": sample["family"], "paraphrase": sample["paraphrase"],
-            "hits": hits, "attributes": len(want), "moved": moved, "delta_e": delta_e(rendered, target),
-            "ssim": ssim(rendered, target), "operations": len(ops), "error": error, "policy_seconds": seconds,
-            "phrasing": unseen.get("phrasing"), "phrasing_hits": sum(moved[a] == want[a] for a in own),
-            "phrasing_attributes": len(own)}
+    return {
+        "id": sample["id"],
+        "policy": name,
+        "family": sample["family"],
+        "paraphrase": sample["paraphrase"],
+        "hits": hits,
+        "attributes": len(want),
+        "moved": moved,
+        "delta_e": delta_e(rendered, target),
+        "ssim": ssim(rendered, target),
+        "operations": len(ops),
+        "error": error,
+        "policy_seconds": seconds,
+        "phrasing": unseen.get("phrasing"),
+        "phrasing_hits": sum(moved[a] == want[a] for a in own),
+        "phrasing_attributes": len(own),
+    }
 
 
 def evaluate(samples: list[dict], data: Path, specs: list[str], engine: str = "darktable", progress=None) -> dict:
@@ -160,8 +185,12 @@ def evaluate(samples: list[dict], data: Path, specs: list[str], engine: str = "d
                 results.append(evaluate_sample(sample, data, policy, name, engine, Path(tmp)))
                 if progress:
                     progress(len(results), total, f"{sample['id']} {name}")
-    return {"engine": engine, "split": samples[0]["split"] if samples else None, "results": results,
-            "table": summarise(results, specs)}
+    return {
+        "engine": engine,
+        "split": samples[0]["split"] if samples else None,
+        "results": results,
+        "table": summarise(results, specs),
+    }
 
 
 ALONE, EACH = "unseen wordings alone", "unseen, each wording alike"
@@ -181,7 +210,8 @@ def summarise(results: list[dict], specs: list[str]) -> dict:
             groups.setdefault((r["policy"], group), Row()).add(r)
         if r.get("phrasing_attributes"):
             groups.setdefault((r["policy"], ALONE), Row()).add(
-                {**r, "hits": r["phrasing_hits"], "attributes": r["phrasing_attributes"]})
+                {**r, "hits": r["phrasing_hits"], "attributes": r["phrasing_attributes"]}
+            )
             tally = per_wording.setdefault(r["policy"], {}).setdefault(r["phrasing"], [0, 0])
             tally[0] += r["phrasing_hits"]
             tally[1] += r["phrasing_attributes"]
@@ -189,22 +219,31 @@ def summarise(results: list[dict], specs: list[str]) -> dict:
     table = {spec: {g: groups[(spec, g)].summary() for g in order if (spec, g) in groups} for spec in specs}
     for spec, tallies in per_wording.items():
         if spec in table:
-            table[spec][EACH] = {**table[spec][ALONE], "wordings": len(tallies),
-                                 "direction_accuracy": float(np.mean([h / n for h, n in tallies.values()]))}
+            table[spec][EACH] = {
+                **table[spec][ALONE],
+                "wordings": len(tallies),
+                "direction_accuracy": float(np.mean([h / n for h, n in tallies.values()])),
+            }
     return table
 
 
 def markdown(report: dict) -> str:
-    lines = [f"Split {report['split']}, renders by {'darktable-cli' if report['engine'] == 'darktable' else 'the torch renderer'}; "
-             "direction accuracy over requested attributes, ΔE00 and SSIM against the target render.", "",
-             "| policy | family | samples | direction accuracy | ΔE00 to target | SSIM to target | policy errors |",
-             "|---|---|---:|---:|---:|---:|---:|"]
+    lines = [
+        f"Split {report['split']}, renders by "
+        f"{'darktable-cli' if report['engine'] == 'darktable' else 'the torch renderer'}; "
+        "direction accuracy over requested attributes, ΔE00 and SSIM against the target render.",
+        "",
+        "| policy | family | samples | direction accuracy | ΔE00 to target | SSIM to target | policy errors |",
+        "|---|---|---:|---:|---:|---:|---:|",
+    ]
     for spec, groups in report["table"].items():
         for group, s in groups.items():
             count = f"{s['wordings']} wordings" if "wordings" in s else s["attributes"]
             acc = f"{100 * s['direction_accuracy']:.1f} % ({count})" if s["direction_accuracy"] is not None else "–"
-            lines.append(f"| {spec} | {group} | {s['samples']} | {acc} | {s['delta_e']:.2f} | {s['ssim']:.3f} | "
-                         f"{s['policy_errors']} |")
+            lines.append(
+                f"| {spec} | {group} | {s['samples']} | {acc} | {s['delta_e']:.2f} | {s['ssim']:.3f} | "
+                f"{s['policy_errors']} |"
+            )
     return "\n".join(lines)
 
 

@@ -7,6 +7,7 @@ and darktable-cli's render of the policy's edit.
 Regions follow the masks of ``agent.slots.REGIONS``: thirds of the frame for top/bottom/left/right and the
 central ellipse (radius 0.3 of each side) for center.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -53,8 +54,13 @@ def _downscale(image: np.ndarray) -> np.ndarray:
 def region_masks(h: int, w: int) -> dict[str, np.ndarray]:
     y, x = np.mgrid[0:h, 0:w]
     yn, xn = (y + 0.5) / h, (x + 0.5) / w
-    return {"top": yn < 1 / 3, "bottom": yn >= 2 / 3, "left": xn < 1 / 3, "right": xn >= 2 / 3,
-            "center": ((xn - 0.5) / 0.3) ** 2 + ((yn - 0.5) / 0.3) ** 2 <= 1.0}
+    return {
+        "top": yn < 1 / 3,
+        "bottom": yn >= 2 / 3,
+        "left": xn < 1 / 3,
+        "right": xn >= 2 / 3,
+        "center": ((xn - 0.5) / 0.3) ** 2 + ((yn - 0.5) / 0.3) ** 2 <= 1.0,
+    }
 
 
 def lab_of(image: np.ndarray) -> np.ndarray:
@@ -80,11 +86,21 @@ def measure(image: np.ndarray) -> dict[str, float]:
     ev = np.log2(lin @ np.array([0.2126, 0.7152, 0.0722]))
     rb = np.log2(lin[..., 0] / lin[..., 2])
     stats = {f"L_p{p}": float(v) for p, v in zip(PERCENTILES, np.percentile(L, PERCENTILES))}
-    lap = np.abs(4 * L[1:-1, 1:-1] - L[:-2, 1:-1] - L[2:, 1:-1] - L[1:-1, :-2] - L[1:-1, 2:]) \
-        if min(L.shape) > 2 else np.zeros(1)
-    stats.update(L_mean=float(L.mean()), a_mean=float(a.mean()), b_mean=float(b.mean()),
-                 chroma=float(np.hypot(a, b).mean()), contrast=float(L.std()), detail=float(lap.mean()),
-                 clipped_white=float((L > 98.0).mean()), clipped_black=float((L < 2.0).mean()))
+    lap = (
+        np.abs(4 * L[1:-1, 1:-1] - L[:-2, 1:-1] - L[2:, 1:-1] - L[1:-1, :-2] - L[1:-1, 2:])
+        if min(L.shape) > 2
+        else np.zeros(1)
+    )
+    stats.update(
+        L_mean=float(L.mean()),
+        a_mean=float(a.mean()),
+        b_mean=float(b.mean()),
+        chroma=float(np.hypot(a, b).mean()),
+        contrast=float(L.std()),
+        detail=float(lap.mean()),
+        clipped_white=float((L > 98.0).mean()),
+        clipped_black=float((L < 2.0).mean()),
+    )
     for name, mask in region_masks(*L.shape).items():
         if not mask.any():  # a frame a few pixels wide: the region is the whole frame
             mask = np.ones_like(mask)
@@ -115,7 +131,9 @@ def directions(before, after, attributes=None) -> dict[str, int]:
             if kind not in REGION_STAT or region not in REGION_NAMES:
                 raise ValueError(f"unknown attribute '{attr}'")
             st = REGION_STAT[kind]
-            delta = (s1[f"{st}@{region}"] - s0[f"{st}@{region}"]) - (s1[f"{st}@not_{region}"] - s0[f"{st}@not_{region}"])
+            delta = (s1[f"{st}@{region}"] - s0[f"{st}@{region}"]) - (
+                s1[f"{st}@not_{region}"] - s0[f"{st}@not_{region}"]
+            )
             threshold = REGION_THRESHOLD[kind]
         else:
             if attr not in ATTRIBUTES:
@@ -130,8 +148,17 @@ def directions(before, after, attributes=None) -> dict[str, int]:
 def describe(stats: dict[str, float]) -> str:
     """One or two sentences of measured facts about the photo, for reasoning texts."""
     med, lo, hi = stats["L_p50"], stats["L_p5"], stats["L_p95"]
-    level = ("very dark" if med < 25 else "dark" if med < 40 else "very bright" if med > 80 else
-             "bright" if med > 68 else "mid-toned")
+    level = (
+        "very dark"
+        if med < 25
+        else "dark"
+        if med < 40
+        else "very bright"
+        if med > 80
+        else "bright"
+        if med > 68
+        else "mid-toned"
+    )
     a, b = stats["a_mean"], stats["b_mean"]
     casts = []
     if b > 8:
@@ -142,16 +169,21 @@ def describe(stats: dict[str, float]) -> str:
         casts.append("magenta")
     elif a < -6:
         casts.append("green")
-    cast = f"a {' and '.join(casts)} cast (mean a* {round(a):+d}, b* {round(b):+d})" if casts else \
-        f"no strong colour cast (mean a* {round(a):+d}, b* {round(b):+d})"
+    cast = (
+        f"a {' and '.join(casts)} cast (mean a* {round(a):+d}, b* {round(b):+d})"
+        if casts
+        else f"no strong colour cast (mean a* {round(a):+d}, b* {round(b):+d})"
+    )
     chroma = stats["chroma"]
     colour = "muted" if chroma < 12 else "vivid" if chroma > 35 else "moderately saturated"
     contrast = "flat" if stats["contrast"] < 14 else "contrasty" if stats["contrast"] > 28 else "normal contrast"
     regions = sorted(REGION_NAMES, key=lambda r: stats[f"L@{r}"])
-    text = (f"The frame is {level} (median L* {med:.0f}, 5–95 % range {lo:.0f}–{hi:.0f}) with {cast}; colours "
-            f"are {colour} (mean chroma {chroma:.0f}), {contrast} (L* std {stats['contrast']:.0f}). "
-            f"The brightest area is the {regions[-1]} (L* {stats['L@' + regions[-1]]:.0f}), the darkest the "
-            f"{regions[0]} (L* {stats['L@' + regions[0]]:.0f}).")
+    text = (
+        f"The frame is {level} (median L* {med:.0f}, 5–95 % range {lo:.0f}–{hi:.0f}) with {cast}; colours "
+        f"are {colour} (mean chroma {chroma:.0f}), {contrast} (L* std {stats['contrast']:.0f}). "
+        f"The brightest area is the {regions[-1]} (L* {stats['L@' + regions[-1]]:.0f}), the darkest the "
+        f"{regions[0]} (L* {stats['L@' + regions[0]]:.0f})."
+    )
     if stats["clipped_white"] > 0.02:
         text += f" {100 * stats['clipped_white']:.0f} % of the pixels are blown out."
     if stats["clipped_black"] > 0.02:
@@ -159,8 +191,13 @@ def describe(stats: dict[str, float]) -> str:
     return text
 
 
-REGION_WORDS = {"top": "top (the sky)", "bottom": "bottom (the foreground)", "center": "centre (the subject)",
-                "left": "left side", "right": "right side"}
+REGION_WORDS = {
+    "top": "top (the sky)",
+    "bottom": "bottom (the foreground)",
+    "center": "centre (the subject)",
+    "left": "left side",
+    "right": "right side",
+}
 
 
 def _why(name: str, v: float, values: dict[str, float], s: dict[str, float]) -> str | None:
@@ -169,31 +206,47 @@ def _why(name: str, v: float, values: dict[str, float], s: dict[str, float]) -> 
     if "@" in name:
         knob, region = name.split("@")
         if knob == "exposure":
-            return (f"exposure {v:+.2f} EV under a {region} mask {'brightens' if up else 'darkens'} the "
-                    f"{REGION_WORDS[region]} (now L* {s['L@' + region]:.0f})")
-        return (f"a {region} white balance of {v:.0f} K {'warms' if v > 5003 else 'cools'} the "
-                f"{REGION_WORDS[region]} (now b* {round(s['b@' + region]):+d})")
+            return (
+                f"exposure {v:+.2f} EV under a {region} mask {'brightens' if up else 'darkens'} the "
+                f"{REGION_WORDS[region]} (now L* {s['L@' + region]:.0f})"
+            )
+        return (
+            f"a {region} white balance of {v:.0f} K {'warms' if v > 5003 else 'cools'} the "
+            f"{REGION_WORDS[region]} (now b* {round(s['b@' + region]):+d})"
+        )
     if name == "exposure":
         return f"exposure {v:+.2f} EV {'brightens' if up else 'darkens'} the whole frame (median L* {s['L_p50']:.0f})"
     if name == "temperature":
-        return (f"white balance {v:.0f} K (neutral 5003 K) {'warms' if v > 5003 else 'cools'} the colours "
-                f"(mean b* {round(s['b_mean']):+d})")
+        return (
+            f"white balance {v:.0f} K (neutral 5003 K) {'warms' if v > 5003 else 'cools'} the colours "
+            f"(mean b* {round(s['b_mean']):+d})"
+        )
     if name == "tint":
-        return f"tint {v:+.2f} pushes the colours towards {'magenta' if up else 'green'} (mean a* {round(s['a_mean']):+d})"
+        return (
+            f"tint {v:+.2f} pushes the colours towards {'magenta' if up else 'green'} (mean a* {round(s['a_mean']):+d})"
+        )
     if name == "contrast":
-        return f"contrast {v:+.2f} {'adds' if up else 'takes away'} contrast around mid-grey (L* std {s['contrast']:.0f})"
+        return (
+            f"contrast {v:+.2f} {'adds' if up else 'takes away'} contrast around mid-grey (L* std {s['contrast']:.0f})"
+        )
     if name == "vibrance":
-        return f"vibrance {v:+.2f} {'boosts' if up else 'mutes'} the muted colours first (mean chroma {s['chroma']:.0f})"
+        return (
+            f"vibrance {v:+.2f} {'boosts' if up else 'mutes'} the muted colours first (mean chroma {s['chroma']:.0f})"
+        )
     if name == "saturation":
         if v <= -0.99:
             return "saturation −1 removes all colour"
         return f"saturation {v:+.2f} {'strengthens' if up else 'weakens'} every colour (mean chroma {s['chroma']:.0f})"
     if name == "shadows":
-        return (f"tone equalizer shadows {v:+.2f} EV {'lifts' if up else 'deepens'} the dark tones "
-                f"(10th percentile L* {s['L_p10']:.0f}) and leaves the highlights alone")
+        return (
+            f"tone equalizer shadows {v:+.2f} EV {'lifts' if up else 'deepens'} the dark tones "
+            f"(10th percentile L* {s['L_p10']:.0f}) and leaves the highlights alone"
+        )
     if name == "highlights":
-        return (f"tone equalizer highlights {v:+.2f} EV {'brightens' if up else 'tones down'} the bright tones "
-                f"(90th percentile L* {s['L_p90']:.0f})")
+        return (
+            f"tone equalizer highlights {v:+.2f} EV {'brightens' if up else 'tones down'} the bright tones "
+            f"(90th percentile L* {s['L_p90']:.0f})"
+        )
     if name in ("shadows_tint_chroma", "highlights_tint_chroma"):
         part = name.split("_")[0]
         hue = values.get(f"{part}_tint_hue", 0.0)
@@ -205,7 +258,8 @@ def _why(name: str, v: float, values: dict[str, float], s: dict[str, float]) -> 
     if name == "sharpen":
         return f"sharpen {v:.2f} crisps the edges"
     if name == "vignette":
-        return f"vignette {v:+.2f} {'brightens' if up else 'darkens'} the borders so the centre {'recedes' if up else 'stands out'}"
+        centre = "recedes" if up else "stands out"
+        return f"vignette {v:+.2f} {'brightens' if up else 'darkens'} the borders so the centre {centre}"
     return None  # tint hues are told with their chroma
 
 

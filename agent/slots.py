@@ -1,7 +1,7 @@
 """The compact action space: a fixed set of named knobs ("slots") that map to vocabulary operations.
 
 Training data states its target edits as slot values and the compact policy predicts slot values; both turn
-them into ordinary operations (ARCHITECTURE.md's action format) with ``to_operations``, so a sidecar never holds
+them into ordinary operations (docs/architecture.md's action format) with ``to_operations``, so a sidecar never holds
 anything the vocabulary could not express. A slot left out (or at its neutral value) writes nothing.
 
 Each slot is one number in the units of the field it drives, except the tone-equalizer knobs (``shadows``,
@@ -9,9 +9,12 @@ Each slot is one number in the units of the field it drives, except the tone-equ
 grading knobs (chroma and hue of a shadows/highlights tint). Local slots are ``<knob>@<region>``: the same
 module as a separate named instance under a drawn mask for the region.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
+
+from xmp.modules.toneequal import BAND_NAMES as TONE_BANDS
 
 # region → drawn mask (operations.py's mask format); top/bottom/left/right are soft gradients, center an ellipse.
 REGIONS = {
@@ -22,9 +25,7 @@ REGIONS = {
     "center": {"type": "ellipse", "center": [0.5, 0.5], "radius": [0.3, 0.3], "rotation": 0.0, "border": 0.25},
 }
 
-# tone equalizer bands (darktable field names, −8 EV … 0 EV) and the weight of each knob on them
-TONE_BANDS = ("noise", "ultra_deep_blacks", "deep_blacks", "blacks", "shadows", "midtones", "highlights",
-              "whites", "speculars")
+# the weight of each tone knob on the tone equalizer's bands (TONE_BANDS, −8 EV … 0 EV)
 TONE_WEIGHTS = {
     "shadows": (0.5, 0.8, 1.0, 1.0, 0.6, 0.2, 0.0, 0.0, 0.0),
     "highlights": (0.0, 0.0, 0.0, 0.0, 0.0, 0.25, 0.6, 1.0, 1.0),
@@ -35,7 +36,7 @@ TONE_WEIGHTS = {
 class Slot:
     name: str
     module: str
-    field: str            # the vocabulary field (or a knob name for toneequal / grading)
+    field: str  # the vocabulary field (or a knob name for toneequal / grading)
     lo: float
     hi: float
     neutral: float
@@ -44,8 +45,15 @@ class Slot:
 
 GLOBAL_SLOTS = (
     Slot("exposure", "exposure", "exposure", -2.0, 2.0, 0.0, "brightness in stops"),
-    Slot("temperature", "channelmixerrgb", "temperature", 3000.0, 9000.0, 5003.0,
-         "white balance: above 5003 K warms, below cools"),
+    Slot(
+        "temperature",
+        "channelmixerrgb",
+        "temperature",
+        3000.0,
+        9000.0,
+        5003.0,
+        "white balance: above 5003 K warms, below cools",
+    ),
     Slot("tint", "channelmixerrgb", "tint", -0.5, 0.5, 0.0, "tint: + magenta, − green"),
     Slot("contrast", "colorbalancergb", "contrast", -0.6, 0.6, 0.0, "contrast around mid-grey"),
     Slot("vibrance", "colorbalancergb", "vibrance", -0.6, 0.6, 0.0, "vibrance (muted colours first)"),
@@ -67,8 +75,11 @@ LOCAL_KNOBS = (
     Slot("temperature", "channelmixerrgb", "temperature", 3500.0, 8000.0, 5003.0, "white balance of the region"),
 )
 
-LOCAL_SLOTS = tuple(Slot(f"{k.name}@{r}", k.module, k.field, k.lo, k.hi, k.neutral, f"{k.doc} ({r})")
-                    for r in REGIONS for k in LOCAL_KNOBS)
+LOCAL_SLOTS = tuple(
+    Slot(f"{k.name}@{r}", k.module, k.field, k.lo, k.hi, k.neutral, f"{k.doc} ({r})")
+    for r in REGIONS
+    for k in LOCAL_KNOBS
+)
 
 SLOTS = GLOBAL_SLOTS + LOCAL_SLOTS
 BY_NAME = {s.name: s for s in SLOTS}

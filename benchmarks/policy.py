@@ -4,10 +4,11 @@
 
 Targets (issue 4): latency ≤ 150 ms per photo after load, load ≤ 5 s, peak RSS ≤ 2 GB, roll over 100 photos
 ≤ 60 s with renders excluded. Load and peak RSS are measured in fresh processes (imports included); latency is
-the median over distinct instructions (no embedding cache hits) on 1024 px previews of the bundled photos (or --from DIR); the
-roll copies photos (2048 px JPEGs) into a temporary folder and writes their sidecars, with and without
+the median over distinct instructions (no embedding cache hits) on 1024 px previews of the bundled photos (or
+--from DIR); the roll copies photos (2048 px JPEGs) into a temporary folder and writes their sidecars, with and without
 --consistent.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -22,9 +23,20 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 PHOTOS = ROOT / "tests" / "data" / "photos"  # and the bundled sample (--photos DIR for another folder)
-INSTRUCTIONS = ["make it warmer", "darker please", "lift the shadows a bit", "golden hour look",
-                "darken the sky", "more contrast and punch", "cooler, a touch brighter", "faded film look",
-                "fix the colours", "brighten the subject", "black and white", "less saturated"]
+INSTRUCTIONS = [
+    "make it warmer",
+    "darker please",
+    "lift the shadows a bit",
+    "golden hour look",
+    "darken the sky",
+    "more contrast and punch",
+    "cooler, a touch brighter",
+    "faded film look",
+    "fix the colours",
+    "brighten the subject",
+    "black and white",
+    "less saturated",
+]
 
 CHILD = """
 import resource, sys, time, json
@@ -42,16 +54,18 @@ print(json.dumps({"load": load, "rss_mb": resource.getrusage(resource.RUSAGE_SEL
 
 
 def photos(folder: Path) -> list[Path]:
-    found = sorted(folder.glob("*.jpg")) + ([ROOT / "agent" / "samples" / "seeding_by_Clements_Engelhardt.jpg"]
-                                            if folder == PHOTOS else [])
+    found = sorted(folder.glob("*.jpg")) + (
+        [ROOT / "agent" / "samples" / "seeding_by_Clements_Engelhardt.jpg"] if folder == PHOTOS else []
+    )
     if not found:
         sys.exit(f"no photos in {folder}")
     return found
 
 
 def fresh_process(photo: Path) -> dict:
-    out = subprocess.run([sys.executable, "-c", CHILD, str(photo)], capture_output=True, text=True, cwd=ROOT,
-                         check=True)
+    out = subprocess.run(
+        [sys.executable, "-c", CHILD, str(photo)], capture_output=True, text=True, cwd=ROOT, check=True
+    )
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
@@ -108,7 +122,7 @@ def main() -> None:
         assert all(not isinstance(r, Exception) for r in res)
         shutil.rmtree(roll, ignore_errors=True)
 
-    ms = lambda xs: 1000 * statistics.median(xs)  # noqa: E731
+    ms = lambda xs: 1000 * statistics.median(xs)
     rows = [
         ("load (fresh process, imports included)", f"{load_s:.2f} s", "≤ 5 s", load_s <= 5),
         ("edit latency, 1024 px, new instruction", f"{ms(times):.0f} ms", "≤ 150 ms", ms(times) <= 150),

@@ -11,6 +11,7 @@ turn about (per turn two compiled renders, then darktable-cli), and the medians 
 printed under it.
 Target (issue 3): ≥ 20× darktable-cli at batch 1 on CPU; GPU: ≥ 500 photos/s at 512 px (benchmarks/render_gpu.sh).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -26,16 +27,20 @@ from pathlib import Path
 # Inherited by darktable-cli as well (its OpenMP gets the same policy). Override by setting it yourself.
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
-import torch  # noqa: E402
+import torch
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from darktable_bridge import darktable_cli, fidelity  # noqa: E402
-from darktable_bridge.apply import sidecar_of  # noqa: E402
-from darktable_bridge.render import compiled, memory  # noqa: E402
-from darktable_bridge.render.pipe import Pipe, load_image, plan  # noqa: E402
-from darktable_bridge.render.renderer import tensors  # noqa: E402
+from darktable_bridge import darktable_cli, fidelity
+from darktable_bridge.apply import sidecar_of
+from darktable_bridge.render import compiled, memory
+from darktable_bridge.render.pipe import (
+    Pipe,
+    load_image,
+    plan,
+    tensors,
+)
 
 STACK = [
     {"module": "exposure", "params": {"exposure": 0.4}},
@@ -68,8 +73,13 @@ def interleaved(fast, slow, repeat: int) -> dict:
             fn()
             out.append(time.perf_counter() - t)
     med = statistics.median
-    return {"first": med(first), "second": med(second), "slow": med(ss),
-            "ratio": med(s / f for f, s in zip(second, ss)), "ratio_first": med(s / f for f, s in zip(first, ss))}
+    return {
+        "first": med(first),
+        "second": med(second),
+        "slow": med(ss),
+        "ratio": med(s / f for f, s in zip(second, ss)),
+        "ratio_first": med(s / f for f, s in zip(first, ss)),
+    }
 
 
 def crop_to(photo: Path, aspect: str, workdir: Path) -> Path:
@@ -95,19 +105,27 @@ def main() -> None:
     ap.add_argument("--device", default="cpu")
     ap.add_argument("--no-darktable", action="store_true")
     ap.add_argument("--no-compile", action="store_true", help="leave out the torch.compile rows")
-    ap.add_argument("--inductor-cache", default=None,
-                    help="inductor's cache folder (default: a fresh temporary one, so compile times are cold)")
-    ap.add_argument("--default-malloc", action="store_true",
-                    help="leave glibc's malloc settings as they are (the renderer tunes them: render/memory.py)")
+    ap.add_argument(
+        "--inductor-cache",
+        default=None,
+        help="inductor's cache folder (default: a fresh temporary one, so compile times are cold)",
+    )
+    ap.add_argument(
+        "--default-malloc",
+        action="store_true",
+        help="leave glibc's malloc settings as they are (the renderer tunes them: render/memory.py)",
+    )
     args = ap.parse_args()
     if args.default_malloc:  # the renderer's own switch, so its compiled runs leave them alone too
         os.environ["RETOUCHIQ_MALLOC_TUNING"] = "0"
     os.environ["TORCHINDUCTOR_CACHE_DIR"] = args.inductor_cache or tempfile.mkdtemp(prefix="inductor-")
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
-        photo = fidelity.prepare_photo(crop_to(ROOT / "agent/samples/seeding_by_Clements_Engelhardt.jpg",
-                                               args.aspect, tmp), args.size, tmp)
+        photo = fidelity.prepare_photo(
+            crop_to(ROOT / "agent/samples/seeding_by_Clements_Engelhardt.jpg", args.aspect, tmp), args.size, tmp
+        )
         from darktable_bridge.render.modules import MODULES
+
         stack = [op for op in STACK if op["module"] in MODULES]
         missing = [op["module"] for op in STACK if op["module"] not in MODULES]
         sidecar = sidecar_of(photo, stack)
@@ -130,6 +148,7 @@ def main() -> None:
                 compiled.run(pipe, pl.structure, x, inputs, mode)  # no gradients either way
                 if dev.type == "cuda":
                     torch.cuda.synchronize()
+
             return go
 
         t1 = timed(torch_run(1), args.repeat)
@@ -144,6 +163,7 @@ def main() -> None:
         compile_s = {}
         c1_run = None
         if not args.no_compile:
+
             def compiled_run(batch):
                 go = torch_run(batch, "on")
                 t = time.perf_counter()
@@ -161,6 +181,7 @@ def main() -> None:
             rows.append((name, c1, args.batch / cb))
         try:
             from darktable_bridge.render.onnx_export import providers, session
+
             if dev.type != "cpu" and providers()[0] == "CPUExecutionProvider":
                 raise RuntimeError("no usable CUDAExecutionProvider here, so no onnxruntime row on this device")
             sess = session(pl.steps, h, w)
@@ -168,27 +189,35 @@ def main() -> None:
                 x = img.repeat(batch, 1, 1, 1).numpy()
                 inputs = [t.numpy() for t in tensors([pl] * batch)]
                 if batch == 1:
-                    o1 = timed(lambda: sess(x, inputs), args.repeat)
+                    o1 = timed(lambda x=x, inputs=inputs: sess(x, inputs), args.repeat)
                 else:
-                    ob = timed(lambda: sess(x, inputs), max(2, args.repeat // 2))
-            rows.append(("onnxruntime " + "/".join(p.replace("ExecutionProvider", "")
-                                                    for p in sess.session.get_providers()), o1, args.batch / ob))
-        except Exception as exc:  # noqa: BLE001
+                    ob = timed(lambda x=x, inputs=inputs: sess(x, inputs), max(2, args.repeat // 2))
+            rows.append(
+                (
+                    "onnxruntime " + "/".join(p.replace("ExecutionProvider", "") for p in sess.session.get_providers()),
+                    o1,
+                    args.batch / ob,
+                )
+            )
+        except Exception as exc:
             print(f"onnxruntime: {exc}", file=sys.stderr)
         dt = paired = None
         if not args.no_darktable:
+
             def dt_run():
                 darktable_cli.render(photo, tmp / "stack.xmp", tmp / "dt.png")
+
             dt = timed(dt_run, args.repeat)
             if c1_run:  # the compiled render and darktable-cli taken turn about, so both see the same load
                 paired = interleaved(c1_run, dt_run, args.repeat)
-    print(f"{len(stack)}-module stack ({', '.join(op['module'] for op in stack)}) on a {w}×{h} photo; "
-          f"medians of {args.repeat} runs; torch threads {torch.get_num_threads()}")
+    print(
+        f"{len(stack)}-module stack ({', '.join(op['module'] for op in stack)}) on a {w}×{h} photo; "
+        f"medians of {args.repeat} runs; torch threads {torch.get_num_threads()}"
+    )
     if missing:
-        print(f"left out (not re-implemented yet): {', '.join(missing)}; darktable-cli renders the same "
-              f"reduced stack")
+        print(f"left out (not re-implemented yet): {', '.join(missing)}; darktable-cli renders the same reduced stack")
     print()
-    print("| engine | ms/photo, batch 1 | photos/s, batch %d | speed-up vs darktable-cli (batch 1) |" % args.batch)
+    print(f"| engine | ms/photo, batch 1 | photos/s, batch {args.batch} | speed-up vs darktable-cli (batch 1) |")
     print("|---|---|---|---|")
     for name, one, per_s in rows:
         ratio = f"{dt / one:.1f}×" if dt and one else "—"
@@ -197,23 +226,34 @@ def main() -> None:
         print(f"| darktable-cli 4.2.1 (whole process, 1:1 PNG export) | {dt * 1000:.0f} | {1 / dt:.2f} | 1× |")
     if compile_s:
         print()
-        checks = "; ".join(f"max |compiled − eager| {max(e.check['max_deviation']):.1e} (relative above 1)"
-                           for e in compiled.entries().values() if e.check)
+        checks = "; ".join(
+            f"max |compiled − eager| {max(e.check['max_deviation']):.1e} (relative above 1)"
+            for e in compiled.entries().values()
+            if e.check
+        )
         firsts = ", ".join(f"{v:.0f} s at batch {k}" for k, v in compile_s.items())
-        print(f"torch.compile, once per structure and size (not in the medians above): first call (eager reference "
-              f"+ compile + check) {firsts}; inductor cache "
-              f"{'fresh (cold)' if args.inductor_cache is None else args.inductor_cache}; {checks}")
+        print(
+            f"torch.compile, once per structure and size (not in the medians above): first call (eager reference "
+            f"+ compile + check) {firsts}; inductor cache "
+            f"{'fresh (cold)' if args.inductor_cache is None else args.inductor_cache}; {checks}"
+        )
     if paired:
         print()
-        print(f"taken turn about ({args.repeat} turns, batch 1; per turn two compiled renders, then darktable-cli): "
-              f"torch.compile {paired['second'] * 1000:.0f} ms (the first render after darktable-cli: "
-              f"{paired['first'] * 1000:.0f} ms), darktable-cli {paired['slow'] * 1000:.0f} ms; median of the "
-              f"per-turn speed-ups **{paired['ratio']:.1f}×** ({paired['ratio_first']:.1f}× against the first render)")
+        print(
+            f"taken turn about ({args.repeat} turns, batch 1; per turn two compiled renders, then darktable-cli): "
+            f"torch.compile {paired['second'] * 1000:.0f} ms (the first render after darktable-cli: "
+            f"{paired['first'] * 1000:.0f} ms), darktable-cli {paired['slow'] * 1000:.0f} ms; median of the "
+            f"per-turn speed-ups **{paired['ratio']:.1f}×** ({paired['ratio_first']:.1f}× against the first render)"
+        )
     if agreement:
-        print(f"{args.device} against the CPU, same render (eager, batch 1): max deviation linear "
-              f"{agreement[0]:.1e}, display {agreement[1]:.1e} (relative above 1)")
-    print(f"OMP_WAIT_POLICY={os.environ.get('OMP_WAIT_POLICY')} (all engines, darktable-cli included); "
-          f"{memory.describe()} (this process only)")
+        print(
+            f"{args.device} against the CPU, same render (eager, batch 1): max deviation linear "
+            f"{agreement[0]:.1e}, display {agreement[1]:.1e} (relative above 1)"
+        )
+    print(
+        f"OMP_WAIT_POLICY={os.environ.get('OMP_WAIT_POLICY')} (all engines, darktable-cli included); "
+        f"{memory.describe()} (this process only)"
+    )
 
 
 if __name__ == "__main__":

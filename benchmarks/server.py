@@ -6,6 +6,7 @@ The server runs as its own process (as the darktable plugin finds it) on a free 
 the sample photo and the test photos as 1024 px JPEG previews, one request at a time. Targets (issue 5): p50 of
 /v1/edit ≤ 300 ms with the compact policy on CPU; a roll of 100 previews ≤ 60 s (POST to the last photo done).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -21,10 +22,17 @@ import httpx
 from PIL import Image
 
 ROOT = Path(__file__).resolve().parent.parent
-PHOTOS = [ROOT / "agent" / "samples" / "seeding_by_Clements_Engelhardt.jpg",
-          *sorted((ROOT / "tests" / "data" / "photos").glob("*.jpg"))]
-INSTRUCTIONS = ["warmer, lift the shadows a little", "make it brighter and more vivid", "darken the sky",
-                "cool it down and add contrast", "give it a faded matte film look"]
+PHOTOS = [
+    ROOT / "agent" / "samples" / "seeding_by_Clements_Engelhardt.jpg",
+    *sorted((ROOT / "tests" / "data" / "photos").glob("*.jpg")),
+]
+INSTRUCTIONS = [
+    "warmer, lift the shadows a little",
+    "make it brighter and more vivid",
+    "darken the sky",
+    "cool it down and add contrast",
+    "give it a faded matte film look",
+]
 
 
 def preview(photo: Path, side: int = 1024) -> bytes:
@@ -40,8 +48,11 @@ def serve(policy: str) -> tuple[subprocess.Popen, str]:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    proc = subprocess.Popen([sys.executable, "-m", "retouchiq", "serve", "--policy", policy, "--port", str(port),
-                             "--log-level", "warning"], cwd=ROOT, stderr=subprocess.PIPE)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "retouchiq", "serve", "--policy", policy, "--port", str(port), "--log-level", "warning"],
+        cwd=ROOT,
+        stderr=subprocess.PIPE,
+    )
     url, start = f"http://127.0.0.1:{port}", time.perf_counter()
     while True:
         try:
@@ -50,8 +61,10 @@ def serve(policy: str) -> tuple[subprocess.Popen, str]:
         except httpx.TransportError:
             pass
         if proc.poll() is not None:
-            raise RuntimeError(f"`retouchiq serve --policy {policy}` exited: "
-                               f"{proc.stderr.read().decode(errors='replace').strip()[-400:]}")
+            raise RuntimeError(
+                f"`retouchiq serve --policy {policy}` exited: "
+                f"{proc.stderr.read().decode(errors='replace').strip()[-400:]}"
+            )
         if time.perf_counter() - start > 120:
             raise RuntimeError("the server did not answer within 120 s")
         time.sleep(0.1)
@@ -68,10 +81,14 @@ def bench(policy: str, edits: int, roll: int, previews: list[bytes]) -> list[tup
     rows = [("start-up (policy load, until /v1/health answers)", f"{time.perf_counter() - t:.2f} s", "")]
     try:
         with httpx.Client(base_url=url, timeout=120) as c:
+
             def edit(k: int) -> float:
                 t = time.perf_counter()
-                r = c.post("/v1/edit", files={"preview": ("p.jpg", previews[k % len(previews)], "image/jpeg")},
-                           data={"instruction": INSTRUCTIONS[k % len(INSTRUCTIONS)]})
+                r = c.post(
+                    "/v1/edit",
+                    files={"preview": ("p.jpg", previews[k % len(previews)], "image/jpeg")},
+                    data={"instruction": INSTRUCTIONS[k % len(INSTRUCTIONS)]},
+                )
                 check(r)
                 return (time.perf_counter() - t) * 1000
 
@@ -79,23 +96,31 @@ def bench(policy: str, edits: int, roll: int, previews: list[bytes]) -> list[tup
                 edit(k)
             ms = sorted(edit(k) for k in range(edits))
             p95 = ms[min(len(ms) - 1, round(0.95 * (len(ms) - 1)))]
-            rows += [(f"/v1/edit p50, 1024 px preview ({edits} calls)", f"{statistics.median(ms):.0f} ms",
-                      "≤ 300 ms"), ("/v1/edit p95", f"{p95:.0f} ms", "")]
+            rows += [
+                (f"/v1/edit p50, 1024 px preview ({edits} calls)", f"{statistics.median(ms):.0f} ms", "≤ 300 ms"),
+                ("/v1/edit p95", f"{p95:.0f} ms", ""),
+            ]
             modes = [False, True] if policy == "compact" else [False]  # consistent rolls need predict()
             for consistent in modes:
                 files = [("previews", (f"{k}.jpg", previews[k % len(previews)], "image/jpeg")) for k in range(roll)]
                 t = time.perf_counter()
-                r = c.post("/v1/rolls", files=files, data={"instruction": INSTRUCTIONS[0],
-                                                           "consistent": str(consistent).lower()})
+                r = c.post(
+                    "/v1/rolls",
+                    files=files,
+                    data={"instruction": INSTRUCTIONS[0], "consistent": str(consistent).lower()},
+                )
                 check(r)
                 while (status := c.get(f"/v1/rolls/{r.json()['id']}").json())["state"] not in ("done", "cancelled"):
                     time.sleep(0.1)
                 seconds = time.perf_counter() - t
                 if status["done"] != roll:
-                    raise RuntimeError(f"roll: {status['done']} of {roll} photos done: "
-                                       f"{[p.get('error') for p in status['photos'] if p['state'] != 'done'][:3]}")
-                rows.append((f"roll of {roll} previews{' (consistent)' if consistent else ''}", f"{seconds:.1f} s",
-                             "≤ 60 s"))
+                    raise RuntimeError(
+                        f"roll: {status['done']} of {roll} photos done: "
+                        f"{[p.get('error') for p in status['photos'] if p['state'] != 'done'][:3]}"
+                    )
+                rows.append(
+                    (f"roll of {roll} previews{' (consistent)' if consistent else ''}", f"{seconds:.1f} s", "≤ 60 s")
+                )
     finally:
         proc.terminate()
         proc.wait(30)
@@ -109,8 +134,10 @@ def main() -> None:
     ap.add_argument("--roll", type=int, default=100)
     args = ap.parse_args()
     previews = [preview(p) for p in PHOTOS]
-    print(f"previews: {len(previews)} photos at 1024 px, {sum(map(len, previews)) // len(previews) // 1024} KB "
-          f"JPEG on average; server and client on this machine's CPU\n")
+    print(
+        f"previews: {len(previews)} photos at 1024 px, {sum(map(len, previews)) // len(previews) // 1024} KB "
+        f"JPEG on average; server and client on this machine's CPU\n"
+    )
     print("| policy | measurement | value | target |\n|---|---|---|---|")
     for policy in args.policy:
         try:

@@ -12,9 +12,10 @@ For every held-out wording, bare (no amount words):
   does (``measure.directions``).
 
 Prints one row per wording and the totals. No training data is needed: the bank phrasings come from
-``agent.language.banks`` and ``agent.language.looks``; the photos default to the bundled sample and the repository's test
-photo.
+``agent.language.banks`` and ``agent.language.looks``; the photos default to the bundled sample and the repository's
+test photo.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -28,8 +29,10 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-PHOTOS = [ROOT / "agent" / "samples" / "seeding_by_Clements_Engelhardt.jpg",
-          ROOT / "tests" / "data" / "photos" / "picosdeeuropa_by_Aitzol_Berasategi.jpg"]
+PHOTOS = [
+    ROOT / "agent" / "samples" / "seeding_by_Clements_Engelhardt.jpg",
+    ROOT / "tests" / "data" / "photos" / "picosdeeuropa_by_Aitzol_Berasategi.jpg",
+]
 SIZE = 128
 
 
@@ -43,8 +46,8 @@ def bare(template: str, **words: str) -> str:
 
 def bank_phrasings() -> dict[str, dict[str, int]]:
     """Every phrasing the synthesis draws a single request from, bare → the attribute directions it asks."""
-    from agent.language import banks, looks
     from agent.data.synth import _article
+    from agent.language import banks, looks
 
     out: dict[str, dict[str, int]] = {}
     for intent in banks.INTENTS.values():
@@ -62,8 +65,8 @@ def bank_phrasings() -> dict[str, dict[str, int]]:
 
 def unseen_wordings() -> list[tuple[str, str, dict[str, int]]]:
     """(family, bare wording, attribute directions it asks) for each of the 50."""
-    from agent.language import banks, looks
     from agent.data.synth import family_of
+    from agent.language import banks, looks
 
     table = {"intent": banks.INTENTS, "defect": banks.DEFECTS, "look": looks.LOOKS}
     return [(family_of(u), bare(u[2]), dict(table[u[0]][u[1]].attributes)) for u in banks.UNSEEN]
@@ -94,8 +97,9 @@ def load_photos(paths: list[Path]) -> list[tuple[str, np.ndarray]]:
     return out
 
 
-def policy_hits(spec: str, photos: list[tuple[str, np.ndarray]], wordings: list[tuple[str, str, dict]],
-                tmp: Path) -> list[int]:
+def policy_hits(
+    spec: str, photos: list[tuple[str, np.ndarray]], wordings: list[tuple[str, str, dict]], tmp: Path
+) -> list[int]:
     """Per wording: how many (photo, attribute) pairs moved the asked way."""
     from PIL import Image
 
@@ -126,7 +130,7 @@ def main(argv: list[str] | None = None) -> dict:
     ap.add_argument("--json", type=Path, help="also write the rows and totals here")
     args = ap.parse_args(argv)
 
-    wordings = unseen_wordings()[:args.max or None]
+    wordings = unseen_wordings()[: args.max or None]
     bank = bank_phrasings()
     near = nearest([w for _, w, _ in wordings], bank)
     photos = load_photos(args.photos)
@@ -140,15 +144,31 @@ def main(argv: list[str] | None = None) -> dict:
         got = sum(bank[phrase].get(a) == s for a, s in want.items())
         enc_hits += got
         n_attr += len(want)
-        rows.append({"family": family, "wording": text, "asks": want, "nearest": phrase, "cosine": round(sim, 3),
-                     "nearest_asks": bank[phrase], "encoder_hits": got,
-                     **{f"{spec}_hits": hits[spec][k] for spec in specs}})
-    totals = {"wordings": len(wordings), "attributes": n_attr, "photos": len(photos), "bank_phrasings": len(bank),
-              "encoder": enc_hits / n_attr,
-              **{spec: sum(hits[spec]) / (n_attr * len(photos)) for spec in specs}}
+        rows.append(
+            {
+                "family": family,
+                "wording": text,
+                "asks": want,
+                "nearest": phrase,
+                "cosine": round(sim, 3),
+                "nearest_asks": bank[phrase],
+                "encoder_hits": got,
+                **{f"{spec}_hits": hits[spec][k] for spec in specs},
+            }
+        )
+    totals = {
+        "wordings": len(wordings),
+        "attributes": n_attr,
+        "photos": len(photos),
+        "bank_phrasings": len(bank),
+        "encoder": enc_hits / n_attr,
+        **{spec: sum(hits[spec]) / (n_attr * len(photos)) for spec in specs},
+    }
 
-    print(f"{len(wordings)} held-out wordings, {n_attr} asked attributes; nearest of {len(bank)} bank phrasings "
-          f"(all-MiniLM-L6-v2); policies on {len(photos)} photo(s), torch renders\n")
+    print(
+        f"{len(wordings)} held-out wordings, {n_attr} asked attributes; nearest of {len(bank)} bank phrasings "
+        f"(all-MiniLM-L6-v2); policies on {len(photos)} photo(s), torch renders\n"
+    )
     print("| wording | asks | nearest bank phrasing (cosine) | encoder | " + " | ".join(specs) + " |")
     print("|---|---|---|---:|" + "---:|" * len(specs))
     for r in rows:

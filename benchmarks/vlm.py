@@ -9,6 +9,7 @@ style (training) and the full one (edits). A random model never stops on its own
 --new-tokens: decode speed is tokens/s at that length, and "edit" is one full `VLMPolicy.edit` (two answers of
 --new-tokens each, then the refusal, as a random model earns). Prints one table of medians.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -59,8 +60,7 @@ def main() -> None:
         photos.mkdir()
         for i, src in enumerate(sorted((ROOT / "agent" / "samples").glob("*.jpg")) * 4):
             (photos / f"p{i}.jpg").write_bytes(src.read_bytes())
-        synth(sorted(photos.glob("*.jpg")), 16 * args.batch, tmp / "triples", seed=0, size=args.image_side,
-              fast=True)
+        synth(sorted(photos.glob("*.jpg")), 16 * args.batch, tmp / "triples", seed=0, size=args.image_side, fast=True)
         rows = sft_vlm.chat_rows([tmp / "triples"], "train", prompt_style="short", image_side=args.image_side)
         texts = sft_vlm.conversation_texts(rows) + [system_prompt("full")]
         tok = vlm_build.build_tokenizer(texts * 2, 4096)
@@ -73,26 +73,50 @@ def main() -> None:
         row("build (random init)", f"{time.perf_counter() - t0:.1f} s")
 
         # -- SFT through the same function as `retouchiq train sft --policy vlm`
-        cfg = sft_vlm.VLMTrainConfig(max_steps=args.steps, batch_size=args.batch, lr=1e-4, lora=not args.full,
-                                     warmup_ratio=0, image_side=args.image_side, bf16=cuda,
-                                     gradient_checkpointing=cuda and args.shape != "tiny")
+        cfg = sft_vlm.VLMTrainConfig(
+            max_steps=args.steps,
+            batch_size=args.batch,
+            lr=1e-4,
+            lora=not args.full,
+            warmup_ratio=0,
+            image_side=args.image_side,
+            bf16=cuda,
+            gradient_checkpointing=cuda and args.shape != "tiny",
+        )
         if cuda:
             torch.cuda.reset_peak_memory_stats()
-        record = sft_vlm.train(f"random-{args.shape}", [tmp / "triples"], tmp / "sft", cfg, echo=lambda s: None,
-                               model=model, processor=proc)
+        record = sft_vlm.train(
+            f"random-{args.shape}",
+            [tmp / "triples"],
+            tmp / "sft",
+            cfg,
+            echo=lambda s: None,
+            model=model,
+            processor=proc,
+        )
         marks = record["step_seconds"]
         per_step = [b - a for a, b in zip(marks[1:], marks[2:])] or [record["seconds"] / max(record["steps"], 1)]
         step = statistics.median(per_step)
-        row(f"SFT {'full' if args.full else 'LoRA r=16'}, batch {args.batch}",
+        row(
+            f"SFT {'full' if args.full else 'LoRA r=16'}, batch {args.batch}",
             f"{1 / step:.2f} steps/s ({step * 1000:.0f} ms/step, median of {len(per_step)}), "
-            f"{args.batch / step:.1f} samples/s; loss {record['first_loss']:.3f} → {record['last_loss']:.3f}")
+            f"{args.batch / step:.1f} samples/s; loss {record['first_loss']:.3f} → {record['last_loss']:.3f}",
+        )
         if cuda:
             row("SFT peak GPU memory", f"{torch.cuda.max_memory_allocated() / 2**30:.1f} GiB")
 
         # -- edits: the full prompt, the sample photo
         model.eval()
-        policy = VLMPolicy(model, proc, name="bench", prompt_style="full", max_new_tokens=args.new_tokens,
-                           image_side=args.image_side, repairs=1, device=device)
+        policy = VLMPolicy(
+            model,
+            proc,
+            name="bench",
+            prompt_style="full",
+            max_new_tokens=args.new_tokens,
+            image_side=args.image_side,
+            repairs=1,
+            device=device,
+        )
         from PIL import Image
 
         with Image.open(photos / "p0.jpg") as im:
@@ -103,8 +127,9 @@ def main() -> None:
 
         def gen(n):
             with torch.no_grad():
-                model.generate(**inputs, max_new_tokens=n, min_new_tokens=n, do_sample=False,
-                               pad_token_id=policy.pad_id)
+                model.generate(
+                    **inputs, max_new_tokens=n, min_new_tokens=n, do_sample=False, pad_token_id=policy.pad_id
+                )
             if cuda:
                 torch.cuda.synchronize()
 

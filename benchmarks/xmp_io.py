@@ -5,6 +5,7 @@
 Targets (issue 2): write < 5 ms, parse < 20 ms. darktable-cli's own load+render of the same 20-operation sidecar
 is timed once for scale (the sidecar step is a small part of an edit).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -13,7 +14,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from darktable_bridge import apply as apply_mod, darktable_cli, operations
+from darktable_bridge import apply as apply_mod
+from darktable_bridge import darktable_cli, operations
 from xmp.sidecar import Sidecar
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -25,10 +27,18 @@ OPS = [
     {"module": "colorbalancergb", "params": {"vibrance": 0.2, "contrast": 0.1}},
     {"module": "toneequal", "params": {"shadows": 0.5, "blacks": 0.4}},
     {"module": "rgbcurve", "params": {"curve_nodes": [[[0, 0], [0.3, 0.35], [1, 1]]]}},
-    {"module": "exposure", "instance": "sky", "params": {"exposure": -0.5},
-     "mask": {"type": "gradient", "anchor": [0.5, 0.3]}},
-    {"module": "exposure", "instance": "subject", "params": {"exposure": 0.3},
-     "mask": {"type": "ellipse", "center": [0.4, 0.5], "radius": [0.2, 0.25]}},
+    {
+        "module": "exposure",
+        "instance": "sky",
+        "params": {"exposure": -0.5},
+        "mask": {"type": "gradient", "anchor": [0.5, 0.3]},
+    },
+    {
+        "module": "exposure",
+        "instance": "subject",
+        "params": {"exposure": 0.3},
+        "mask": {"type": "ellipse", "center": [0.4, 0.5], "radius": [0.2, 0.25]},
+    },
     {"module": "bilat", "params": {"detail": 0.3}},
     {"module": "vignette", "params": {"brightness": -0.3}},
     {"module": "sigmoid", "params": {"middle_grey_contrast": 1.6}},

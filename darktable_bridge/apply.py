@@ -4,6 +4,7 @@
 way a sidecar reaches the disk (previous version backed up, atomic replace). ``apply_edits`` is both, for a
 photo on disk (``retouchiq apply``).
 """
+
 from __future__ import annotations
 
 import os
@@ -28,8 +29,9 @@ def check_known_items(sidecar: Sidecar) -> Sidecar:
             try:
                 item.decoded()
             except SidecarError as exc:
-                raise SidecarError(f"history item {item.num} ({item.operation}) is broken: {exc}; "
-                                   "darktable would drop it") from None
+                raise SidecarError(
+                    f"history item {item.num} ({item.operation}) is broken: {exc}; darktable would drop it"
+                ) from None
     return sidecar
 
 
@@ -51,20 +53,25 @@ def parse_sidecar(data: str | bytes | None, where: str = "sidecar") -> Sidecar |
 
 @dataclass
 class Merged:
-    sidecar: Sidecar            # the whole sidecar with the edit on top
-    items: list[HistoryItem]    # the new history items
-    text: str                   # what is written (checked to read back)
+    sidecar: Sidecar  # the whole sidecar with the edit on top
+    items: list[HistoryItem]  # the new history items
+    text: str  # what is written (checked to read back)
 
 
-def build_sidecar(photo: str | os.PathLike, edits: list[Edit],
-                  base: Sidecar | None) -> tuple[Sidecar, list[HistoryItem]]:
+def build_sidecar(
+    photo: str | os.PathLike, edits: list[Edit], base: Sidecar | None
+) -> tuple[Sidecar, list[HistoryItem]]:
     """``edits`` on top of ``base`` (a new sidecar for the photo's name when None), in memory; ``base`` is
     changed in place. Returns the sidecar and its new history items."""
     photo = Path(photo)
     raw = is_raw(photo)
     sidecar = base if base is not None else Sidecar.new(photo.name, V30_RAW if raw else V30_JPG)
-    if (not raw and not sidecar.active_history() and sidecar.iop_order_list is None
-            and sidecar.iop_order_version == V30_RAW):
+    if (
+        not raw
+        and not sidecar.active_history()
+        and sidecar.iop_order_list is None
+        and sidecar.iop_order_version == V30_RAW
+    ):
         # darktable 4.2 gives every new image the v3.0 RAW order, where exposure & co. run before colorin on
         # a JPEG's encoded values (1 EV doubles them). With no history the order has shaped no look yet, so the
         # agent's first edit switches to the JPEG order, in which those modules work on linear values as

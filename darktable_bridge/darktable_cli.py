@@ -4,6 +4,7 @@ darktable silently drops a history item whose params it cannot read (wrong size 
 asks darktable for its history-loading diagnostics (``-d params``) and raises an error naming every module
 that was not loaded, instead of passing a wrong render on.
 """
+
 from __future__ import annotations
 
 import os
@@ -19,8 +20,7 @@ from xmp.sidecar import Sidecar
 
 from .errors import DarktableError
 
-FORMATS = {".png": "SRGB", ".jpg": "SRGB", ".jpeg": "SRGB", ".tif": "SRGB", ".tiff": "SRGB",
-           ".pfm": "LIN_REC2020"}
+FORMATS = {".png": "SRGB", ".jpg": "SRGB", ".jpeg": "SRGB", ".tif": "SRGB", ".tiff": "SRGB", ".pfm": "LIN_REC2020"}
 _LOADED = re.compile(r"successfully loaded module (\S+) from history")
 _MISMATCH = re.compile(r"module `([^']+)' version mismatch")
 _CHECK = re.compile(r"^\s*(params|blendop) v\. (\d+):\s+version (ok|WRONG)\s+params (ok|WRONG)")
@@ -57,8 +57,10 @@ def check_log(log: str, sidecar: Sidecar | None) -> Counter:
             continue
         m = _MISMATCH.search(line)
         if m:
-            problems.append(f"darktable could not read the params of module '{m.group(1)}' "
-                            f"({line.split('version mismatch:')[-1].strip()})")
+            problems.append(
+                f"darktable could not read the params of module '{m.group(1)}' "
+                f"({line.split('version mismatch:')[-1].strip()})"
+            )
             continue
         m = _CHECK.match(line)
         if m and current is not None:
@@ -79,12 +81,33 @@ def check_log(log: str, sidecar: Sidecar | None) -> Counter:
 
 def _run(cmd: list[str], suffix: str, configdir: Path, timeout: float, what: str, outputs: list[Path]) -> str:
     """Run darktable-cli with the options every render here uses; its log, or DarktableError."""
-    cmd = cmd + ["--hq", "true", "--apply-custom-presets", "false", "--icc-type", FORMATS[suffix],
-                 "--core", "--configdir", str(configdir), "--disable-opencl", "-d", "params",
-                 "--conf", "plugins/darkroom/workflow=scene-referred", "--conf", "write_sidecar_files=never"]
+    cmd = cmd + [
+        "--hq",
+        "true",
+        "--apply-custom-presets",
+        "false",
+        "--icc-type",
+        FORMATS[suffix],
+        "--core",
+        "--configdir",
+        str(configdir),
+        "--disable-opencl",
+        "-d",
+        "params",
+        "--conf",
+        "plugins/darkroom/workflow=scene-referred",
+        "--conf",
+        "write_sidecar_files=never",
+    ]
     try:
-        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, errors="replace",
-                              env=os.environ | {"OMP_THREAD_LIMIT": os.environ.get("OMP_THREAD_LIMIT", "2")})
+        proc = subprocess.run(
+            cmd,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            errors="replace",
+            env=os.environ | {"OMP_THREAD_LIMIT": os.environ.get("OMP_THREAD_LIMIT", "2")},
+        )
     except subprocess.TimeoutExpired:
         raise DarktableError(f"darktable-cli took longer than {timeout:g} s on {what}") from None
     log = proc.stdout + proc.stderr
@@ -94,9 +117,17 @@ def _run(cmd: list[str], suffix: str, configdir: Path, timeout: float, what: str
     return log
 
 
-def render(photo: str | os.PathLike, xmp: str | os.PathLike | None, output: str | os.PathLike, *,
-           width: int = 0, height: int = 0, timeout: float = 300.0, configdir: str | os.PathLike | None = None,
-           check: bool = True) -> RenderResult:
+def render(
+    photo: str | os.PathLike,
+    xmp: str | os.PathLike | None,
+    output: str | os.PathLike,
+    *,
+    width: int = 0,
+    height: int = 0,
+    timeout: float = 300.0,
+    configdir: str | os.PathLike | None = None,
+    check: bool = True,
+) -> RenderResult:
     """Render ``photo`` with sidecar ``xmp`` to ``output`` (.png/.jpg/.tif 8-bit sRGB, .pfm linear Rec2020).
 
     ``xmp=None`` renders darktable's defaults (an empty history), whatever sidecar lies next to the photo.
@@ -125,8 +156,9 @@ def render(photo: str | os.PathLike, xmp: str | os.PathLike | None, output: str 
     return RenderResult(output, log, loaded)
 
 
-def render_batch(jobs: list[tuple[Path, Path]], out_dir: str | os.PathLike, suffix: str, *,
-                 timeout: float = 600.0) -> list[Path]:
+def render_batch(
+    jobs: list[tuple[Path, Path]], out_dir: str | os.PathLike, suffix: str, *, timeout: float = 600.0
+) -> list[Path]:
     """Render many (photo, sidecar) pairs in one darktable-cli run (its start-up dominates small renders).
 
     darktable-cli imports a folder where each photo carries its own sidecar; outputs are ``out_dir/<k><suffix>``
@@ -147,8 +179,14 @@ def render_batch(jobs: list[tuple[Path, Path]], out_dir: str | os.PathLike, suff
             shutil.copyfile(xmp, folder / f"{name}.xmp")
             wanted.update(h.operation for h in Sidecar.read(xmp).active_history())
         outputs = [staged / f"{k:05d}{suffix}" for k in range(len(jobs))]
-        log = _run([exe, str(folder), str(staged / "$(FILE_NAME)"), "--out-ext", suffix.lstrip(".")], suffix,
-                   Path(tmp) / "config", timeout, f"a batch of {len(jobs)}", outputs)
+        log = _run(
+            [exe, str(folder), str(staged / "$(FILE_NAME)"), "--out-ext", suffix.lstrip(".")],
+            suffix,
+            Path(tmp) / "config",
+            timeout,
+            f"a batch of {len(jobs)}",
+            outputs,
+        )
         loaded = check_log(log, None)
         dropped = [f"'{op}' ({loaded[op]} of {n})" for op, n in wanted.items() if loaded[op] < n]
         if dropped:
@@ -159,4 +197,3 @@ def render_batch(jobs: list[tuple[Path, Path]], out_dir: str | os.PathLike, suff
             shutil.move(str(o), str(target))
             results.append(target)
     return results
-

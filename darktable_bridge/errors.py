@@ -1,4 +1,5 @@
 """darktable_bridge's errors (all ``xmp.UserError``s), importable without torch."""
+
 from xmp.errors import UserError
 
 

@@ -5,12 +5,12 @@ renderers see the same pixels at 1:1), a random operation for the module (every 
 documented range, sometimes a mask), rendered by darktable-cli (8-bit sRGB PNG and linear Rec2020 PFM) and by
 the torch renderer. A draw passes at darktable's integration-test thresholds: mean ΔE00 ≤ 0.767, max ≤ 2.3.
 """
+
 from __future__ import annotations
 
 import json
 import math
 import random
-import sys
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -58,16 +58,29 @@ def random_params(module: Module, rng: random.Random) -> dict:
 def random_mask(rng: random.Random) -> dict:
     kind = rng.choice(["gradient", "ellipse", "circle", "parametric"])
     if kind == "gradient":
-        return {"type": "gradient", "anchor": [rng.uniform(0.2, 0.8), rng.uniform(0.2, 0.8)],
-                "rotation": rng.uniform(-180, 180), "compression": rng.uniform(0.05, 0.8),
-                "curvature": rng.uniform(-0.5, 0.5), "profile": rng.choice(["linear", "sigmoidal"])}
+        return {
+            "type": "gradient",
+            "anchor": [rng.uniform(0.2, 0.8), rng.uniform(0.2, 0.8)],
+            "rotation": rng.uniform(-180, 180),
+            "compression": rng.uniform(0.05, 0.8),
+            "curvature": rng.uniform(-0.5, 0.5),
+            "profile": rng.choice(["linear", "sigmoidal"]),
+        }
     if kind == "ellipse":
-        return {"type": "ellipse", "center": [rng.uniform(0.2, 0.8), rng.uniform(0.2, 0.8)],
-                "radius": [rng.uniform(0.05, 0.4), rng.uniform(0.05, 0.4)], "rotation": rng.uniform(-180, 180),
-                "border": rng.uniform(0.01, 0.3)}
+        return {
+            "type": "ellipse",
+            "center": [rng.uniform(0.2, 0.8), rng.uniform(0.2, 0.8)],
+            "radius": [rng.uniform(0.05, 0.4), rng.uniform(0.05, 0.4)],
+            "rotation": rng.uniform(-180, 180),
+            "border": rng.uniform(0.01, 0.3),
+        }
     if kind == "circle":
-        return {"type": "circle", "center": [rng.uniform(0.2, 0.8), rng.uniform(0.2, 0.8)],
-                "radius": rng.uniform(0.05, 0.4), "border": rng.uniform(0.01, 0.3)}
+        return {
+            "type": "circle",
+            "center": [rng.uniform(0.2, 0.8), rng.uniform(0.2, 0.8)],
+            "radius": rng.uniform(0.05, 0.4),
+            "border": rng.uniform(0.01, 0.3),
+        }
     channel, top = rng.choice([("lightness", 100.0), ("chroma", 120.0), ("hue", 360.0)])
     xs = sorted(rng.uniform(0, top) for _ in range(4))
     return {"type": "parametric", "channel": channel, "range": xs}
@@ -115,7 +128,7 @@ def prepare_photo(photo: Path, width: int, workdir: Path) -> Path:
 
 def psnr(a: np.ndarray, b: np.ndarray, peak: float) -> float:
     mse = float(np.mean((a - b) ** 2))
-    return math.inf if mse == 0 else 10 * math.log10(peak ** 2 / mse)
+    return math.inf if mse == 0 else 10 * math.log10(peak**2 / mse)
 
 
 BATCH = 25  # draws per darktable-cli run (its start-up costs more than a 1024 px render)
@@ -124,9 +137,10 @@ BATCH = 25  # draws per darktable-cli run (its start-up costs more than a 1024 p
 def _score(draw: Draw, photo_png: Path, xmp: Path, ref8: np.ndarray, ref_lin: np.ndarray, keep: bool) -> None:
     import torch
 
+    from xmp.sidecar import Sidecar
+
     from .render.pipe import load_image
     from .render.renderer import render_torch
-    from xmp.sidecar import Sidecar
 
     image = torch.from_numpy(load_image(photo_png))[None]
     lin, out8 = render_torch(image, [Sidecar.read(xmp)])
@@ -157,22 +171,30 @@ def keep_failure(draw: Draw, photo_png: Path, xmp: Path, folder: Path, number: i
     Image.fromarray(ours8.astype(np.uint8)).save(folder / f"{stem}-renderer.png")
     worst_case_png(draw, folder / f"{stem}-compare.jpg")
     y, x = np.unravel_index(int(np.argmax(de)), de.shape)
-    record = {"draw": stem, "photo": photo_png.name, "sidecar": f"{stem}.xmp", "operation": draw.operation,
-              "mean_de": draw.mean_de, "max_de": draw.max_de, "pixels_over_max": int((de > MAX_DE).sum()),
-              "worst_pixel": {"x": int(x), "y": int(y), "darktable": ref8[y, x].tolist(),
-                              "renderer": ours8[y, x].tolist()}}
+    record = {
+        "draw": stem,
+        "photo": photo_png.name,
+        "sidecar": f"{stem}.xmp",
+        "operation": draw.operation,
+        "mean_de": draw.mean_de,
+        "max_de": draw.max_de,
+        "pixels_over_max": int((de > MAX_DE).sum()),
+        "worst_pixel": {"x": int(x), "y": int(y), "darktable": ref8[y, x].tolist(), "renderer": ours8[y, x].tolist()},
+    }
     with open(folder / "failures.jsonl", "a") as f:
         f.write(json.dumps(record) + "\n")
 
 
-def run_draws(jobs: list[tuple[Path, dict]], workdir: Path, keep: bool = False, progress=None,
-              failures: Path | None = None) -> list[Draw]:
+def run_draws(
+    jobs: list[tuple[Path, dict]], workdir: Path, keep: bool = False, progress=None, failures: Path | None = None
+) -> list[Draw]:
     """Each (photo PNG, operation): a sidecar, darktable-cli's 8-bit and linear renders (batched), ours, ΔE00.
 
     A draw the renderer refuses, or whose batch darktable-cli fails, is reported with its error, not fatal.
     ``failures``: a folder where each draw over the thresholds is kept (``keep_failure``)."""
-    from .render.pipe import plan
     from xmp.sidecar import Sidecar
+
+    from .render.pipe import plan
 
     draws, ready = [], []
     for k, (photo_png, op) in enumerate(jobs):
@@ -189,7 +211,7 @@ def run_draws(jobs: list[tuple[Path, dict]], workdir: Path, keep: bool = False, 
     worst = None  # only the worst draw keeps its renders (pictures are large)
     kept = 0
     for i in range(0, len(ready), BATCH):
-        chunk = ready[i:i + BATCH]
+        chunk = ready[i : i + BATCH]
         pairs = [(photo, xmp) for _, photo, xmp in chunk]
         try:
             pngs = darktable_cli.render_batch(pairs, workdir / "dt", ".png")
@@ -200,8 +222,9 @@ def run_draws(jobs: list[tuple[Path, dict]], workdir: Path, keep: bool = False, 
             pngs = pfms = []
         for (draw, photo, xmp), png, pfm in zip(chunk, pngs, pfms):
             try:
-                _score(draw, photo, xmp, images.read_image(png) * 255.0, images.read_pfm(pfm),
-                       keep or failures is not None)
+                _score(
+                    draw, photo, xmp, images.read_image(png) * 255.0, images.read_pfm(pfm), keep or failures is not None
+                )
             except Exception as exc:
                 draw.error = f"{type(exc).__name__}: {exc}"
             if failures is not None and draw.renders and not draw.passed:
@@ -240,9 +263,18 @@ def photos_in(folder: Path) -> list[Path]:
     return sorted(p for p in folder.iterdir() if p.suffix.lower() in PHOTO_SUFFIXES)
 
 
-def run(modules: list[str], photos: list[Path], draws: int, width: int, seed: int = 0,
-        out_dir: Path | None = None, progress=None, cycle: bool = False, module_done=None,
-        failures: Path | None = None) -> dict[str, list[Draw]]:
+def run(
+    modules: list[str],
+    photos: list[Path],
+    draws: int,
+    width: int,
+    seed: int = 0,
+    out_dir: Path | None = None,
+    progress=None,
+    cycle: bool = False,
+    module_done=None,
+    failures: Path | None = None,
+) -> dict[str, list[Draw]]:
     """``draws`` random operations per module and photo (``cycle``: ``draws`` in all, cycling the photos).
 
     ``module_done(results)`` is called after each module (long runs write their report as they go);
@@ -253,12 +285,23 @@ def run(modules: list[str], photos: list[Path], draws: int, width: int, seed: in
         tmp = Path(tmp)
         for name in modules:
             total = draws if cycle else draws * len(photos)
-            jobs = [(prepare_photo(photos[k % len(photos)] if cycle else photos[k // draws], width, tmp),
-                     random_operation(name, rng)) for k in range(total)]
+            jobs = [
+                (
+                    prepare_photo(photos[k % len(photos)] if cycle else photos[k // draws], width, tmp),
+                    random_operation(name, rng),
+                )
+                for k in range(total)
+            ]
             count = iter(range(1, total + 1))
             keep = out_dir is not None
-            results[name] = run_draws(jobs, tmp, keep=keep, progress=progress and (
-                lambda draw, name=name, total=total: progress(name, next(count), total, draw)), failures=failures)
+            results[name] = run_draws(
+                jobs,
+                tmp,
+                keep=keep,
+                progress=progress
+                and (lambda draw, name=name, total=total, count=count: progress(name, next(count), total, draw)),
+                failures=failures,
+            )
             scored = [d for d in results[name] if not d.error]
             worst = max(scored, key=lambda d: d.max_de, default=None)
             if keep and worst is not None and worst.renders:
@@ -272,52 +315,28 @@ def run(modules: list[str], photos: list[Path], draws: int, width: int, seed: in
 
 
 def table(results: dict[str, list[Draw]]) -> str:
-    rows = ["| module | draws | pass | mean ΔE00 | p95 ΔE00 | max ΔE00 | PSNR dB | errors |",
-            "|---|---|---|---|---|---|---|---|"]
+    rows = [
+        "| module | draws | pass | mean ΔE00 | p95 ΔE00 | max ΔE00 | PSNR dB | errors |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
     for name, draws in results.items():
         ok = [d for d in draws if not d.error]
         passed = sum(d.passed for d in draws)
         if ok:
-            stats = (f"{np.mean([d.mean_de for d in ok]):.3f} | {np.mean([d.p95_de for d in ok]):.3f} | "
-                     f"{max(d.max_de for d in ok):.2f} | {np.median([min(d.psnr, 99) for d in ok]):.1f}")
+            stats = (
+                f"{np.mean([d.mean_de for d in ok]):.3f} | {np.mean([d.p95_de for d in ok]):.3f} | "
+                f"{max(d.max_de for d in ok):.2f} | {np.median([min(d.psnr, 99) for d in ok]):.1f}"
+            )
         else:
             stats = "— | — | — | —"
-        errors = sorted({d.error.split(':')[0] + ': ' + d.error.split(':', 1)[-1].strip()[:60]
-                         for d in draws if d.error})
-        rows.append(f"| {name} | {len(draws)} | {100 * passed / len(draws):.0f}% | {stats} | "
-                    f"{len(draws) - len(ok)}{' (' + errors[0] + ')' if errors else ''} |")
+        errors = sorted(
+            {d.error.split(":")[0] + ": " + d.error.split(":", 1)[-1].strip()[:60] for d in draws if d.error}
+        )
+        rows.append(
+            f"| {name} | {len(draws)} | {100 * passed / len(draws):.0f}% | {stats} | "
+            f"{len(draws) - len(ok)}{' (' + errors[0] + ')' if errors else ''} |"
+        )
     return "\n".join(rows)
-
-
-def main(argv=None) -> int:
-    import argparse
-
-    ap = argparse.ArgumentParser(description=__doc__)
-    ap.add_argument("--modules", nargs="*", default=list(VOCABULARY))
-    ap.add_argument("--photos", type=Path, default=Path(__file__).resolve().parents[2] / "shared/data/photos")
-    ap.add_argument("--draws", type=int, default=4, help="draws per module, cycling through the photos")
-    ap.add_argument("--width", type=int, default=512)
-    ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--out", type=Path)
-    ap.add_argument("--json", action="store_true")
-    args = ap.parse_args(argv)
-    photos = photos_in(args.photos)
-
-    def progress(name, k, n, d):
-        status = "ok " if d.passed else ("ERR" if d.error else "bad")
-        print(f"  {name} {k}/{n} {status} mean {d.mean_de:.3f} max {d.max_de:.2f} {d.error[:100]}",
-              file=sys.stderr)
-
-    results = run(args.modules, photos, args.draws, args.width, args.seed, args.out, progress, cycle=True)
-    print(table(results))
-    if args.json:
-        print(json.dumps({n: [d.__dict__ | {"renders": None} for d in ds] for n, ds in results.items()},
-                         default=str))
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())
 
 
 def write_report(results: dict[str, list[Draw]], args, path: Path, out_dir: Path | None) -> None:
@@ -329,25 +348,36 @@ def write_report(results: dict[str, list[Draw]], args, path: Path, out_dir: Path
     if len(results) < len(args.modules):
         lines += [f"*Run in progress: {len(results)} of {len(args.modules)} modules done.*", ""]
     lines += [
-             f"Produced by `retouchiq fidelity --modules {' '.join(args.modules)} --draws {args.draws} "
-             f"--width {args.width} --max-photos {args.max_photos} --seed {args.seed}"
-             f"{' --out ' + str(args.out) if out_dir else ''} --report {path}` on "
-             f"{time.strftime('%Y-%m-%d', time.gmtime())} with darktable-cli {darktable_cli.version()}.", "",
-             "Each draw: random params for the module (uniform over the vocabulary's documented ranges; 30 % of "
-             "stacking modules' draws also get a random drawn or parametric mask), rendered by darktable-cli and "
-             "by the torch renderer from the same 8-bit PNG at 1:1. ΔE00 as in darktable's integration tests "
-             "(sRGB 8-bit → Lab → CIEDE2000); a draw passes at mean ≤ 0.767 and max ≤ 2.3. PSNR on the 8-bit "
-             "renders (median of draws).", "", table(results), ""]
+        f"Produced by `retouchiq fidelity --modules {' '.join(args.modules)} --draws {args.draws} "
+        f"--width {args.width} --max-photos {args.max_photos} --seed {args.seed}"
+        f"{' --out ' + str(args.out) if out_dir else ''} --report {path}` on "
+        f"{time.strftime('%Y-%m-%d', time.gmtime())} with darktable-cli {darktable_cli.version()}.",
+        "",
+        "Each draw: random params for the module (uniform over the vocabulary's documented ranges; 30 % of "
+        "stacking modules' draws also get a random drawn or parametric mask), rendered by darktable-cli and "
+        "by the torch renderer from the same 8-bit PNG at 1:1. ΔE00 as in darktable's integration tests "
+        "(sRGB 8-bit → Lab → CIEDE2000); a draw passes at mean ≤ 0.767 and max ≤ 2.3. PSNR on the 8-bit "
+        "renders (median of draws).",
+        "",
+        table(results),
+        "",
+    ]
     below = {n: d for n, d in results.items() if sum(x.passed for x in d) < 0.95 * len(d)}
     if below:
         lines += ["## Modules under the 95 % target", ""]
         for name, draws in below.items():
             errors = sorted({d.error for d in draws if d.error})
             worst = [d for d in draws if not d.passed and not d.error]
-            lines.append(f"- **{name}**: {sum(x.passed for x in draws)}/{len(draws)} pass. "
-                         + (f"Not rendered: {'; '.join(e[:160] for e in errors)}. " if errors else "")
-                         + (f"Worst draw: mean {max(d.mean_de for d in worst):.2f}, max "
-                            f"{max(d.max_de for d in worst):.2f} ΔE00." if worst else ""))
+            lines.append(
+                f"- **{name}**: {sum(x.passed for x in draws)}/{len(draws)} pass. "
+                + (f"Not rendered: {'; '.join(e[:160] for e in errors)}. " if errors else "")
+                + (
+                    f"Worst draw: mean {max(d.mean_de for d in worst):.2f}, max "
+                    f"{max(d.max_de for d in worst):.2f} ΔE00."
+                    if worst
+                    else ""
+                )
+            )
         lines.append("")
     if out_dir is not None:
         lines += ["## Worst case per module", "", "darktable-cli | renderer | ΔE00 heat-map (red ≥ 2.3)", ""]

@@ -6,6 +6,7 @@ variable onto [min, max]); everything else keeps darktable's defaults. Exposure 
 two photos' mean luminance, the rest from their neutral values. Works at a reduced size for speed; the result
 is an ordinary operations list, applied like any agent edit.
 """
+
 from __future__ import annotations
 
 import math
@@ -19,8 +20,7 @@ from .apply import sidecar_of
 from .modules import VOCABULARY
 from .render import color
 from .render.base import layout
-from .render.pipe import Pipe, load_image, plan
-from .render.renderer import tensors
+from .render.pipe import Pipe, load_image, plan, tensors
 
 DEFAULT_FIELDS = {
     "exposure": ("exposure",),
@@ -42,6 +42,7 @@ def _neutral_value(module: str, name: str) -> float:
     if name in neutral and isinstance(neutral[name], (int, float)):
         return float(neutral[name])
     from xmp.modules import PARAMS
+
     return float(PARAMS[module].field(name).default)
 
 
@@ -50,18 +51,26 @@ def _resize(img: np.ndarray, size: int) -> torch.Tensor:
     h, w = t.shape[-2:]
     scale = size / max(h, w)
     if scale < 1:
-        t = torch.nn.functional.interpolate(t, size=(max(1, round(h * scale)), max(1, round(w * scale))),
-                                            mode="area")
+        t = torch.nn.functional.interpolate(t, size=(max(1, round(h * scale)), max(1, round(w * scale))), mode="area")
     return t
 
 
-def fit(before: str | Path, after: str | Path, modules: list[str] | None = None, size: int = 256,
-        steps: int = 200, lr: float = 0.05, progress=None) -> FitResult:
+def fit(
+    before: str | Path,
+    after: str | Path,
+    modules: list[str] | None = None,
+    size: int = 256,
+    steps: int = 200,
+    lr: float = 0.05,
+    progress=None,
+) -> FitResult:
     modules = modules or list(DEFAULT_FIELDS)
     src, dst = load_image(before), load_image(after)
     if src.shape != dst.shape:
-        raise ValueError(f"BEFORE is {src.shape[2]}×{src.shape[1]} but AFTER is {dst.shape[2]}×{dst.shape[1]}; "
-                         "the photos must have the same size")
+        raise ValueError(
+            f"BEFORE is {src.shape[2]}×{src.shape[1]} but AFTER is {dst.shape[2]}×{dst.shape[1]}; "
+            "the photos must have the same size"
+        )
     x = _resize(src, size)
     y = _resize(dst, size)
     target_lab = color.rgb_to_lab(color.matmul3(color.srgb_decode(y), color.SRGB_TO_REC2020))
@@ -78,7 +87,7 @@ def fit(before: str | Path, after: str | Path, modules: list[str] | None = None,
     step_index = {s.op: i for i, s in enumerate(pl.steps)}
     flat_pos = []  # where each fitted field sits in the pipe inputs
     k = 0
-    for i, s in enumerate(pl.steps):
+    for s in pl.steps:
         flat_pos.append(k)
         k += 2 if s.blend is not None else 1
 
@@ -87,8 +96,9 @@ def fit(before: str | Path, after: str | Path, modules: list[str] | None = None,
     for (m, f), (lo, hi) in zip(fields, ranges):
         v = _neutral_value(m, f)
         if (m, f) == ("exposure", "exposure"):
-            lum = lambda t: (color.srgb_decode(t) * torch.tensor([0.2126, 0.7152, 0.0722]).view(1, 3, 1, 1)).sum(1)  # noqa
-            v = float(torch.log2(lum(y).mean() / lum(x).mean().clamp(min=1e-6)).clamp(lo + 1e-3, hi - 1e-3))
+            rec709 = torch.tensor([0.2126, 0.7152, 0.0722]).view(1, 3, 1, 1)
+            lum_y, lum_x = ((color.srgb_decode(t) * rec709).sum(1).mean() for t in (y, x))
+            v = float(torch.log2(lum_y / lum_x.clamp(min=1e-6)).clamp(lo + 1e-3, hi - 1e-3))
         u = (v - lo) / (hi - lo)
         u = min(max(u, 1e-3), 1 - 1e-3)
         init.append(math.log(u / (1 - u)))

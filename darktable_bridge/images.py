@@ -1,4 +1,5 @@
 """Reading renders and comparing them: PFM/PNG loading, sRGB ↔ linear, CIE Lab, ΔE2000 (as darktable-tests)."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -7,12 +8,12 @@ import numpy as np
 from PIL import Image
 
 # sRGB (D65) → XYZ, and the Bradford adaptation to D50 used for Lab, as colour-science's sRGB_to_XYZ does
-SRGB_TO_XYZ_D65 = np.array([[0.4124564, 0.3575761, 0.1804375],
-                            [0.2126729, 0.7151522, 0.0721750],
-                            [0.0193339, 0.1191920, 0.9503041]])
-REC2020_TO_XYZ_D50 = np.array([[0.6734241, 0.1656411, 0.1251286],
-                               [0.2790177, 0.6753402, 0.0456377],
-                               [-0.0019300, 0.0299784, 0.7973330]])
+SRGB_TO_XYZ_D65 = np.array(
+    [[0.4124564, 0.3575761, 0.1804375], [0.2126729, 0.7151522, 0.0721750], [0.0193339, 0.1191920, 0.9503041]]
+)
+REC2020_TO_XYZ_D50 = np.array(
+    [[0.6734241, 0.1656411, 0.1251286], [0.2790177, 0.6753402, 0.0456377], [-0.0019300, 0.0299784, 0.7973330]]
+)
 D65 = np.array([0.95047, 1.0, 1.08883])
 
 
@@ -65,7 +66,7 @@ def delta_e2000(lab1: np.ndarray, lab2: np.ndarray) -> np.ndarray:
     L2, a2, b2 = np.moveaxis(lab2, -1, 0)
     c1, c2 = np.hypot(a1, b1), np.hypot(a2, b2)
     cm = (c1 + c2) / 2
-    g = 0.5 * (1 - np.sqrt(cm ** 7 / (cm ** 7 + 25.0 ** 7)))
+    g = 0.5 * (1 - np.sqrt(cm**7 / (cm**7 + 25.0**7)))
     a1p, a2p = a1 * (1 + g), a2 * (1 + g)
     c1p, c2p = np.hypot(a1p, b1), np.hypot(a2p, b2)
     h1p = np.degrees(np.arctan2(b1, a1p)) % 360
@@ -77,14 +78,22 @@ def delta_e2000(lab1: np.ndarray, lab2: np.ndarray) -> np.ndarray:
     dH = 2 * np.sqrt(c1p * c2p) * np.sin(np.radians(dh / 2))
     lm, cmp_ = (L1 + L2) / 2, (c1p + c2p) / 2
     hs = h1p + h2p
-    hm = np.where(c1p * c2p == 0, hs, np.where(np.abs(h1p - h2p) > 180,
-                                                 np.where(hs < 360, (hs + 360) / 2, (hs - 360) / 2), hs / 2))
-    t = (1 - 0.17 * np.cos(np.radians(hm - 30)) + 0.24 * np.cos(np.radians(2 * hm))
-         + 0.32 * np.cos(np.radians(3 * hm + 6)) - 0.20 * np.cos(np.radians(4 * hm - 63)))
+    hm = np.where(
+        c1p * c2p == 0,
+        hs,
+        np.where(np.abs(h1p - h2p) > 180, np.where(hs < 360, (hs + 360) / 2, (hs - 360) / 2), hs / 2),
+    )
+    t = (
+        1
+        - 0.17 * np.cos(np.radians(hm - 30))
+        + 0.24 * np.cos(np.radians(2 * hm))
+        + 0.32 * np.cos(np.radians(3 * hm + 6))
+        - 0.20 * np.cos(np.radians(4 * hm - 63))
+    )
     sl = 1 + 0.015 * (lm - 50) ** 2 / np.sqrt(20 + (lm - 50) ** 2)
     sc = 1 + 0.045 * cmp_
     sh = 1 + 0.015 * cmp_ * t
-    rt = -2 * np.sqrt(cmp_ ** 7 / (cmp_ ** 7 + 25.0 ** 7)) * np.sin(np.radians(60 * np.exp(-(((hm - 275) / 25) ** 2))))
+    rt = -2 * np.sqrt(cmp_**7 / (cmp_**7 + 25.0**7)) * np.sin(np.radians(60 * np.exp(-(((hm - 275) / 25) ** 2))))
     return np.sqrt((dl / sl) ** 2 + (dc / sc) ** 2 + (dH / sh) ** 2 + rt * (dc / sc) * (dH / sh))
 
 

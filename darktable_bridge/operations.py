@@ -1,4 +1,4 @@
-"""Agent operations (ARCHITECTURE.md's action format) → validated darktable edits → sidecar history.
+"""Agent operations (docs/architecture.md's action format) → validated darktable edits → sidecar history.
 
 An operation: ``{"module", "params", "instance"?, "mask"?, "opacity"?, "blend_mode"?}``. Masks:
 
@@ -12,6 +12,7 @@ An operation: ``{"module", "params", "instance"?, "mask"?, "opacity"?, "blend_mo
 - combined: ``{"parts": [mask, ...], "invert"?, "feathering_radius"?, "blur_radius"?}``: drawn shapes are
   joined (union), parametric channels all apply (product) and intersect the drawn mask.
 """
+
 from __future__ import annotations
 
 import json
@@ -29,18 +30,28 @@ AGENT_LABEL = "retouchiq"
 OPERATION_KEYS = {"module", "params", "instance", "mask", "opacity", "blend_mode"}
 MAX_OPERATIONS = 64
 
-_GRADIENT = {"anchor": ([0.5, 0.5], -0.5, 1.5), "rotation": (0.0, -180.0, 180.0),
-             "compression": (0.3, 0.01, 1.0), "curvature": (0.0, -2.0, 2.0)}
-_ELLIPSE = {"center": ([0.5, 0.5], -0.5, 1.5), "radius": ([0.3, 0.2], 0.01, 1.0), "rotation": (0.0, -180.0, 180.0),
-            "border": (0.1, 0.001, 1.0)}
+_GRADIENT = {
+    "anchor": ([0.5, 0.5], -0.5, 1.5),
+    "rotation": (0.0, -180.0, 180.0),
+    "compression": (0.3, 0.01, 1.0),
+    "curvature": (0.0, -2.0, 2.0),
+}
+_ELLIPSE = {
+    "center": ([0.5, 0.5], -0.5, 1.5),
+    "radius": ([0.3, 0.2], 0.01, 1.0),
+    "rotation": (0.0, -180.0, 180.0),
+    "border": (0.1, 0.001, 1.0),
+}
 _CIRCLE = {"center": ([0.5, 0.5], -0.5, 1.5), "radius": (0.2, 0.01, 1.0), "border": (0.1, 0.001, 1.0)}
 _PATH = {"points": (None, -0.5, 1.5), "border": (0.05, 0.001, 0.5)}
 _PARAMETRIC = {"channel": None, "range": None}
 _COMMON = {"type", "invert", "feathering_radius", "blur_radius"}
-SHAPE_FIELDS = {"gradient": _GRADIENT, "ellipse": _ELLIPSE, "circle": _CIRCLE, "path": _PATH,
-                "parametric": _PARAMETRIC}
-PARAMETRIC_CHANNELS = {"lightness": ("L", 100.0, 100.0), "chroma": ("C", 180.0, 128.0 * math.sqrt(2.0)),
-                       "hue": ("h", 360.0, 360.0)}  # name -> (Lab blendif channel, max in user units, scale)
+SHAPE_FIELDS = {"gradient": _GRADIENT, "ellipse": _ELLIPSE, "circle": _CIRCLE, "path": _PATH, "parametric": _PARAMETRIC}
+PARAMETRIC_CHANNELS = {
+    "lightness": ("L", 100.0, 100.0),
+    "chroma": ("C", 180.0, 128.0 * math.sqrt(2.0)),
+    "hue": ("h", 360.0, 360.0),
+}  # name -> (Lab blendif channel, max in user units, scale)
 
 
 def _number(where: str, value: Any, lo: float, hi: float) -> float:
@@ -68,12 +79,32 @@ def _shape(where: str, spec: dict) -> Shape:
         profile = spec.get("profile", "sigmoidal")
         if profile not in ("linear", "sigmoidal"):
             raise SidecarError(f"{where}.profile: expected 'linear' or 'sigmoidal'")
-        return Shape(masks.GRADIENT, [{"anchor": v["anchor"], "rotation": v["rotation"],
-                                       "compression": v["compression"], "steepness": 0.0,
-                                       "curvature": v["curvature"], "state": 1 if profile == "linear" else 2}])
+        return Shape(
+            masks.GRADIENT,
+            [
+                {
+                    "anchor": v["anchor"],
+                    "rotation": v["rotation"],
+                    "compression": v["compression"],
+                    "steepness": 0.0,
+                    "curvature": v["curvature"],
+                    "state": 1 if profile == "linear" else 2,
+                }
+            ],
+        )
     if kind == "ellipse":
-        return Shape(masks.ELLIPSE, [{"center": v["center"], "radius": v["radius"], "rotation": v["rotation"],
-                                      "border": v["border"], "flags": 0}])
+        return Shape(
+            masks.ELLIPSE,
+            [
+                {
+                    "center": v["center"],
+                    "radius": v["radius"],
+                    "rotation": v["rotation"],
+                    "border": v["border"],
+                    "flags": 0,
+                }
+            ],
+        )
     if kind == "circle":
         return Shape(masks.CIRCLE, [{"center": v["center"], "radius": v["radius"], "border": v["border"]}])
     points = spec.get("points")
@@ -129,8 +160,9 @@ def mask_to_blend(module: Module, where: str, mask: Any) -> tuple[list[Shape], d
             shape.state |= masks.STATE_UNION
     cst = blend.CS_LAB if parametric or module.colorspace == LAB else blend.CS_RGB_SCENE
     p = blend.default_params(cst)
-    p["mask_mode"] = blend.MASK_ENABLED | (blend.MASK_DRAWN if shapes else 0) | (
-        blend.MASK_PARAMETRIC if parametric else 0)
+    p["mask_mode"] = (
+        blend.MASK_ENABLED | (blend.MASK_DRAWN if shapes else 0) | (blend.MASK_PARAMETRIC if parametric else 0)
+    )
     for channel, trapezoid in parametric:
         p["blendif"] |= 1 << channel
         p["blendif_parameters"][channel] = trapezoid
@@ -172,8 +204,12 @@ def to_edit(op: Any, index: int = 0) -> Edit:
     module = VOCABULARY[name]
     values = module.to_struct(op.get("params", {}))
     instance = op.get("instance")
-    if instance is not None and (not isinstance(instance, str) or not instance.strip() or len(instance) > 40
-                                 or any(c in instance for c in "\"<>&\n\r\t")):
+    if instance is not None and (
+        not isinstance(instance, str)
+        or not instance.strip()
+        or len(instance) > 40
+        or any(c in instance for c in '"<>&\n\r\t')
+    ):
         raise SidecarError(f"{where}.instance: expected a short name without quotes, <, >, & or control chars")
     multi_name = f"{AGENT_LABEL} {instance}" if instance else AGENT_LABEL
     blend_values, shapes = None, []
@@ -192,8 +228,16 @@ def to_edit(op: Any, index: int = 0) -> Edit:
             blend_values["blend_mode"] = blend.BLEND_MODES[mode]
     if not module.stack and (instance or shapes):
         raise SidecarError(f"{where}: {name} is edited in place and cannot take an instance name or a mask")
-    return Edit(name, module.struct.version, values, stack=module.stack, multi_name=multi_name,
-                blend=blend_values, shapes=shapes, default_blend=default_blend(module))
+    return Edit(
+        name,
+        module.struct.version,
+        values,
+        stack=module.stack,
+        multi_name=multi_name,
+        blend=blend_values,
+        shapes=shapes,
+        default_blend=default_blend(module),
+    )
 
 
 def default_blend(module: Module) -> dict:
@@ -209,7 +253,7 @@ def parse_operations(doc: Any) -> list[Edit]:
         if extra:
             raise SidecarError(f"unknown top-level key(s) {sorted(extra)}; expected 'operations' (and 'reasoning')")
     if not isinstance(ops, list):
-        raise SidecarError("expected {\"operations\": [...]}")
+        raise SidecarError('expected {"operations": [...]}')
     if len(ops) > MAX_OPERATIONS:
         raise SidecarError(f"{len(ops)} operations; at most {MAX_OPERATIONS} per request")
     return [to_edit(op, i) for i, op in enumerate(ops)]

@@ -4,6 +4,7 @@ One place for the file extensions, for finding the photos of a folder, for check
 for turning a photo (or uploaded preview bytes) into the 8-bit sRGB preview the policies look at. A raw file's
 preview is darktable's own rendering of it (darktable-cli): the policy needs a rendered image, not sensor data.
 """
+
 from __future__ import annotations
 
 import io
@@ -16,13 +17,41 @@ import numpy as np
 
 from .errors import DarktableError, PhotoError
 
-RAW_EXTENSIONS = frozenset({
-    ".3fr", ".ari", ".arw", ".cr2", ".cr3", ".crw", ".dcr", ".dng", ".erf", ".iiq", ".k25", ".kdc", ".mef", ".mos",
-    ".mrw", ".nef", ".nrw", ".orf", ".pef", ".raf", ".raw", ".rw2", ".rwl", ".sr2", ".srf", ".srw", ".x3f"})
+RAW_EXTENSIONS = frozenset(
+    {
+        ".3fr",
+        ".ari",
+        ".arw",
+        ".cr2",
+        ".cr3",
+        ".crw",
+        ".dcr",
+        ".dng",
+        ".erf",
+        ".iiq",
+        ".k25",
+        ".kdc",
+        ".mef",
+        ".mos",
+        ".mrw",
+        ".nef",
+        ".nrw",
+        ".orf",
+        ".pef",
+        ".raf",
+        ".raw",
+        ".rw2",
+        ".rwl",
+        ".sr2",
+        ".srf",
+        ".srw",
+        ".x3f",
+    }
+)
 IMAGE_EXTENSIONS = frozenset({".jpg", ".jpeg", ".png", ".tif", ".tiff", ".webp"})  # read here without darktable
 PHOTO_EXTENSIONS = IMAGE_EXTENSIONS | RAW_EXTENSIONS
 PREVIEW_SIDE = 1024  # long side of the preview the policies judge a photo by
-MIN_SIDE = 8         # smaller than this there is nothing to judge
+MIN_SIDE = 8  # smaller than this there is nothing to judge
 MAGIC = {"JPEG": b"\xff\xd8\xff", "PNG": b"\x89PNG\r\n\x1a\n"}
 
 
@@ -58,8 +87,9 @@ def photos_in(folder: str | os.PathLike, raw: bool = True) -> list[Path]:
     if not folder.is_dir():
         raise PhotoError(f"{folder}: not a folder")
     kinds = PHOTO_EXTENSIONS if raw else IMAGE_EXTENSIONS
-    return sorted(p for p in folder.iterdir()
-                  if p.is_file() and p.suffix.lower() in kinds and not p.name.startswith("."))
+    return sorted(
+        p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in kinds and not p.name.startswith(".")
+    )
 
 
 def to_rgb8(im) -> np.ndarray:
@@ -81,8 +111,9 @@ def to_rgb8(im) -> np.ndarray:
     return np.asarray(im.convert("RGB"))
 
 
-def decode(source: bytes | str | os.PathLike, side: int = PREVIEW_SIDE, max_pixels: int | None = None,
-           what: str | None = None) -> np.ndarray:
+def decode(
+    source: bytes | str | os.PathLike, side: int = PREVIEW_SIDE, max_pixels: int | None = None, what: str | None = None
+) -> np.ndarray:
     """An image file or uploaded bytes → uint8 sRGB [H, W, 3] with long side ≤ ``side``, upright as its EXIF says.
 
     Bytes must be a JPEG or PNG (an upload is a preview, not a photo); ``max_pixels`` refuses larger ones before
@@ -106,8 +137,10 @@ def decode(source: bytes | str | os.PathLike, side: int = PREVIEW_SIDE, max_pixe
             if min(w, h) < MIN_SIDE:
                 raise PhotoError(f"{what}: {w}×{h} pixels is too small to edit (at least {MIN_SIDE} px a side)")
             if max_pixels is not None and w * h > max_pixels:
-                raise PhotoError(f"{what}: {w}×{h} pixels is more than the {max_pixels / 1e6:g} MP limit; a {side} "
-                                 "px preview is all the policy uses")
+                raise PhotoError(
+                    f"{what}: {w}×{h} pixels is more than the {max_pixels / 1e6:g} MP limit; a {side} "
+                    "px preview is all the policy uses"
+                )
             im.draft("RGB", (side, side))  # JPEG: decode at a reduced scale, so a 50 MP photo stays cheap
             im = ImageOps.exif_transpose(im)
             if max(im.size) > side:
@@ -116,14 +149,16 @@ def decode(source: bytes | str | os.PathLike, side: int = PREVIEW_SIDE, max_pixe
     except Image.DecompressionBombError as exc:
         raise PhotoError(f"{what}: {exc}") from None
     except UnidentifiedImageError:
-        raise PhotoError(f"{what}: not an image this tool can read (JPEG, PNG, TIFF, WebP; raw files through "
-                         "darktable-cli)") from None
+        raise PhotoError(
+            f"{what}: not an image this tool can read (JPEG, PNG, TIFF, WebP; raw files through darktable-cli)"
+        ) from None
     except damaged as exc:
         raise PhotoError(f"{what}: damaged or truncated {kind} ({exc})") from None
 
 
-def preview(photo: str | os.PathLike, side: int = PREVIEW_SIDE, sidecar: str | os.PathLike | None = None,
-            timeout: float = 300.0) -> np.ndarray:
+def preview(
+    photo: str | os.PathLike, side: int = PREVIEW_SIDE, sidecar: str | os.PathLike | None = None, timeout: float = 300.0
+) -> np.ndarray:
     """The photo as the photographer sees it in darktable, uint8 sRGB with long side ≤ ``side``.
 
     With a ``sidecar`` (the current edit) or for a raw file, darktable-cli renders it — the only renderer that
@@ -137,8 +172,9 @@ def preview(photo: str | os.PathLike, side: int = PREVIEW_SIDE, sidecar: str | o
         return decode(photo, side)
     try:
         with tempfile.TemporaryDirectory(prefix="retouchiq-preview-") as tmp:
-            out = darktable_cli.render(photo, sidecar, Path(tmp) / "preview.png", width=side, height=side,
-                                       timeout=timeout)
+            out = darktable_cli.render(
+                photo, sidecar, Path(tmp) / "preview.png", width=side, height=side, timeout=timeout
+            )
             with Image.open(out.output) as im:
                 return to_rgb8(im)
     except DarktableError as exc:

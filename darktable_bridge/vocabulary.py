@@ -5,13 +5,15 @@ module enters the history (a new stacked instance or an in-place edit), which co
 its neutral settings and its GUI names. Exported as JSON Schema; every policy's output is validated here.
 Out-of-range values are errors, never clamped.
 """
+
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
-from xmp import Struct, SidecarError
+from xmp import SidecarError, Struct
 from xmp.modules import PARAMS as STRUCTS
 
 RGB, LAB = "rgb", "lab"
@@ -27,8 +29,8 @@ class Param:
     gui: str
     doc: str = ""
     unit: str = ""
-    kind: str = "number"          # number | integer | choice | vector | curve | curves
-    length: int = 0               # vector length
+    kind: str = "number"  # number | integer | choice | vector | curve | curves
+    length: int = 0  # vector length
     choices: tuple[int, ...] = ()
     apply: Callable[[dict, Any], None] | None = None  # derived fields write struct fields themselves
 
@@ -62,8 +64,13 @@ class Param:
         if self.kind == "choice":
             return {"type": "integer", "enum": list(self.choices), "description": desc}
         if self.kind == "vector":
-            return {"type": "array", "items": number, "minItems": self.length, "maxItems": self.length,
-                    "description": desc}
+            return {
+                "type": "array",
+                "items": number,
+                "minItems": self.length,
+                "maxItems": self.length,
+                "description": desc,
+            }
         if self.kind in ("curve", "curves"):
             node = {"type": "array", "items": number, "minItems": 2, "maxItems": 2}
             curve = {"type": "array", "items": node, "minItems": 2, "maxItems": 20}
@@ -78,8 +85,11 @@ def _check_curve(where: str, curve: Any, lo: float, hi: float) -> None:
         raise SidecarError(f"{where}: a curve is a list of 2 to 20 [x, y] nodes")
     xs = []
     for node in curve:
-        if (not isinstance(node, list) or len(node) != 2
-                or not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in node)):
+        if (
+            not isinstance(node, list)
+            or len(node) != 2
+            or not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in node)
+        ):
             raise SidecarError(f"{where}: curve node {node!r} is not [x, y]")
         if not all(lo <= v <= hi for v in node):
             raise SidecarError(f"{where}: curve node {node!r} is outside [{lo:g}, {hi:g}]")
@@ -92,13 +102,13 @@ def _check_curve(where: str, curve: Any, lo: float, hi: float) -> None:
 class Module:
     """A module of the vocabulary. ``stack``: each agent edit is a new instance; else edited in place."""
 
-    name: str                      # darktable operation name
+    name: str  # darktable operation name
     gui_name: str
     doc: str
-    colorspace: str                # RGB or LAB: the module's default blend colour space
+    colorspace: str  # RGB or LAB: the module's default blend colour space
     params: tuple[Param, ...]
     stack: bool = True
-    neutral: dict | None = None    # settings with no visible effect, or None (a tone mapper has none)
+    neutral: dict | None = None  # settings with no visible effect, or None (a tone mapper has none)
     base: dict = field(default_factory=dict)  # struct fields written whenever the agent uses the module
 
     @property
@@ -109,8 +119,9 @@ class Module:
         for p in self.params:
             if p.name == name:
                 return p
-        raise SidecarError(f"{self.name} has no field {name!r} the agent may set; "
-                           f"known: {', '.join(p.name for p in self.params)}")
+        raise SidecarError(
+            f"{self.name} has no field {name!r} the agent may set; known: {', '.join(p.name for p in self.params)}"
+        )
 
     def to_struct(self, values: dict) -> dict:
         """Validate agent values and turn them into struct field values (only the fields to set)."""
@@ -127,8 +138,7 @@ class Module:
         return {k: v for k, v in out.items() if not k.startswith("_")}  # "_" keys: scratch of derived fields
 
 
-def field_param(module: str, name: str, gui: str, lo: float | None = None, hi: float | None = None,
-                **kw) -> Param:
+def field_param(module: str, name: str, gui: str, lo: float | None = None, hi: float | None = None, **kw) -> Param:
     """A Param mirroring struct field ``name`` (doc, unit, range, type), narrowed to [lo, hi] if given."""
     f = STRUCTS[module].field(name)
     kind = kw.pop("kind", None)
@@ -137,5 +147,15 @@ def field_param(module: str, name: str, gui: str, lo: float | None = None, hi: f
         kind = "choice" if choices else ("integer" if f.is_integer else ("vector" if f.shape else "number"))
     lo = (f.min if f.min is not None else min(choices, default=0)) if lo is None else lo
     hi = (f.max if f.max is not None else max(choices, default=0)) if hi is None else hi
-    return Param(name, lo, hi, gui, kw.pop("doc", f.doc), kw.pop("unit", f.unit), kind,
-                 f.shape[0] if f.shape else 0, tuple(sorted(choices)), **kw)
+    return Param(
+        name,
+        lo,
+        hi,
+        gui,
+        kw.pop("doc", f.doc),
+        kw.pop("unit", f.unit),
+        kind,
+        f.shape[0] if f.shape else 0,
+        tuple(sorted(choices)),
+        **kw,
+    )

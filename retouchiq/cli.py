@@ -4,6 +4,7 @@ Each room's jobs are subcommands registered by a ``cmd_*`` module here; every er
 ``xmp.UserError`` whose ``exit_code`` the process exits with (docs/architecture.md lists them): one line on
 stderr, no traceback.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -28,9 +29,12 @@ COMMANDS = (cmd_edit, cmd_serve, cmd_darktable, cmd_data, cmd_train, cmd_plugin)
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="retouchiq", formatter_class=argparse.RawDescriptionHelpFormatter, epilog=EPILOG,
+        prog="retouchiq",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog=EPILOG,
         description="AI retouching for darktable: edits become ordinary darktable history items in the "
-                    "photo's XMP sidecar.")
+        "photo's XMP sidecar.",
+    )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for module in COMMANDS:
         module.register(sub)

@@ -1,4 +1,5 @@
 """``retouchiq edit`` and ``retouchiq roll``: instructions → sidecars of photos on disk (agent.edit)."""
+
 from __future__ import annotations
 
 import argparse
@@ -8,7 +9,8 @@ import time
 from pathlib import Path
 
 from agent.edit import edit_photo, roll
-from agent.errors import RequestError, instruction as checked_instruction
+from agent.errors import RequestError
+from agent.errors import instruction as checked_instruction
 from agent.policy import load_policy
 from darktable_bridge.photos import photos_in
 from xmp import UserError
@@ -85,9 +87,11 @@ def _cmd_roll(args) -> int:
         for op in r.result.operations:
             key = op["module"] + (f"[{op['instance']}]" if op.get("instance") else "")
             counts[key] = counts.get(key, 0) + 1
-    summary = (f"{len(photos)} photo(s) in {seconds:.1f} s: {len(written)} sidecar(s) written, "
-               f"{len(done) - len(written)} unchanged, {len(photos) - len(done)} failed"
-               + (" (one look for the roll)" if args.consistent else ""))
+    summary = (
+        f"{len(photos)} photo(s) in {seconds:.1f} s: {len(written)} sidecar(s) written, "
+        f"{len(done) - len(written)} unchanged, {len(photos) - len(done)} failed"
+        + (" (one look for the roll)" if args.consistent else "")
+    )
     print(summary, file=sys.stderr if args.json else sys.stdout)
     if counts and not args.json:
         print("operations: " + ", ".join(f"{k} ×{v}" for k, v in sorted(counts.items())))
@@ -96,37 +100,46 @@ def _cmd_roll(args) -> int:
 
 def register(sub) -> None:
     fmt = argparse.RawDescriptionHelpFormatter
-    p = sub.add_parser("edit", help="edit photos from an instruction (writes darktable sidecars)",
-                       formatter_class=fmt,
-                       description="The policy reads each photo (a 1024 px preview, the current sidecar's look) "
-                                   "and the instruction, and answers reasoning and darktable operations; they are "
-                                   "merged into PHOTO.<ext>.xmp next to the photo (previous sidecar kept as a "
-                                   "timestamped .bak, atomic write).",
-                       epilog='examples:\n  retouchiq edit photo.jpg -i "warmer, lift the shadows"\n'
-                              '  retouchiq edit a.jpg b.jpg -i "darken the sky a little" --json\n'
-                              '  retouchiq edit photo.jpg -i "golden hour look" --preview after.jpg')
+    p = sub.add_parser(
+        "edit",
+        help="edit photos from an instruction (writes darktable sidecars)",
+        formatter_class=fmt,
+        description="The policy reads each photo (a 1024 px preview, the current sidecar's look) "
+        "and the instruction, and answers reasoning and darktable operations; they are "
+        "merged into PHOTO.<ext>.xmp next to the photo (previous sidecar kept as a "
+        "timestamped .bak, atomic write).",
+        epilog='examples:\n  retouchiq edit photo.jpg -i "warmer, lift the shadows"\n'
+        '  retouchiq edit a.jpg b.jpg -i "darken the sky a little" --json\n'
+        '  retouchiq edit photo.jpg -i "golden hour look" --preview after.jpg',
+    )
     p.add_argument("photos", nargs="+", metavar="PHOTO")
     p.add_argument("-i", "--instruction", required=True, help="what to change, in words")
-    p.add_argument("--policy", default="compact",
-                   help="compact (default, embedded), rules (keyword baseline), vlm:PATH (a local Hugging Face "
-                        "VLM or a `train sft --policy vlm` checkpoint), openai:URL#MODEL (an OpenAI-compatible "
-                        "server: Ollama, vLLM, llama.cpp, LM Studio)")
+    p.add_argument(
+        "--policy",
+        default="compact",
+        help="compact (default, embedded), rules (keyword baseline), vlm:PATH (a local Hugging Face "
+        "VLM or a `train sft --policy vlm` checkpoint), openai:URL#MODEL (an OpenAI-compatible "
+        "server: Ollama, vLLM, llama.cpp, LM Studio)",
+    )
     p.add_argument("--preview", help="also render the edited photo to this file (.jpg/.png), one photo only")
-    p.add_argument("--json", action="store_true",
-                   help="one JSON object per photo: photo, sidecar, backup, reasoning, operations")
+    p.add_argument(
+        "--json", action="store_true", help="one JSON object per photo: photo, sidecar, backup, reasoning, operations"
+    )
     p.set_defaults(func=_cmd_edit)
 
-    p = sub.add_parser("roll", help="edit every photo of a folder from one instruction",
-                       formatter_class=fmt,
-                       description="Runs the instruction over a folder (a film roll) with a progress bar and a "
-                                   "summary. --consistent gives the roll one look: the style is predicted once for "
-                                   "the whole roll, and each frame gets its own exposure and white balance so the "
-                                   "frames match each other.",
-                       epilog='example:\n  retouchiq roll ~/photos/2024-06-beach -i "faded film look" --consistent')
+    p = sub.add_parser(
+        "roll",
+        help="edit every photo of a folder from one instruction",
+        formatter_class=fmt,
+        description="Runs the instruction over a folder (a film roll) with a progress bar and a "
+        "summary. --consistent gives the roll one look: the style is predicted once for "
+        "the whole roll, and each frame gets its own exposure and white balance so the "
+        "frames match each other.",
+        epilog='example:\n  retouchiq roll ~/photos/2024-06-beach -i "faded film look" --consistent',
+    )
     p.add_argument("folder", type=Path, metavar="DIR")
     p.add_argument("-i", "--instruction", required=True)
     p.add_argument("--consistent", action="store_true", help="one look for the roll (compact policy)")
     p.add_argument("--policy", default="compact")
     p.add_argument("--json", action="store_true", help="one JSON object per photo on stdout")
     p.set_defaults(func=_cmd_roll)
-

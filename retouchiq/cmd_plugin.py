@@ -3,6 +3,7 @@
 Copies ``retouchiq.lua`` and ``retouchiq/*.lua`` into ``<config>/lua/`` (where darktable's ``require`` looks)
 and adds ``require "retouchiq"`` to ``<config>/luarc`` once; an existing luarc is backed up first.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -79,12 +80,19 @@ def _cmd_install_plugin(args) -> int:
 
 
 def register(subparsers) -> None:
-    p = subparsers.add_parser("install-plugin", help="install the darktable plugin (Lua) into darktable's config",
-                              formatter_class=argparse.RawDescriptionHelpFormatter, epilog=EPILOG,
-                              description="Copy the RetouchIQ Lua plugin into <config>/lua/ and add "
-                                          f"'{REQUIRE}' to <config>/luarc once (an existing luarc is backed up "
-                                          "as luarc.retouchiq-<time>.bak). Safe to run again, e.g. after an "
-                                          "upgrade.")
-    p.add_argument("--config-dir", default=str(default_config_dir()),
-                   help="darktable's configuration folder (default: %(default)s)")
+    p = subparsers.add_parser(
+        "install-plugin",
+        help="install the darktable plugin (Lua) into darktable's config",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog=EPILOG,
+        description="Copy the RetouchIQ Lua plugin into <config>/lua/ and add "
+        f"'{REQUIRE}' to <config>/luarc once (an existing luarc is backed up "
+        "as luarc.retouchiq-<time>.bak). Safe to run again, e.g. after an "
+        "upgrade.",
+    )
+    p.add_argument(
+        "--config-dir",
+        default=str(default_config_dir()),
+        help="darktable's configuration folder (default: %(default)s)",
+    )
     p.set_defaults(func=_cmd_install_plugin)

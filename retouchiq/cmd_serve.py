@@ -1,4 +1,5 @@
 """``retouchiq serve``: the local server for the darktable plugin."""
+
 from __future__ import annotations
 
 import argparse
@@ -21,35 +22,62 @@ def _cmd_serve(args) -> int:
     from server.app import configure_logging, create_app
 
     try:
-        settings = Settings(host=args.host, port=args.port, policy=args.policy,
-                            token=args.token or os.environ.get("RETOUCHIQ_TOKEN") or None,
-                            max_queue=args.max_queue, workers=args.workers)
+        settings = Settings(
+            host=args.host,
+            port=args.port,
+            policy=args.policy,
+            token=args.token or os.environ.get("RETOUCHIQ_TOKEN") or None,
+            max_queue=args.max_queue,
+            workers=args.workers,
+        )
     except SettingsError as exc:
         print(f"retouchiq: error: {exc}", file=sys.stderr)
         return 2
     configure_logging(args.log_level)
     app = create_app(settings)
-    uvicorn.run(app, host=settings.host, port=settings.port, log_config=None, access_log=False,
-                log_level=args.log_level, timeout_graceful_shutdown=5)
+    uvicorn.run(
+        app,
+        host=settings.host,
+        port=settings.port,
+        log_config=None,
+        access_log=False,
+        log_level=args.log_level,
+        timeout_graceful_shutdown=5,
+    )
     return 0
 
 
 def register(subparsers) -> None:
-    p = subparsers.add_parser("serve", help="run the local HTTP server the darktable plugin talks to",
-                              formatter_class=argparse.RawDescriptionHelpFormatter, epilog=EPILOG,
-                              description="Load the policy once and answer /v1/edit, /v1/rolls, /v1/health and "
-                                          "/v1/ops (OpenAPI at /openapi.json, docs at /docs). Logs are JSON "
-                                          "lines on stderr.")
-    p.add_argument("--host", default="127.0.0.1",
-                   help="address to listen on (default 127.0.0.1; any other needs a token)")
+    p = subparsers.add_parser(
+        "serve",
+        help="run the local HTTP server the darktable plugin talks to",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog=EPILOG,
+        description="Load the policy once and answer /v1/edit, /v1/rolls, /v1/health and "
+        "/v1/ops (OpenAPI at /openapi.json, docs at /docs). Logs are JSON "
+        "lines on stderr.",
+    )
+    p.add_argument(
+        "--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1; any other needs a token)"
+    )
     p.add_argument("--port", type=int, default=8765)
-    p.add_argument("--policy", default="compact",
-                   help="policy spec: compact (default), rules, vlm:PATH (local Hugging Face VLM), "
-                        "openai:URL#MODEL (OpenAI-compatible server)")
-    p.add_argument("--token", help="require 'Authorization: Bearer TOKEN' (default: $RETOUCHIQ_TOKEN; "
-                                   "the environment keeps it out of the process list)")
-    p.add_argument("--max-queue", type=int, default=8,
-                   help="edits and roll jobs admitted at once, waiting or running; past it: 503 + Retry-After")
+    p.add_argument(
+        "--policy",
+        default="compact",
+        help="policy spec: compact (default), rules, vlm:PATH (local Hugging Face VLM), "
+        "openai:URL#MODEL (OpenAI-compatible server)",
+    )
+    p.add_argument(
+        "--token",
+        help="require 'Authorization: Bearer TOKEN' (default: $RETOUCHIQ_TOKEN; "
+        "the environment keeps it out of the process list)",
+    )
+    p.add_argument(
+        "--max-queue",
+        type=int,
+        default=8,
+        help="edits and roll jobs admitted at once, waiting or running; past it: 503 + Retry-After",
+    )
     p.add_argument("--workers", type=int, default=1, help="threads running policy calls")
     p.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
     p.set_defaults(func=_cmd_serve)

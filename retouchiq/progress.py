@@ -1,4 +1,5 @@
 """The one progress bar of the command line: ``[#####.....] 12/40  3.1 s label`` on stderr, redrawn in place."""
+
 from __future__ import annotations
 
 import sys
@@ -16,5 +17,10 @@ class Bar:
 
     def __call__(self, done: int, total: int, label: str = "") -> None:
         fill = self.width * done // max(total, 1)
-        print(f"\r[{'#' * fill}{'.' * (self.width - fill)}] {done}/{total} {time.time() - self.start:6.1f} s "
-              f"{str(label)[:40]:40s}", end="\n" if done >= total else "", file=self.stream, flush=True)
+        print(
+            f"\r[{'#' * fill}{'.' * (self.width - fill)}] {done}/{total} {time.time() - self.start:6.1f} s "
+            f"{str(label)[:40]:40s}",
+            end="\n" if done >= total else "",
+            file=self.stream,
+            flush=True,
+        )

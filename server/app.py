@@ -38,16 +38,24 @@ MAX_INSTRUCTION = 2000
 
 # -- logs --------------------------------------------------------------------------------------------------
 # standard record fields, and uvicorn's terminal-coloured copy of its message
-_PLAIN = set(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {"message", "asctime", "taskName",
-                                                                        "color_message"}
+_PLAIN = set(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {
+    "message",
+    "asctime",
+    "taskName",
+    "color_message",
+}
 
 
 class JsonFormatter(logging.Formatter):
     """One JSON object per line: time, level, logger, message and the record's ``extra`` fields."""
 
     def format(self, record: logging.LogRecord) -> str:
-        out = {"ts": round(record.created, 3), "level": record.levelname.lower(), "logger": record.name,
-               "msg": record.getMessage()}
+        out = {
+            "ts": round(record.created, 3),
+            "level": record.levelname.lower(),
+            "logger": record.name,
+            "msg": record.getMessage(),
+        }
         out.update({k: v for k, v in vars(record).items() if k not in _PLAIN})
         if record.exc_info:
             out["exc"] = self.formatException(record.exc_info)
@@ -84,9 +92,16 @@ class AccessLog:
         try:
             await self.app(scope, receive, send_status)
         finally:
-            log.info("request", extra={"method": scope["method"], "path": scope["path"], "status": status[0],
-                                       "ms": round(1000 * (time.perf_counter() - start), 1),
-                                       "client": (scope.get("client") or ["?"])[0]})
+            log.info(
+                "request",
+                extra={
+                    "method": scope["method"],
+                    "path": scope["path"],
+                    "status": status[0],
+                    "ms": round(1000 * (time.perf_counter() - start), 1),
+                    "client": (scope.get("client") or ["?"])[0],
+                },
+            )
 
 
 class BodyLimit:
@@ -121,8 +136,7 @@ class BodyLimit:
 # -- models ------------------------------------------------------------------------------------------------
 def check_filename(name: str) -> str:
     """The photo's file name only: it names the sidecar's source, never a path the server touches."""
-    if not name or name in (".", "..") or "/" in name or "\\" in name or ".." in name or \
-            any(ord(c) < 32 for c in name):
+    if not name or name in (".", "..") or "/" in name or "\\" in name or ".." in name or any(ord(c) < 32 for c in name):
         raise ValueError(f"{name!r} must be a plain file name like 'IMG_1234.CR2' (no folders, no '..')")
     return name
 
@@ -133,15 +147,19 @@ FileName = Annotated[str, Field(max_length=255), AfterValidator(check_filename)]
 class EditOptions(BaseModel):
     model_config = ConfigDict(extra="forbid")
     policy: str | None = Field(None, description="must name the policy the server runs, if given")
-    filename: FileName | None = Field(None, description="the photo's file name (e.g. IMG_1.CR2): decides the module "
-                                                        "order of a new sidecar; default preview.jpg")
+    filename: FileName | None = Field(
+        None,
+        description="the photo's file name (e.g. IMG_1.CR2): decides the module "
+        "order of a new sidecar; default preview.jpg",
+    )
 
 
 class RollOptions(BaseModel):
     model_config = ConfigDict(extra="forbid")
     policy: str | None = Field(None, description="must name the policy the server runs, if given")
-    filenames: list[FileName] | None = Field(None, description="one file name per preview, in order; default "
-                                                               "preview.jpg each")
+    filenames: list[FileName] | None = Field(
+        None, description="one file name per preview, in order; default preview.jpg each"
+    )
 
 
 class Error(BaseModel):
@@ -150,9 +168,11 @@ class Error(BaseModel):
 
 class EditResponse(BaseModel):
     reasoning: str
-    operations: list[dict[str, Any]] = Field(description="ARCHITECTURE.md's action format (see /v1/ops)")
-    xmp: str | None = Field(description="the photo's whole sidecar with the edit merged in; write it after a "
-                                        "backup. null: the edit changes nothing, leave the sidecar as it is")
+    operations: list[dict[str, Any]] = Field(description="the action format of docs/architecture.md (see /v1/ops)")
+    xmp: str | None = Field(
+        description="the photo's whole sidecar with the edit merged in; write it after a "
+        "backup. null: the edit changes nothing, leave the sidecar as it is"
+    )
 
 
 class Health(BaseModel):
@@ -190,11 +210,13 @@ class RollStatus(BaseModel):
     photos: list[RollPhotoStatus]
 
 
-ERRORS = {400: {"model": Error, "description": "unusable input (image, sidecar)"},
-          401: {"model": Error, "description": "missing or wrong token"},
-          413: {"model": Error, "description": "request body over the limit"},
-          422: {"model": Error, "description": "invalid field, or the policy could not produce a valid edit"},
-          503: {"model": Error, "description": "queue full: retry after the Retry-After header's seconds"}}
+ERRORS = {
+    400: {"model": Error, "description": "unusable input (image, sidecar)"},
+    401: {"model": Error, "description": "missing or wrong token"},
+    413: {"model": Error, "description": "request body over the limit"},
+    422: {"model": Error, "description": "invalid field, or the policy could not produce a valid edit"},
+    503: {"model": Error, "description": "queue full: retry after the Retry-After header's seconds"},
+}
 
 
 # -- app ---------------------------------------------------------------------------------------------------
@@ -213,16 +235,27 @@ def create_app(settings: Settings, policy: api.Policy | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
-        log.info("ready", extra={"policy": settings.policy, "host": settings.host, "port": settings.port,
-                                 "workers": settings.workers, "max_queue": settings.max_queue})
+        log.info(
+            "ready",
+            extra={
+                "policy": settings.policy,
+                "host": settings.host,
+                "port": settings.port,
+                "workers": settings.workers,
+                "max_queue": settings.max_queue,
+            },
+        )
         yield
         for roll in rolls.jobs.values():
             roll.cancel = True
         queue.close()
 
-    app = FastAPI(title="RetouchIQ", version=version, lifespan=lifespan,
-                  description="Instructions → darktable history items, for the darktable plugin. Errors are "
-                              '`{"detail": "..."}`.')
+    app = FastAPI(
+        title="RetouchIQ",
+        version=version,
+        lifespan=lifespan,
+        description='Instructions → darktable history items, for the darktable plugin. Errors are `{"detail": "..."}`.',
+    )
     app.state.queue = queue
     app.add_middleware(BodyLimit, limits={"/v1/rolls": settings.max_roll_bytes}, default=settings.max_edit_bytes)
     app.add_middleware(AccessLog)
@@ -232,8 +265,11 @@ def create_app(settings: Settings, policy: api.Policy | None = None) -> FastAPI:
         if settings.token is None:
             return
         if creds is None or not hmac.compare_digest(creds.credentials.encode(), settings.token.encode()):
-            raise HTTPException(401, "missing or wrong token: send 'Authorization: Bearer <token>'",
-                                headers={"WWW-Authenticate": "Bearer"})
+            raise HTTPException(
+                401,
+                "missing or wrong token: send 'Authorization: Bearer <token>'",
+                headers={"WWW-Authenticate": "Bearer"},
+            )
 
     async def slot():
         """One place in the bounded queue for the length of the request."""
@@ -245,8 +281,10 @@ def create_app(settings: Settings, policy: api.Policy | None = None) -> FastAPI:
 
     def check_policy(name: str | None) -> None:
         if name is not None and name not in names:
-            raise api.PolicyError(f"this server runs the '{settings.policy}' policy, not '{name}' (restart it with "
-                              f"`retouchiq serve --policy {name}`)")
+            raise api.PolicyError(
+                f"this server runs the '{settings.policy}' policy, not '{name}' (restart it with "
+                f"`retouchiq serve --policy {name}`)"
+            )
 
     @app.exception_handler(api.UserError)
     async def user_error(request: Request, exc: api.UserError):
@@ -265,6 +303,7 @@ def create_app(settings: Settings, policy: api.Policy | None = None) -> FastAPI:
     async def invalid(request: Request, exc: RequestValidationError):
         def where(loc) -> str:
             return ".".join(str(p) for p in loc if p != "body") or "body"
+
         text = "; ".join(f"{where(e['loc'])}: {e['msg'].removeprefix('Value error, ')}" for e in exc.errors())
         return JSONResponse({"detail": text}, status_code=422)
 
@@ -282,44 +321,75 @@ def create_app(settings: Settings, policy: api.Policy | None = None) -> FastAPI:
 
     @app.get("/v1/health", response_model=Health, dependencies=auth, responses={401: ERRORS[401]})
     async def health() -> Health:
-        return Health(status="ok", policy=settings.policy, version=version, queue_depth=queue.depth,
-                      queue_bound=queue.bound, queue_peak=queue.peak, workers=queue.workers,
-                      rolls_active=sum(r.finished is None for r in rolls.jobs.values()))
+        return Health(
+            status="ok",
+            policy=settings.policy,
+            version=version,
+            queue_depth=queue.depth,
+            queue_bound=queue.bound,
+            queue_peak=queue.peak,
+            workers=queue.workers,
+            rolls_active=sum(r.finished is None for r in rolls.jobs.values()),
+        )
 
-    @app.get("/v1/ops", dependencies=auth, responses={401: ERRORS[401]},
-             summary="the vocabulary (modules, fields, ranges) as JSON Schema")
+    @app.get(
+        "/v1/ops",
+        dependencies=auth,
+        responses={401: ERRORS[401]},
+        summary="the vocabulary (modules, fields, ranges) as JSON Schema",
+    )
     async def ops() -> dict[str, Any]:
         return api.operations_schema()
 
-    @app.post("/v1/edit", response_model=EditResponse, dependencies=auth, responses=ERRORS,
-              form_limits=form_limits,
-              summary="edit one photo: its preview + an instruction → operations and the merged sidecar")
-    async def edit(preview: Annotated[UploadFile, File(description="JPEG or PNG preview, long side ~1024")],
-                   instruction: Annotated[str, Form(max_length=MAX_INSTRUCTION)],
-                   sidecar: Annotated[UploadFile | str | None, Form(
-                       description="the photo's current XMP sidecar: text (curl -F 'sidecar=<X.xmp') or a file "
-                                   "(-F sidecar=@X.xmp)")] = None,
-                   options: Annotated[Json[EditOptions] | None, Form(description="JSON: {policy?, filename?}")] =
-                   None, _slot: None = Depends(slot)) -> EditResponse:
+    @app.post(
+        "/v1/edit",
+        response_model=EditResponse,
+        dependencies=auth,
+        responses=ERRORS,
+        form_limits=form_limits,
+        summary="edit one photo: its preview + an instruction → operations and the merged sidecar",
+    )
+    async def edit(
+        preview: Annotated[UploadFile, File(description="JPEG or PNG preview, long side ~1024")],
+        instruction: Annotated[str, Form(max_length=MAX_INSTRUCTION)],
+        sidecar: Annotated[
+            UploadFile | str | None,
+            Form(
+                description="the photo's current XMP sidecar: text (curl -F 'sidecar=<X.xmp') or a file "
+                "(-F sidecar=@X.xmp)"
+            ),
+        ] = None,
+        options: Annotated[Json[EditOptions] | None, Form(description="JSON: {policy?, filename?}")] = None,
+        _slot: None = Depends(slot),
+    ) -> EditResponse:
         text = api.instruction(instruction)
         options = options or EditOptions()
         check_policy(options.policy)
         data = await preview.read()
-        out = await queue.run(edit_request, policy, data, text, await _sidecar(sidecar),
-                              options.filename or "preview.jpg", settings)
+        out = await queue.run(
+            edit_request, policy, data, text, await _sidecar(sidecar), options.filename or "preview.jpg", settings
+        )
         return EditResponse(**out)
 
-    @app.post("/v1/rolls", response_model=RollStatus, status_code=202, dependencies=auth, responses=ERRORS,
-              form_limits=form_limits | {"max_files": settings.max_roll_photos},
-              summary="start a film-roll job: many previews, one instruction; poll GET /v1/rolls/{id}")
-    async def create_roll(previews: Annotated[list[UploadFile], File(description="JPEG or PNG previews")],
-                          instruction: Annotated[str, Form(max_length=MAX_INSTRUCTION)],
-                          consistent: Annotated[bool, Form(description="one look for the whole roll")] = False,
-                          sidecars: Annotated[list[UploadFile | str] | None, Form(
-                              description="current sidecars (text or file), one per preview in order ('' for "
-                                          "none)")] = None,
-                          options: Annotated[Json[RollOptions] | None, Form(
-                              description="JSON: {policy?, filenames?}")] = None) -> RollStatus:
+    @app.post(
+        "/v1/rolls",
+        response_model=RollStatus,
+        status_code=202,
+        dependencies=auth,
+        responses=ERRORS,
+        form_limits=form_limits | {"max_files": settings.max_roll_photos},
+        summary="start a film-roll job: many previews, one instruction; poll GET /v1/rolls/{id}",
+    )
+    async def create_roll(
+        previews: Annotated[list[UploadFile], File(description="JPEG or PNG previews")],
+        instruction: Annotated[str, Form(max_length=MAX_INSTRUCTION)],
+        consistent: Annotated[bool, Form(description="one look for the whole roll")] = False,
+        sidecars: Annotated[
+            list[UploadFile | str] | None,
+            Form(description="current sidecars (text or file), one per preview in order ('' for none)"),
+        ] = None,
+        options: Annotated[Json[RollOptions] | None, Form(description="JSON: {policy?, filenames?}")] = None,
+    ) -> RollStatus:
         text = api.instruction(instruction)
         options = options or RollOptions()
         check_policy(options.policy)
@@ -332,8 +402,10 @@ def create_app(settings: Settings, policy: api.Policy | None = None) -> FastAPI:
             if given is not None and len(given) != n:
                 raise BadInput(f"{what}: {len(given)} given for {n} previews; send one per preview, in order")
         names = options.filenames or ["preview.jpg"] * n
-        photos = [RollPhoto(i, names[i], await p.read(), await _sidecar((sidecars or [None] * n)[i]))
-                  for i, p in enumerate(previews)]
+        photos = [
+            RollPhoto(i, names[i], await p.read(), await _sidecar((sidecars or [None] * n)[i]))
+            for i, p in enumerate(previews)
+        ]
         queue.admit()  # after reading: a roll holds its slot from here until run_roll ends
         roll = Roll(text, consistent, photos)
         rolls.add(roll)
@@ -344,18 +416,29 @@ def create_app(settings: Settings, policy: api.Policy | None = None) -> FastAPI:
     def find(roll_id: str) -> Roll:
         roll = rolls.get(roll_id)
         if roll is None:
-            raise HTTPException(404, f"no roll '{roll_id}' (finished rolls are forgotten after "
-                                     f"{settings.kept_rolls} newer ones, or when deleted)")
+            raise HTTPException(
+                404,
+                f"no roll '{roll_id}' (finished rolls are forgotten after "
+                f"{settings.kept_rolls} newer ones, or when deleted)",
+            )
         return roll
 
-    @app.get("/v1/rolls/{roll_id}", response_model=RollStatus, dependencies=auth,
-             responses={401: ERRORS[401], 404: {"model": Error}})
+    @app.get(
+        "/v1/rolls/{roll_id}",
+        response_model=RollStatus,
+        dependencies=auth,
+        responses={401: ERRORS[401], 404: {"model": Error}},
+    )
     async def roll_status(roll_id: str) -> RollStatus:
         return RollStatus(**find(roll_id).to_json())
 
-    @app.delete("/v1/rolls/{roll_id}", response_model=RollStatus, dependencies=auth,
-                responses={401: ERRORS[401], 404: {"model": Error}},
-                summary="cancel a roll (the photo being edited finishes) and forget it; returns its last status")
+    @app.delete(
+        "/v1/rolls/{roll_id}",
+        response_model=RollStatus,
+        dependencies=auth,
+        responses={401: ERRORS[401], 404: {"model": Error}},
+        summary="cancel a roll (the photo being edited finishes) and forget it; returns its last status",
+    )
     async def cancel_roll(roll_id: str) -> RollStatus:
         roll = find(roll_id)
         roll.cancel = True

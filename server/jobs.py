@@ -1,6 +1,7 @@
 """The server's work: the bounded queue policy calls wait in, and film-roll jobs; each photo goes through the
 agent's one edit path (``agent.api.edit``, or for one look over a roll ``predict`` → ``consistent_values`` →
 ``merge``)."""
+
 from __future__ import annotations
 
 import asyncio
@@ -33,8 +34,9 @@ class Busy(RuntimeError):
         self.retry_after = retry_after
 
 
-def edit_request(policy: api.Policy, data: bytes, instruction: str, sidecar: str | bytes | None, filename: str,
-                 settings: Settings) -> dict:
+def edit_request(
+    policy: api.Policy, data: bytes, instruction: str, sidecar: str | bytes | None, filename: str, settings: Settings
+) -> dict:
     """One photo: its preview bytes, the instruction and its current sidecar → the agent's answer (reasoning,
     operations, the whole merged sidecar; nothing is written here)."""
     base = api.parse_sidecar(sidecar)
@@ -47,8 +49,10 @@ def predict(policy: api.Policy, photos: list[RollPhoto], instruction: str, setti
     ready = {}
     for photo in photos:
         try:
-            ready[photo.index] = (api.parse_sidecar(photo.sidecar),
-                                  api.decode_preview(photo.data, api.PREVIEW_SIDE, settings.max_preview_pixels))
+            ready[photo.index] = (
+                api.parse_sidecar(photo.sidecar),
+                api.decode_preview(photo.data, api.PREVIEW_SIDE, settings.max_preview_pixels),
+            )
         except api.UserError as exc:
             photo.state, photo.error = "failed", str(exc)
         photo.data = None
@@ -130,9 +134,17 @@ class Roll:
 
     def to_json(self) -> dict:
         counts = {s: sum(p.state == s for p in self.photos) for s in ("done", "failed", "cancelled")}
-        return {"id": self.id, "state": self.state, "instruction": self.instruction, "consistent": self.consistent,
-                "total": len(self.photos), **counts, "created": self.created,
-                "finished": self.finished, "photos": [p.to_json() for p in self.photos]}
+        return {
+            "id": self.id,
+            "state": self.state,
+            "instruction": self.instruction,
+            "consistent": self.consistent,
+            "total": len(self.photos),
+            **counts,
+            "created": self.created,
+            "finished": self.finished,
+            "photos": [p.to_json() for p in self.photos],
+        }
 
 
 async def _step(roll: Roll, photo: RollPhoto, work) -> None:
@@ -151,8 +163,11 @@ async def _each(roll: Roll, queue: WorkQueue, policy: api.Policy, settings: Sett
     for photo in roll.photos:
         if roll.cancel:
             return
-        await _step(roll, photo, queue.run(edit_request, policy, photo.data, roll.instruction, photo.sidecar,
-                                           photo.filename, settings))
+        await _step(
+            roll,
+            photo,
+            queue.run(edit_request, policy, photo.data, roll.instruction, photo.sidecar, photo.filename, settings),
+        )
 
 
 async def _consistent(roll: Roll, queue: WorkQueue, policy: api.Policy, settings: Settings) -> None:
@@ -162,7 +177,7 @@ async def _consistent(roll: Roll, queue: WorkQueue, policy: api.Policy, settings
     for start in range(0, len(roll.photos), BATCH):
         if roll.cancel:
             return
-        batch = roll.photos[start:start + BATCH]
+        batch = roll.photos[start : start + BATCH]
         try:
             found |= await queue.run(predict, policy, batch, roll.instruction, settings)
         except api.UserError as exc:
@@ -174,8 +189,9 @@ async def _consistent(roll: Roll, queue: WorkQueue, policy: api.Policy, settings
         if roll.cancel:
             return
         photo, (pred, base) = roll.photos[k], found[k]
-        await _step(roll, photo, queue.run(_shared_look, policy, pred, slot_values, roll.instruction, base,
-                                           photo.filename))
+        await _step(
+            roll, photo, queue.run(_shared_look, policy, pred, slot_values, roll.instruction, base, photo.filename)
+        )
 
 
 def _shared_look(policy, pred, values: dict, instruction: str, base, filename: str) -> dict:
@@ -200,8 +216,10 @@ async def run_roll(roll: Roll, queue: WorkQueue, policy: api.Policy, settings: S
         roll.state = "cancelled" if roll.cancel else "done"
         roll.finished = time.time()
         queue.release()
-        log.info("roll finished", extra={"roll": roll.id, "state": roll.state,
-                                         "done": sum(p.state == "done" for p in roll.photos)})
+        log.info(
+            "roll finished",
+            extra={"roll": roll.id, "state": roll.state, "done": sum(p.state == "done" for p in roll.photos)},
+        )
 
 
 class Rolls:

@@ -1,4 +1,5 @@
 """Server settings: where it listens, which policy it loads, and the bounds that keep it responsive."""
+
 from __future__ import annotations
 
 import ipaddress
@@ -26,21 +27,25 @@ class Settings:
     port: int = 8765
     policy: str = "compact"
     token: str | None = None
-    max_queue: int = 8               # admitted edits + roll jobs, waiting or running; past it: 503
-    workers: int = 1                 # threads running policy calls
-    max_edit_bytes: int = 32 * MB    # one /v1/edit request
-    max_roll_bytes: int = 256 * MB   # one /v1/rolls request (its previews stay in memory until done)
+    max_queue: int = 8  # admitted edits + roll jobs, waiting or running; past it: 503
+    workers: int = 1  # threads running policy calls
+    max_edit_bytes: int = 32 * MB  # one /v1/edit request
+    max_roll_bytes: int = 256 * MB  # one /v1/rolls request (its previews stay in memory until done)
     max_roll_photos: int = 500
     max_preview_pixels: int = 50_000_000
-    kept_rolls: int = 32             # finished rolls kept for GET before the oldest is forgotten
+    kept_rolls: int = 32  # finished rolls kept for GET before the oldest is forgotten
 
     def __post_init__(self):
         if not is_loopback(self.host) and not self.token:
-            raise SettingsError(f"--host {self.host} is not a loopback address: a token is required "
-                                "(--token or RETOUCHIQ_TOKEN), or listen on 127.0.0.1")
+            raise SettingsError(
+                f"--host {self.host} is not a loopback address: a token is required "
+                "(--token or RETOUCHIQ_TOKEN), or listen on 127.0.0.1"
+            )
         if self.token is not None and len(self.token) < 16:
-            raise SettingsError("the token must be at least 16 characters (e.g. `python -c 'import secrets; "
-                                "print(secrets.token_urlsafe())'`)")
+            raise SettingsError(
+                "the token must be at least 16 characters (e.g. `python -c 'import secrets; "
+                "print(secrets.token_urlsafe())'`)"
+            )
         for name in ("max_queue", "workers", "max_roll_photos"):
             if getattr(self, name) < 1:
                 raise SettingsError(f"{name.replace('_', '-')} must be at least 1")

@@ -1,15 +1,21 @@
 import json
 import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from darktable_bridge import apply as apply_mod, darktable_cli, images
+from darktable_bridge import apply as apply_mod
+from darktable_bridge import darktable_cli, images
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE = ROOT / "agent" / "samples" / "seeding_by_Clements_Engelhardt.jpg"
-# validated darktable 4.2.1 sidecars and facts, copied from shared/reference/darktable-4.2
+# sidecars darktable 4.2.1 itself wrote and read back (each was checked with darktable-cli 4.2.1)
 EXAMPLES = ROOT / "tests" / "data" / "darktable-4.2" / "examples"
 RENDER_WIDTH = 320
 
@@ -90,3 +96,61 @@ def noop(dt) -> np.ndarray:
 def write_json(path: Path, doc) -> Path:
     path.write_text(json.dumps(doc))
     return path
+
+
+# -- a running `retouchiq serve` (the GUI and Lua tests talk to it) ----------------------------------------------
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_for(predicate, timeout: float, what: str, proc: subprocess.Popen | None = None, log: Path | None = None):
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        value = predicate()
+        if value:
+            return value
+        if proc is not None and proc.poll() is not None:
+            pytest.fail(f"{what}: the process ended early (rc {proc.returncode})" + steps(log))
+        time.sleep(0.25)
+    pytest.fail(f"{what}: nothing after {timeout:.0f} s" + steps(log))
+
+
+def steps(log: Path | None) -> str:
+    return f"; steps: {log.read_text() if log.exists() else 'none'}" if log else ""
+
+
+def stop(proc: subprocess.Popen) -> None:
+    if proc.poll() is None:
+        proc.terminate()
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+@pytest.fixture
+def server(tmp_path):
+    port = free_port()
+    log = open(tmp_path / "server.log", "w")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "retouchiq", "serve", "--policy", "rules", "--port", str(port)],
+        cwd=ROOT,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    url = f"http://127.0.0.1:{port}"
+
+    def healthy():
+        try:
+            with urllib.request.urlopen(url + "/v1/health", timeout=2) as r:
+                return r.status == 200
+        except OSError:
+            return False
+
+    wait_for(healthy, 90, "retouchiq serve", proc)
+    yield url
+    stop(proc)
+    log.close()

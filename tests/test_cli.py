@@ -1,4 +1,5 @@
 """The ``retouchiq`` command: help, apply, ops, and bad input (clear one-line error, nothing written)."""
+
 import json
 import os
 import subprocess
@@ -13,8 +14,13 @@ EXE = [sys.executable, "-m", "retouchiq"]
 
 
 def run(*args, cwd=None):
-    return subprocess.run(EXE + [str(a) for a in args], capture_output=True, text=True, cwd=cwd,
-                          env=os.environ | {"PYTHONPATH": str(Path(__file__).resolve().parent.parent)})
+    return subprocess.run(
+        EXE + [str(a) for a in args],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        env=os.environ | {"PYTHONPATH": str(Path(__file__).resolve().parent.parent)},
+    )
 
 
 @pytest.mark.parametrize("sub", ["", "apply", "render", "ops"])
@@ -52,27 +58,63 @@ def _bad_cases(tmp_path):
     photo.write_bytes(SAMPLE.read_bytes())
     good = {"operations": [{"module": "exposure", "params": {"exposure": 0.5}}]}
     ops = write_json(tmp_path / "good.json", good)
-    return photo, ops, {
-        "malformed sidecar": ("<x:xmpmeta", ops, "malformed XML"),
-        "xxe sidecar": ('<?xml version="1.0"?><!DOCTYPE x [<!ENTITY e SYSTEM "file:///etc/passwd">]>'
-                        '<x:xmpmeta xmlns:x="adobe:ns:meta/">&e;</x:xmpmeta>', ops, "DTD"),
-        "billion laughs": ('<?xml version="1.0"?><!DOCTYPE l [<!ENTITY a "aaaa"><!ENTITY b "&a;&a;&a;&a;">]>'
-                           '<x:xmpmeta xmlns:x="adobe:ns:meta/">&b;</x:xmpmeta>', ops, "DTD"),
-        "wrong params size": ((EXAMPLES / "exposure_plus1ev_v30jpg.xmp").read_text().replace(
-            "00000000000000000000803f00004842000080c000000000", "00000000000000000000803f00004842"), ops,
-            "must be 24 bytes"),
-        "unknown module": (None, write_json(tmp_path / "m.json", {"operations": [{"module": "frobnicate"}]}),
-                           "unknown module"),
-        "unknown field": (None, write_json(tmp_path / "f.json", {"operations": [
-            {"module": "exposure", "params": {"gain": 1}}]}), "no field 'gain'"),
-        "out of range": (None, write_json(tmp_path / "r.json", {"operations": [
-            {"module": "exposure", "params": {"exposure": 40}}]}), "out of range"),
-        "ops not json": (None, write_json(tmp_path / "j.json", "x").with_suffix(".json"), "expected"),
-    }
+    return (
+        photo,
+        ops,
+        {
+            "malformed sidecar": ("<x:xmpmeta", ops, "malformed XML"),
+            "xxe sidecar": (
+                '<?xml version="1.0"?><!DOCTYPE x [<!ENTITY e SYSTEM "file:///etc/passwd">]>'
+                '<x:xmpmeta xmlns:x="adobe:ns:meta/">&e;</x:xmpmeta>',
+                ops,
+                "DTD",
+            ),
+            "billion laughs": (
+                '<?xml version="1.0"?><!DOCTYPE l [<!ENTITY a "aaaa"><!ENTITY b "&a;&a;&a;&a;">]>'
+                '<x:xmpmeta xmlns:x="adobe:ns:meta/">&b;</x:xmpmeta>',
+                ops,
+                "DTD",
+            ),
+            "wrong params size": (
+                (EXAMPLES / "exposure_plus1ev_v30jpg.xmp")
+                .read_text()
+                .replace("00000000000000000000803f00004842000080c000000000", "00000000000000000000803f00004842"),
+                ops,
+                "must be 24 bytes",
+            ),
+            "unknown module": (
+                None,
+                write_json(tmp_path / "m.json", {"operations": [{"module": "frobnicate"}]}),
+                "unknown module",
+            ),
+            "unknown field": (
+                None,
+                write_json(tmp_path / "f.json", {"operations": [{"module": "exposure", "params": {"gain": 1}}]}),
+                "no field 'gain'",
+            ),
+            "out of range": (
+                None,
+                write_json(tmp_path / "r.json", {"operations": [{"module": "exposure", "params": {"exposure": 40}}]}),
+                "out of range",
+            ),
+            "ops not json": (None, write_json(tmp_path / "j.json", "x").with_suffix(".json"), "expected"),
+        },
+    )
 
 
-@pytest.mark.parametrize("case", ["malformed sidecar", "xxe sidecar", "billion laughs", "wrong params size",
-                                  "unknown module", "unknown field", "out of range", "ops not json"])
+@pytest.mark.parametrize(
+    "case",
+    [
+        "malformed sidecar",
+        "xxe sidecar",
+        "billion laughs",
+        "wrong params size",
+        "unknown module",
+        "unknown field",
+        "out of range",
+        "ops not json",
+    ],
+)
 def test_bad_input_changes_nothing(tmp_path, case):
     photo, _, cases = _bad_cases(tmp_path)
     existing, ops, message = cases[case]
@@ -113,11 +155,13 @@ def test_render_command(tmp_path):
     out = run("render", photo, "-o", tmp_path / "out.jpg", "--width", 200)
     assert out.returncode == 0, out.stderr
     from PIL import Image
+
     assert max(Image.open(tmp_path / "out.jpg").size) == 200
     original = run("render", photo, "--original", "-o", tmp_path / "orig.png", "--width", 200)
     edited = run("render", photo, "-o", tmp_path / "edit.png", "--width", 200)
     assert original.returncode == 0 and edited.returncode == 0
     import numpy as np
+
     a, b = (np.asarray(Image.open(tmp_path / n), float) for n in ("orig.png", "edit.png"))
     assert b.mean() > a.mean() + 5  # the sidecar next to the photo is ignored by --original, used otherwise
     missing = run("render", photo, "--xmp", tmp_path / "none.xmp", "-o", tmp_path / "x.jpg")
@@ -129,13 +173,19 @@ def test_render_fails_loudly_when_darktable_drops_a_module(tmp_path):
     photo = tmp_path / "photo.jpg"
     photo.write_bytes(SAMPLE.read_bytes())
     bad = tmp_path / "bad.xmp"
-    bad.write_text((EXAMPLES / "exposure_plus1ev_v30jpg.xmp").read_text().replace(
-        'darktable:modversion="6"', 'darktable:modversion="9"'))
+    bad.write_text(
+        (EXAMPLES / "exposure_plus1ev_v30jpg.xmp")
+        .read_text()
+        .replace('darktable:modversion="6"', 'darktable:modversion="9"')
+    )
     out = run("render", photo, "--xmp", bad, "-o", tmp_path / "x.png", "--width", 100)
     assert out.returncode != 0 and "exposure" in out.stderr
     assert not (tmp_path / "x.png").exists()
     upper = tmp_path / "upper.xmp"  # darktable drops params in uppercase hex without a word
-    upper.write_text((EXAMPLES / "exposure_plus1ev_v30jpg.xmp").read_text().replace(
-        "00000000000000000000803f00004842000080c000000000", "00000000000000000000803F00004842000080C000000000"))
+    upper.write_text(
+        (EXAMPLES / "exposure_plus1ev_v30jpg.xmp")
+        .read_text()
+        .replace("00000000000000000000803f00004842000080c000000000", "00000000000000000000803F00004842000080C000000000")
+    )
     out = run("render", photo, "--xmp", upper, "-o", tmp_path / "y.png", "--width", 100)
     assert out.returncode != 0 and "params (v6) of module 'exposure'" in out.stderr

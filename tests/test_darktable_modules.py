@@ -1,4 +1,5 @@
 """Every vocabulary module, rendered by the real darktable-cli: the intended effect, and none at neutral."""
+
 import numpy as np
 import pytest
 
@@ -34,39 +35,73 @@ def dark_quarter(base):
 
 # module -> (agent params, check(noop, edited) -> bool, what it means)
 EFFECTS = {
-    "exposure": ({"exposure": 1.0}, lambda a, b: abs(np.median(luminance(b)[luminance(a) > 0.01]
-                                                                / luminance(a)[luminance(a) > 0.01]) - 2) < 0.02,
-                 "+1 EV doubles linear values"),
-    "channelmixerrgb": ({"temperature": 6500.0},
-                        lambda a, b: b[..., 0].mean() / b[..., 2].mean() > 1.1 * a[..., 0].mean() / a[..., 2].mean(),
-                        "a warmer temperature raises R/B"),
-    "colorbalancergb": ({"saturation_global": -1.0}, lambda a, b: chroma(b).mean() < 1.0,
-                        "saturation -100% leaves chroma < 1"),
-    "toneequal": ({"deep_blacks": 1.0, "blacks": 1.0, "shadows": 1.0},
-                  lambda a, b: luminance(b)[dark_quarter(a)].mean() > 1.3 * luminance(a)[dark_quarter(a)].mean(),
-                  "lifting the low bands brightens the darkest quarter"),
-    "rgbcurve": ({"curve_nodes": [[[0, 0], [0.25, 0.45], [1, 1]]]},
-                 lambda a, b: luminance(b).mean() > 1.2 * luminance(a).mean(), "a raised curve brightens"),
-    "tonecurve": ({"tonecurve": [[0, 0], [0.4, 0.55], [1, 1]]},
-                  lambda a, b: lab(b)[..., 0].mean() > lab(a)[..., 0].mean() + 3, "a raised L curve brightens"),
-    "colorzones": ({"curve": [[[0.25, 0.5], [0.75, 0.5]], [[0.25, 0.75], [0.75, 0.75]]], "strength": 0.0},
-                   lambda a, b: chroma(b).mean() > 1.2 * chroma(a).mean(), "a raised chroma curve saturates"),
+    "exposure": (
+        {"exposure": 1.0},
+        lambda a, b: abs(np.median(luminance(b)[luminance(a) > 0.01] / luminance(a)[luminance(a) > 0.01]) - 2) < 0.02,
+        "+1 EV doubles linear values",
+    ),
+    "channelmixerrgb": (
+        {"temperature": 6500.0},
+        lambda a, b: b[..., 0].mean() / b[..., 2].mean() > 1.1 * a[..., 0].mean() / a[..., 2].mean(),
+        "a warmer temperature raises R/B",
+    ),
+    "colorbalancergb": (
+        {"saturation_global": -1.0},
+        lambda a, b: chroma(b).mean() < 1.0,
+        "saturation -100% leaves chroma < 1",
+    ),
+    "toneequal": (
+        {"deep_blacks": 1.0, "blacks": 1.0, "shadows": 1.0},
+        lambda a, b: luminance(b)[dark_quarter(a)].mean() > 1.3 * luminance(a)[dark_quarter(a)].mean(),
+        "lifting the low bands brightens the darkest quarter",
+    ),
+    "rgbcurve": (
+        {"curve_nodes": [[[0, 0], [0.25, 0.45], [1, 1]]]},
+        lambda a, b: luminance(b).mean() > 1.2 * luminance(a).mean(),
+        "a raised curve brightens",
+    ),
+    "tonecurve": (
+        {"tonecurve": [[0, 0], [0.4, 0.55], [1, 1]]},
+        lambda a, b: lab(b)[..., 0].mean() > lab(a)[..., 0].mean() + 3,
+        "a raised L curve brightens",
+    ),
+    "colorzones": (
+        {"curve": [[[0.25, 0.5], [0.75, 0.5]], [[0.25, 0.75], [0.75, 0.75]]], "strength": 0.0},
+        lambda a, b: chroma(b).mean() > 1.2 * chroma(a).mean(),
+        "a raised chroma curve saturates",
+    ),
     "bilat": ({"detail": 1.5}, lambda a, b: detail_energy(b) > 1.2 * detail_energy(a), "more local contrast"),
-    "hazeremoval": ({"strength": 0.8}, lambda a, b: b.min(axis=2).mean() < 0.9 * a.min(axis=2).mean(),
-                    "dehazing lowers the dark channel"),
-    "sharpen": ({"amount": 2.0, "radius": 3.0}, lambda a, b: detail_energy(b) > 1.1 * detail_energy(a),
-                "sharpening adds fine detail"),
-    "shadhi": ({"shadows": 80.0, "highlights": 0.0},
-               lambda a, b: luminance(b)[dark_quarter(a)].mean() > 1.2 * luminance(a)[dark_quarter(a)].mean(),
-               "shadows +80 brightens the darkest quarter"),
-    "vignette": ({"brightness": -0.8, "saturation": 0.0, "scale": 30.0},
-                 lambda a, b: (b[:20, :20].mean() / a[:20, :20].mean() < 0.6
-                               and abs(b[80:100, 150:170].mean() / a[80:100, 150:170].mean() - 1) < 0.02),
-                 "corners darker, centre unchanged"),
-    "graduatednd": ({"density": 2.0},
-                    lambda a, b: (luminance(b)[:30].mean() / luminance(a)[:30].mean()
-                                  < 0.7 * luminance(b)[-30:].mean() / luminance(a)[-30:].mean()),
-                    "the top is darkened more than the bottom"),
+    "hazeremoval": (
+        {"strength": 0.8},
+        lambda a, b: b.min(axis=2).mean() < 0.9 * a.min(axis=2).mean(),
+        "dehazing lowers the dark channel",
+    ),
+    "sharpen": (
+        {"amount": 2.0, "radius": 3.0},
+        lambda a, b: detail_energy(b) > 1.1 * detail_energy(a),
+        "sharpening adds fine detail",
+    ),
+    "shadhi": (
+        {"shadows": 80.0, "highlights": 0.0},
+        lambda a, b: luminance(b)[dark_quarter(a)].mean() > 1.2 * luminance(a)[dark_quarter(a)].mean(),
+        "shadows +80 brightens the darkest quarter",
+    ),
+    "vignette": (
+        {"brightness": -0.8, "saturation": 0.0, "scale": 30.0},
+        lambda a, b: (
+            b[:20, :20].mean() / a[:20, :20].mean() < 0.6
+            and abs(b[80:100, 150:170].mean() / a[80:100, 150:170].mean() - 1) < 0.02
+        ),
+        "corners darker, centre unchanged",
+    ),
+    "graduatednd": (
+        {"density": 2.0},
+        lambda a, b: (
+            luminance(b)[:30].mean() / luminance(a)[:30].mean()
+            < 0.7 * luminance(b)[-30:].mean() / luminance(a)[-30:].mean()
+        ),
+        "the top is darkened more than the bottom",
+    ),
     "velvia": ({"strength": 80.0}, lambda a, b: chroma(b).mean() > 1.1 * chroma(a).mean(), "more saturated"),
     "monochrome": ({}, lambda a, b: chroma(b).mean() < 1.0, "black and white"),
 }
@@ -103,5 +138,5 @@ def test_tone_mapper_contrast(dt, name):
 
 def test_tint_moves_towards_magenta(dt, noop):
     edited = dt.ops([{"module": "channelmixerrgb", "params": {"tint": 0.6}}])
-    green = lambda img: img[..., 1].mean() / (img[..., 0].mean() + img[..., 2].mean())  # noqa: E731
+    green = lambda img: img[..., 1].mean() / (img[..., 0].mean() + img[..., 2].mean())
     assert green(edited) < 0.95 * green(noop)

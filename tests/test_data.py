@@ -1,5 +1,6 @@
 """Training data: split by photo, synthesis (determinism, schema, renders, unseen paraphrases), measurements,
 and the keyword rule planner."""
+
 import json
 import re
 import subprocess
@@ -10,11 +11,11 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from agent import slots as slot_space
 from agent import measure as measure_mod
+from agent import slots as slot_space
 from agent.data import read_samples, split_of, synth
+from agent.errors import RequestError
 from agent.language import banks, looks
-from agent.errors import PolicyError, RequestError
 from agent.policy import load_policy
 
 from conftest import split_photo_set
@@ -61,8 +62,21 @@ def test_samples_follow_the_contract(data):
     assert len(samples) == 12
     assert {s["family"] for s in samples} == {"enhance", "style", "local"}
     for s in samples:
-        assert set(s) == {"id", "family", "split", "photo", "input", "target", "instruction", "paraphrase",
-                          "unseen", "reasoning", "slots", "operations", "attributes"}
+        assert set(s) == {
+            "id",
+            "family",
+            "split",
+            "photo",
+            "input",
+            "target",
+            "instruction",
+            "paraphrase",
+            "unseen",
+            "reasoning",
+            "slots",
+            "operations",
+            "attributes",
+        }
         assert re.fullmatch(r"\d{6}", s["id"]) and s["input"] == f"images/{s['id']}.png"
         assert s["split"] == split_of(s["photo"]) and s["paraphrase"] in ("seen", "unseen")
         assert s["instruction"] and s["instruction"] == " ".join(s["instruction"].split())
@@ -97,8 +111,21 @@ def test_fast_mode_writes_inputs_only_and_shares_the_originals(tmp_path):
     assert {s["family"] for s in samples} == {"enhance", "style", "local"}
     originals = {p.stem: np.asarray(synth.load_photo(p, SIZE)) for p in photos}
     for s in samples:
-        assert set(s) == {"id", "family", "split", "photo", "input", "target", "instruction", "paraphrase",
-                          "unseen", "reasoning", "slots", "operations", "attributes"}
+        assert set(s) == {
+            "id",
+            "family",
+            "split",
+            "photo",
+            "input",
+            "target",
+            "instruction",
+            "paraphrase",
+            "unseen",
+            "reasoning",
+            "slots",
+            "operations",
+            "attributes",
+        }
         assert s["target"] is None and s["slots"] and s["operations"] == slot_space.to_operations(s["slots"])
         image = np.asarray(Image.open(tmp_path / s["input"]))
         original = originals[Path(s["photo"]).stem]
@@ -138,13 +165,18 @@ def test_split_has_no_leakage_and_unseen_paraphrases_only_in_heldout(data):
 
 def unseen_pattern(template: str) -> re.Pattern:
     """An unseen template's words in order, whatever fills its amount."""
-    return re.compile(".*".join(re.escape(c.strip(" ,")) for c in re.split(r"\{\w\}", template.lower()) if c.strip(" ,")))
+    return re.compile(
+        ".*".join(re.escape(c.strip(" ,")) for c in re.split(r"\{\w\}", template.lower()) if c.strip(" ,"))
+    )
 
 
 def test_unseen_paraphrases_are_kept_out_of_the_banks():
     assert len(banks.UNSEEN) == 50 and len({t for _, _, t in banks.UNSEEN}) == 50
-    seen = [t for i in banks.INTENTS.values() for t in i.phrases] + \
-        [t for d in banks.DEFECTS.values() for t in d.phrases] + [g for g, _ in banks.GENERIC]
+    seen = (
+        [t for i in banks.INTENTS.values() for t in i.phrases]
+        + [t for d in banks.DEFECTS.values() for t in d.phrases]
+        + [g for g, _ in banks.GENERIC]
+    )
     for kind, name, template in banks.UNSEEN:
         assert name in {"intent": banks.INTENTS, "defect": banks.DEFECTS, "look": looks.LOOKS}[kind]
         assert not [t for t in seen if unseen_pattern(template).search(t.lower())], template
@@ -154,22 +186,27 @@ def test_added_phrasings_avoid_the_unseen_paraphrases_words():
     """Beyond the hand-written core, no bank phrasing (nor look alias or template) uses a distinctive word of the
     50 held-out paraphrases, so the unseen subset stays unseen however the banks grow."""
     forbidden = re.compile("|".join(rf"\b{re.escape(w.strip())}\b" for w in banks.FORBIDDEN_WORDS), re.IGNORECASE)
-    added = [t for n, i in banks.INTENTS.items() for t in i.phrases if t not in banks.BASE_PHRASES[n]] + \
-        [t for n, d in banks.DEFECTS.items() for t in d.phrases if t not in banks.BASE_DEFECT_PHRASES[n]] + \
-        [g for g, _ in banks.GENERIC_EXTRA] + list(banks.LOOK_TEMPLATES_EXTRA) + \
-        [a for v in looks.MORE_ALIASES.values() for a in v] + [p for n in banks.NEGATIONS_EXTRA for p in n.phrases] + \
-        list(banks.KEEP)
+    added = (
+        [t for n, i in banks.INTENTS.items() for t in i.phrases if t not in banks.BASE_PHRASES[n]]
+        + [t for n, d in banks.DEFECTS.items() for t in d.phrases if t not in banks.BASE_DEFECT_PHRASES[n]]
+        + [g for g, _ in banks.GENERIC_EXTRA]
+        + list(banks.LOOK_TEMPLATES_EXTRA)
+        + [a for v in looks.MORE_ALIASES.values() for a in v]
+        + [p for n in banks.NEGATIONS_EXTRA for p in n.phrases]
+        + list(banks.KEEP)
+    )
     assert len(added) > 5000
     assert not [t for t in added if forbidden.search(t)]
     # and every UNSEEN template still carries one of the forbidden words or is kept out by its exact wording
-    all_seen = [t.lower() for i in banks.INTENTS.values() for t in i.phrases] + \
-        [t.lower() for d in banks.DEFECTS.values() for t in d.phrases]
+    all_seen = [t.lower() for i in banks.INTENTS.values() for t in i.phrases] + [
+        t.lower() for d in banks.DEFECTS.values() for t in d.phrases
+    ]
     for _, _, template in banks.UNSEEN:
         assert not [t for t in all_seen if unseen_pattern(template).search(t)], template
 
 
 def test_complaints_about_a_part_ask_for_its_cure():
-    """"the sky is a bit too bright" asks for a darker sky, "the sky is too blue" for a warmer one, "the corners
+    """ "the sky is a bit too bright" asks for a darker sky, "the sky is too blue" for a warmer one, "the corners
     are too bright" for a vignette; plural parts take plural verbs."""
     phrases = {name: set(i.phrases) for name, i in banks.INTENTS.items()}
     assert {"the sky is {a} too bright", "the sky looks {a} too bright"} <= phrases["sky_down"]
@@ -211,9 +248,11 @@ def test_requests_for_no_change_are_drawn_and_ask_for_nothing():
 
 
 def test_every_recipe_uses_known_slots_and_attributes():
-    for deltas, attrs in [(i.deltas, i.attributes) for i in banks.INTENTS.values()] + \
-            [(k.deltas, k.attributes) for k in looks.LOOKS.values()] + \
-            [({d.slot: d.lo}, d.attributes) for d in banks.DEFECTS.values()]:
+    for deltas, attrs in (
+        [(i.deltas, i.attributes) for i in banks.INTENTS.values()]
+        + [(k.deltas, k.attributes) for k in looks.LOOKS.values()]
+        + [({d.slot: d.lo}, d.attributes) for d in banks.DEFECTS.values()]
+    ):
         assert set(deltas) <= set(slot_space.BY_NAME), deltas
         assert set(attrs) <= set(measure_mod.ATTRIBUTE_NAMES), attrs
 
@@ -228,15 +267,31 @@ def test_recipes_needing_missing_modules_are_skipped_and_counted(tmp_path, monke
 
 
 def test_temperature_defect_is_undone_by_its_mired_mirror():
-    values = slot_space.slot_values({"temperature": -40.0})   # the fix of a cool cast of +40 mired
+    values = slot_space.slot_values({"temperature": -40.0})  # the fix of a cool cast of +40 mired
     degrade = slot_space.slot_values({"temperature": 40.0})
     assert values["temperature"] > 5003 > degrade["temperature"]
     assert 1e6 / values["temperature"] + 1e6 / degrade["temperature"] == pytest.approx(2e6 / 5003, rel=1e-4)
 
 
 def test_synth_command_reports_a_missing_folder(tmp_path):
-    proc = subprocess.run([sys.executable, "-m", "retouchiq", "data", "synth", "--photos", tmp_path / "nope",
-                           "--n", "2", "--out", tmp_path / "out"], capture_output=True, text=True, cwd=ROOT)
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "retouchiq",
+            "data",
+            "synth",
+            "--photos",
+            tmp_path / "nope",
+            "--n",
+            "2",
+            "--out",
+            tmp_path / "out",
+        ],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+    )
     assert proc.returncode == 3 and "not a folder" in proc.stderr
 
 
@@ -251,9 +306,30 @@ def test_synth_command_takes_several_folders_and_one_split(tmp_path):
     for i, p in enumerate(photos):
         shutil.copyfile(p, (a if i % 2 else b) / p.name)
     out = tmp_path / "out"
-    proc = subprocess.run([sys.executable, "-m", "retouchiq", "data", "synth", "--fast", "--photos", a, b,
-                           "--split", "train", "--n", "6", "--size", "48", "--out", out],
-                          capture_output=True, text=True, cwd=ROOT)
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "retouchiq",
+            "data",
+            "synth",
+            "--fast",
+            "--photos",
+            a,
+            b,
+            "--split",
+            "train",
+            "--n",
+            "6",
+            "--size",
+            "48",
+            "--out",
+            out,
+        ],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+    )
     assert proc.returncode == 0, proc.stderr
     samples = read_samples(out)
     assert {s["split"] for s in samples} == {"train"}
@@ -262,6 +338,7 @@ def test_synth_command_takes_several_folders_and_one_split(tmp_path):
 
 
 # ------------------------------------------------------------------------------------------------ measure
+
 
 def gradient(h=60, w=90):
     y, x = np.mgrid[0:h, 0:w]
@@ -275,18 +352,23 @@ def test_measure_reports_the_contract_statistics():
         assert np.isfinite(s[key])
     for r in measure_mod.REGION_NAMES:
         assert f"L@{r}" in s and f"b@{r}" in s
-    assert s["L@left"] < s["L@right"]   # red rises to the right
+    assert s["L@left"] < s["L@right"]  # red rises to the right
 
 
-@pytest.mark.parametrize("change, attr, sign", [
-    (lambda im: im * 1.15, "brightness", 1), (lambda im: im * 0.85, "brightness", -1),
-    (lambda im: im + [12, 0, -12], "warmth", 1), (lambda im: im + [-10, 0, 10], "warmth", -1),
-    (lambda im: im + [8, -8, 8], "tint", 1),
-    (lambda im: im.mean(-1, keepdims=True) + 0.5 * (im - im.mean(-1, keepdims=True)), "saturation", -1),
-    (lambda im: 128 + 1.3 * (im - 128), "contrast", 1),
-    (lambda im: np.where(im < 110, im + 15, im), "shadows", 1),
-    (lambda im: np.where(im > 120, im - 15, im), "highlights", -1),
-])
+@pytest.mark.parametrize(
+    "change, attr, sign",
+    [
+        (lambda im: im * 1.15, "brightness", 1),
+        (lambda im: im * 0.85, "brightness", -1),
+        (lambda im: im + [12, 0, -12], "warmth", 1),
+        (lambda im: im + [-10, 0, 10], "warmth", -1),
+        (lambda im: im + [8, -8, 8], "tint", 1),
+        (lambda im: im.mean(-1, keepdims=True) + 0.5 * (im - im.mean(-1, keepdims=True)), "saturation", -1),
+        (lambda im: 128 + 1.3 * (im - 128), "contrast", 1),
+        (lambda im: np.where(im < 110, im + 15, im), "shadows", 1),
+        (lambda im: np.where(im > 120, im - 15, im), "highlights", -1),
+    ],
+)
 def test_directions_on_synthetic_changes(change, attr, sign):
     before = gradient()
     after = np.clip(change(before.astype(np.float64)), 0, 255).astype(np.uint8)
@@ -301,7 +383,7 @@ def test_directions_ignore_no_change_and_tell_regions_from_global_edits():
     top = top.clip(0, 255).astype(np.uint8)
     moved = measure_mod.directions(img, top, ["brightness@top", "brightness@bottom"])
     assert moved == {"brightness@top": 1, "brightness@bottom": -1}
-    brighter = np.clip(img * 1.2, 0, 255).astype(np.uint8)   # a global edit is not a local one
+    brighter = np.clip(img * 1.2, 0, 255).astype(np.uint8)  # a global edit is not a local one
     assert measure_mod.directions(img, brighter, ["brightness@top"]) == {"brightness@top": 0}
 
 
@@ -315,6 +397,7 @@ def test_detail_falls_when_blurred():
 
 
 # ------------------------------------------------------------------------------------------------ rules
+
 
 @pytest.fixture(scope="module")
 def rules():
@@ -337,17 +420,20 @@ def test_rules_negation_protects_the_highlights(rules):
     assert ops[("toneequal", None)]["whites"] < 0
 
 
-@pytest.mark.parametrize("text, key, field, sign", [
-    ("cooler please", ("channelmixerrgb", None), "temperature", -1),
-    ("darken the sky a lot", ("exposure", "top"), "exposure", -1),
-    ("brighten the foreground", ("exposure", "bottom"), "exposure", 1),
-    ("brighten the subject slightly", ("exposure", "center"), "exposure", 1),
-    ("warm the left side", ("channelmixerrgb", "left"), "temperature", 1),
-    ("add a vignette", ("vignette", None), "brightness", -1),
-    ("it's too dark", ("exposure", None), "exposure", 1),
-    ("reduce the contrast", ("colorbalancergb", None), "contrast", -1),
-    ("make it black and white", ("colorbalancergb", None), "saturation_global", -1),
-])
+@pytest.mark.parametrize(
+    "text, key, field, sign",
+    [
+        ("cooler please", ("channelmixerrgb", None), "temperature", -1),
+        ("darken the sky a lot", ("exposure", "top"), "exposure", -1),
+        ("brighten the foreground", ("exposure", "bottom"), "exposure", 1),
+        ("brighten the subject slightly", ("exposure", "center"), "exposure", 1),
+        ("warm the left side", ("channelmixerrgb", "left"), "temperature", 1),
+        ("add a vignette", ("vignette", None), "brightness", -1),
+        ("it's too dark", ("exposure", None), "exposure", 1),
+        ("reduce the contrast", ("colorbalancergb", None), "contrast", -1),
+        ("make it black and white", ("colorbalancergb", None), "saturation_global", -1),
+    ],
+)
 def test_rules_keywords(rules, text, key, field, sign):
     value = ops_of(rules, text)[key][field]
     assert np.sign(value - (5003.0 if field == "temperature" else 0.0)) == sign

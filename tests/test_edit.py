@@ -1,4 +1,5 @@
 """``retouchiq edit`` and ``retouchiq roll``: sidecars next to the photos, backups, JSON, rolls, bad input."""
+
 import json
 import shutil
 from pathlib import Path
@@ -7,7 +8,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from agent import core, edit as edit_mod
+from agent import core
+from agent import edit as edit_mod
 from agent.measure import measure
 from agent.policy import EditResult, load_policy
 from darktable_bridge import darktable_cli
@@ -54,8 +56,7 @@ def test_edit_writes_sidecar_and_json(photo, capsys):
     assert doc["photo"] == str(photo)
     assert doc["sidecar"] == str(photo) + ".xmp"
     assert doc["backup"] is None
-    assert any(op["module"] == "channelmixerrgb" and op["params"]["temperature"] > 5003
-               for op in doc["operations"])
+    assert any(op["module"] == "channelmixerrgb" and op["params"]["temperature"] > 5003 for op in doc["operations"])
     side = Sidecar.read(doc["sidecar"])
     assert any(item.operation == "channelmixerrgb" for item in side.history)
 
@@ -94,8 +95,7 @@ def test_preview_and_text_output(photo, capsys, tmp_path):
 def test_darktable_renders_the_sidecar(photo, capsys, tmp_path):
     assert run(capsys, "edit", str(photo), "-i", "make it much warmer")[0] == 0
     before = darktable_cli.render(photo, None, tmp_path / "before.png", width=320, height=320)
-    after = darktable_cli.render(photo, photo.parent / "peaks.jpg.xmp", tmp_path / "after.png", width=320,
-                                 height=320)
+    after = darktable_cli.render(photo, photo.parent / "peaks.jpg.xmp", tmp_path / "after.png", width=320, height=320)
     assert after.loaded["channelmixerrgb"] >= 1  # darktable loaded the agent's item (the runner checks all)
     with Image.open(before.output) as b, Image.open(after.output) as a:
         assert measure(np.asarray(a.convert("RGB")))["b_mean"] > measure(np.asarray(b.convert("RGB")))["b_mean"] + 1
@@ -121,8 +121,9 @@ def test_roll_consistent(small, tmp_path, capsys):
     per_frame = {"exposure", "channelmixerrgb"}
     assert slots["a_dark.jpg"] - per_frame == slots["b_mid.jpg"] - per_frame == slots["c_bright.jpg"] - per_frame
     # per-frame exposure brings the frames together: the dark one up, the bright one down
-    preds = load_policy("compact").predict([load_preview(roll / n) for n in sorted(slots)],
-                                           ["give it a warm vintage look"] * 3)
+    preds = load_policy("compact").predict(
+        [load_preview(roll / n) for n in sorted(slots)], ["give it a warm vintage look"] * 3
+    )
     values = edit_mod.consistent_values(preds)
     assert values[0]["exposure"] > values[1]["exposure"] > values[2]["exposure"]
     shared = {k: v for k, v in values[0].items() if k not in ("exposure", "temperature")}
@@ -148,7 +149,7 @@ def _variant(tmp_path: Path, small: Path, kind: str) -> Path:
         im = im.convert("RGB")
     if kind == "png16":
         path = tmp_path / "grey16.png"
-        grey = (np.asarray(im.convert("L"), dtype=np.uint16) * 257)
+        grey = np.asarray(im.convert("L"), dtype=np.uint16) * 257
         Image.fromarray(grey).save(path)  # PIL writes mode I;16 as a 16-bit greyscale PNG
     elif kind == "grey":
         path = tmp_path / "grey.jpg"

@@ -1,4 +1,5 @@
 """``retouchiq eval``: SSIM, the summary, and an end-to-end run rendered by the torch renderer and darktable-cli."""
+
 import json
 import subprocess
 import sys
@@ -29,23 +30,42 @@ def test_ssim_properties():
     b = np.clip(a.astype(int) + rng.integers(-30, 30, a.shape), 0, 255).astype(np.uint8)
     assert eval_mod.ssim(a, a) == pytest.approx(1.0)
     assert eval_mod.ssim(a, b) == pytest.approx(eval_mod.ssim(b, a))
-    assert 0.9 < eval_mod.ssim(a, b) < 0.99   # σ² of the luma ≈ 2500, of the noise ≈ 140
+    assert 0.9 < eval_mod.ssim(a, b) < 0.99  # σ² of the luma ≈ 2500, of the noise ≈ 140
     flat = np.full_like(a, 128)
-    assert eval_mod.ssim(a, flat) < 0.05   # only C2 / (σ² + C2) of the structure term is left
+    assert eval_mod.ssim(a, flat) < 0.05  # only C2 / (σ² + C2) of the structure term is left
     # two flat images: only the luminance term is left, (2·μx·μy + C1) / (μx² + μy² + C1)
     c1 = (0.01 * 255) ** 2
     assert eval_mod.ssim(np.full_like(a, 100), np.full_like(a, 150)) == pytest.approx(
-        (2 * 100 * 150 + c1) / (100 ** 2 + 150 ** 2 + c1))
+        (2 * 100 * 150 + c1) / (100**2 + 150**2 + c1)
+    )
     with pytest.raises(ValueError, match="shapes"):
         eval_mod.ssim(a, a[:-1])
 
 
 def test_summary_counts_attributes_per_family_and_unseen():
     results = [
-        {"policy": "p", "family": "style", "paraphrase": "seen", "hits": 2, "attributes": 2, "delta_e": 1.0,
-         "ssim": 0.9, "error": "", "policy_seconds": 0.01},
-        {"policy": "p", "family": "local", "paraphrase": "unseen", "hits": 0, "attributes": 1, "delta_e": 3.0,
-         "ssim": 0.7, "error": "boom", "policy_seconds": 0.03},
+        {
+            "policy": "p",
+            "family": "style",
+            "paraphrase": "seen",
+            "hits": 2,
+            "attributes": 2,
+            "delta_e": 1.0,
+            "ssim": 0.9,
+            "error": "",
+            "policy_seconds": 0.01,
+        },
+        {
+            "policy": "p",
+            "family": "local",
+            "paraphrase": "unseen",
+            "hits": 0,
+            "attributes": 1,
+            "delta_e": 3.0,
+            "ssim": 0.7,
+            "error": "boom",
+            "policy_seconds": 0.03,
+        },
     ]
     table = eval_mod.summarise(results, ["p"])["p"]
     assert table["overall"]["direction_accuracy"] == pytest.approx(2 / 3)
@@ -57,10 +77,23 @@ def test_summary_counts_attributes_per_family_and_unseen():
 
 def test_unseen_wordings_alone_and_each_alike():
     """The held-out wording's own attributes apart from the banks' clauses added to it, and averaged per wording."""
+
     def row(phrasing, hits, attributes, own_hits, own):
-        return {"policy": "p", "family": "style", "paraphrase": "unseen", "hits": hits, "attributes": attributes,
-                "delta_e": 1.0, "ssim": 0.9, "error": "", "policy_seconds": 0.01, "phrasing": phrasing,
-                "phrasing_hits": own_hits, "phrasing_attributes": own}
+        return {
+            "policy": "p",
+            "family": "style",
+            "paraphrase": "unseen",
+            "hits": hits,
+            "attributes": attributes,
+            "delta_e": 1.0,
+            "ssim": 0.9,
+            "error": "",
+            "policy_seconds": 0.01,
+            "phrasing": phrasing,
+            "phrasing_hits": own_hits,
+            "phrasing_attributes": own,
+        }
+
     results = [row("a {b}", 3, 3, 1, 1), row("a {b}", 2, 3, 0, 1), row("a {b}", 3, 3, 1, 1), row("b", 1, 2, 0, 1)]
     table = eval_mod.summarise(results, ["p"])["p"]
     assert table["unseen paraphrases"]["direction_accuracy"] == pytest.approx(9 / 11)
@@ -87,9 +120,27 @@ def test_eval_with_the_torch_renderer(heldout):
 @pytest.mark.darktable
 def test_eval_command_renders_with_darktable(heldout, tmp_path):
     report_path = tmp_path / "report.json"
-    proc = subprocess.run([sys.executable, "-m", "retouchiq", "eval", "--data", heldout, "--split", "heldout",
-                           "--policies", "target,rules,noop", "--max", "3", "--report", report_path],
-                          capture_output=True, text=True, cwd=ROOT)
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "retouchiq",
+            "eval",
+            "--data",
+            heldout,
+            "--split",
+            "heldout",
+            "--policies",
+            "target,rules,noop",
+            "--max",
+            "3",
+            "--report",
+            report_path,
+        ],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+    )
     assert proc.returncode == 0, proc.stderr
     assert "| policy | family |" in proc.stdout and "| target | overall | 3 |" in proc.stdout
     report = json.loads(report_path.read_text())
@@ -101,8 +152,12 @@ def test_eval_command_renders_with_darktable(heldout, tmp_path):
 
 
 def test_eval_command_reports_missing_data(tmp_path):
-    proc = subprocess.run([sys.executable, "-m", "retouchiq", "eval", "--data", tmp_path, "--policies", "noop"],
-                          capture_output=True, text=True, cwd=ROOT)
+    proc = subprocess.run(
+        [sys.executable, "-m", "retouchiq", "eval", "--data", tmp_path, "--policies", "noop"],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+    )
     assert proc.returncode == 2 and "samples.jsonl" in proc.stderr
 
 
@@ -122,11 +177,12 @@ def test_unseen_wordings_probe_reads_the_held_out_wordings(tmp_path):
     assert probe.nearest(["make it brighter", "darken the sky"], bank)[0][0] == "make it brighter"
 
     photo = Path(__file__).resolve().parent / "data" / "photos" / "picosdeeuropa_by_Aitzol_Berasategi.jpg"
-    out = probe.main(["--max", "7", "--policies", "rules,noop", "--photos", str(photo),
-                      "--json", str(tmp_path / "u.json")])
+    out = probe.main(
+        ["--max", "7", "--policies", "rules,noop", "--photos", str(photo), "--json", str(tmp_path / "u.json")]
+    )
     rows, totals = out["rows"], out["totals"]
     assert len(rows) == 7 and totals["photos"] == 1 and totals["attributes"] == 7
-    assert totals["noop"] == 0.0            # doing nothing moves nothing
+    assert totals["noop"] == 0.0  # doing nothing moves nothing
     # the rule planner reads its keywords: "crank up the brightness" brightens, "knock the exposure down" darkens
     by = {r["wording"]: r for r in rows}
     assert by["crank up the brightness"]["rules_hits"] == 1 and by["knock the exposure down"]["rules_hits"] == 1

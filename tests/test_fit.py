@@ -1,4 +1,5 @@
 """`retouchiq fit`: recover known darktable edits from before/after pairs rendered by darktable-cli."""
+
 import pytest
 
 from darktable_bridge import darktable_cli, fidelity, images
@@ -13,12 +14,17 @@ pytestmark = pytest.mark.darktable
 CASES = {
     "exposure": [{"module": "exposure", "params": {"exposure": 0.7}}],
     "temperature": [{"module": "channelmixerrgb", "params": {"temperature": 6500.0}}],
-    "colorbalancergb": [{"module": "colorbalancergb",
-                         "params": {"contrast": 0.3, "vibrance": 0.3, "saturation_global": -0.3}}],
+    "colorbalancergb": [
+        {"module": "colorbalancergb", "params": {"contrast": 0.3, "vibrance": 0.3, "saturation_global": -0.3}}
+    ],
     "toneequal shadows": [{"module": "toneequal", "params": {"shadows": 1.0, "blacks": 0.8}}],
 }
-MODULES = {"exposure": ["exposure"], "temperature": ["channelmixerrgb"], "colorbalancergb": ["colorbalancergb"],
-           "toneequal shadows": ["toneequal"]}
+MODULES = {
+    "exposure": ["exposure"],
+    "temperature": ["channelmixerrgb"],
+    "colorbalancergb": ["colorbalancergb"],
+    "toneequal shadows": ["toneequal"],
+}
 
 
 # colorbalancergb and toneequal are not re-implemented yet (issue 3 is open): their cases join when they are

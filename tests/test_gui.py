@@ -5,21 +5,22 @@ sends a preview and the sidecar to the server, writes the answer, darktable load
 panel is photographed and darktable quits. Afterwards: darktable's library and the sidecar it wrote hold the
 agent's modules, and darktable-cli renders the photo brighter and warmer.
 """
+
 import json
 import os
 import shutil
-import socket
 import sqlite3
 import subprocess
 import sys
 import time
-import urllib.request
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 from darktable_bridge import darktable_cli, images
+
+from conftest import stop, wait_for
 
 ROOT = Path(__file__).resolve().parent.parent
 PHOTO = ROOT / "tests" / "data" / "photos" / "picosdeeuropa_by_Aitzol_Berasategi.jpg"
@@ -43,6 +44,23 @@ local function step(text)
 end
 local function exists(name)
   local f = io.open(dir .. "/" .. name); if f then f:close() end; return f ~= nil
+end
+-- @CAPTURE@: keep copies of what the plugin sends the server and of the sidecar it writes for the first photo
+if @CAPTURE@ == "1" then
+  local client = require "retouchiq.client"
+  local edit_command, write_atomic = client.edit_command, client.write_atomic
+  local function copy(from, name)
+    local f = io.open(from, "rb"); local text = f:read("a"); f:close(); write(name, text)
+  end
+  client.edit_command = function(cfg, req, files)
+    copy(req.preview, "sent-preview.jpg")
+    if req.sidecar then copy(req.sidecar, "sent-sidecar.xmp") end
+    return edit_command(cfg, req, files)
+  end
+  client.write_atomic = function(path, text)
+    if path:sub(-#@SIDECAR@) == @SIDECAR@ then write("written.xmp", text) end
+    return write_atomic(path, text)
+  end
 end
 local ok, err = pcall(function()
   local names, imgs, found = @NAMES@, {}, 0
@@ -111,65 +129,16 @@ def luacmd(**values: str | list[str]) -> str:
     return text
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_for(predicate, timeout: float, what: str, proc: subprocess.Popen | None = None, log: Path | None = None):
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        value = predicate()
-        if value:
-            return value
-        if proc is not None and proc.poll() is not None:
-            pytest.fail(f"{what}: the process ended early (rc {proc.returncode})" + steps(log))
-        time.sleep(0.25)
-    pytest.fail(f"{what}: nothing after {timeout:.0f} s" + steps(log))
-
-
-def steps(log: Path | None) -> str:
-    return f"; steps: {log.read_text() if log.exists() else 'none'}" if log else ""
-
-
-def stop(proc: subprocess.Popen) -> None:
-    if proc.poll() is None:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-
-
-@pytest.fixture
-def server(tmp_path):
-    port = free_port()
-    log = open(tmp_path / "server.log", "w")
-    proc = subprocess.Popen([sys.executable, "-m", "retouchiq", "serve", "--policy", "rules", "--port", str(port)],
-                            cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-
-    def healthy():
-        try:
-            with urllib.request.urlopen(url + "/v1/health", timeout=2) as r:
-                return r.status == 200
-        except OSError:
-            return False
-
-    wait_for(healthy, 90, "retouchiq serve", proc)
-    yield url
-    stop(proc)
-    log.close()
-
-
 @pytest.fixture
 def display(tmp_path):
     """A private Xvfb; its display number comes back through -displayfd."""
     read, write = os.pipe()
-    proc = subprocess.Popen(["Xvfb", "-displayfd", str(write), "-screen", "0", "1280x1024x24", "-nolisten", "tcp"],
-                            pass_fds=[write], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        ["Xvfb", "-displayfd", str(write), "-screen", "0", "1280x1024x24", "-nolisten", "tcp"],
+        pass_fds=[write],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     os.close(write)
     with os.fdopen(read) as f:
         number = f.readline().strip()
@@ -198,9 +167,11 @@ def mean_lab(png: Path) -> np.ndarray:
 
 # a photo in lighttable; the same with the photo open in darkroom (the plugin must step out of darkroom's
 # in-memory history and come back); two photos go to the server as a roll, in a darktable job
-@pytest.mark.parametrize("view,names", [("lighttable", ["pico.jpg"]), ("darkroom", ["pico.jpg"]),
-                                        ("lighttable", ["pico.jpg", "pico-2.jpg"])], ids=["lighttable", "darkroom",
-                                                                                         "roll"])
+@pytest.mark.parametrize(
+    "view,names",
+    [("lighttable", ["pico.jpg"]), ("darkroom", ["pico.jpg"]), ("lighttable", ["pico.jpg", "pico-2.jpg"])],
+    ids=["lighttable", "darkroom", "roll"],
+)
 def test_plugin_edits_photos_in_darktable(tmp_path, server, display, view, names):
     config, photos, dttmp = tmp_path / "config", tmp_path / "photos", tmp_path / "dttmp"
     for d in (photos, dttmp):
@@ -209,19 +180,44 @@ def test_plugin_edits_photos_in_darktable(tmp_path, server, display, view, names
         shutil.copy(PHOTO, photos / name)
     photo = photos / names[0]
     # the installer is what a photographer runs; the server's port goes in as the plugin's preference
-    subprocess.run([sys.executable, "-m", "retouchiq", "install-plugin", "--config-dir", str(config)], cwd=ROOT,
-                   check=True, capture_output=True)
+    subprocess.run(
+        [sys.executable, "-m", "retouchiq", "install-plugin", "--config-dir", str(config)],
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
+    )
     # the window fills the screen and the right panel is wide enough to read in the screenshot
-    (config / "darktablerc").write_text(f"lua/retouchiq/server_url={server}\nui_last/window_x=0\n"
-                                        "ui_last/window_y=0\nui_last/window_w=1280\nui_last/window_h=1024\n"
-                                        "lighttable/ui/1/right_size=380\nplugins/lighttable/images_in_row=3\n")
+    (config / "darktablerc").write_text(
+        f"lua/retouchiq/server_url={server}\nui_last/window_x=0\n"
+        "ui_last/window_y=0\nui_last/window_w=1280\nui_last/window_h=1024\n"
+        "lighttable/ui/1/right_size=380\nplugins/lighttable/images_in_row=3\n"
+    )
 
     env = dict(os.environ, DISPLAY=display)
-    cmd = ["darktable", "--configdir", str(config), "--datadir", str(datadir_without_luarc(tmp_path)),
-           "--library", str(tmp_path / "library.db"),
-           "--cachedir", str(tmp_path / "cache"), "--tmpdir", str(dttmp), "--disable-opencl",
-           "--luacmd", luacmd(DIR=str(tmp_path), NAMES=names, INSTRUCTION=INSTRUCTION, VIEW=view),
-           str(photos)]
+    cmd = [
+        "darktable",
+        "--configdir",
+        str(config),
+        "--datadir",
+        str(datadir_without_luarc(tmp_path)),
+        "--library",
+        str(tmp_path / "library.db"),
+        "--cachedir",
+        str(tmp_path / "cache"),
+        "--tmpdir",
+        str(dttmp),
+        "--disable-opencl",
+        "--luacmd",
+        luacmd(
+            DIR=str(tmp_path),
+            NAMES=names,
+            INSTRUCTION=INSTRUCTION,
+            VIEW=view,
+            CAPTURE="1" if len(names) == 1 else "0",
+            SIDECAR=f"/{names[0]}.xmp",
+        ),
+        str(photos),
+    ]
     log = open(tmp_path / "darktable.log", "w")
     dt = subprocess.Popen(cmd, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     try:
@@ -229,6 +225,7 @@ def test_plugin_edits_photos_in_darktable(tmp_path, server, display, view, names
         wait_for(result_file.exists, 150, "the plugin's result", dt, tmp_path / "steps.txt")
         time.sleep(2)  # let darktable redraw the panel and the thumbnail
         from PIL import ImageGrab
+
         shot = ImageGrab.grab(xdisplay=display)
         shot.save(tmp_path / "panel.png")
         if view == "lighttable" and len(names) == 1 and os.environ.get("RETOUCHIQ_UPDATE_SCREENSHOT"):
@@ -256,8 +253,11 @@ def test_plugin_edits_photos_in_darktable(tmp_path, server, display, view, names
         assert "EV" in res["reasoning"] and "K" in res["reasoning"], res["reasoning"]
         assert {op["module"] for op in res["operations"]} >= {"exposure", "channelmixerrgb"}
         # darktable's own library holds the agent's history items, loaded from the sidecar the plugin wrote
-        history = db.execute("SELECT h.operation, h.multi_name, h.enabled FROM history h JOIN images i "
-                             "ON i.id = h.imgid WHERE i.filename = ?", (res["name"],)).fetchall()
+        history = db.execute(
+            "SELECT h.operation, h.multi_name, h.enabled FROM history h JOIN images i "
+            "ON i.id = h.imgid WHERE i.filename = ?",
+            (res["name"],),
+        ).fetchall()
         ours = {(op, enabled) for op, name, enabled in history if name.startswith("retouchiq")}
         assert ours >= {("exposure", 1), ("channelmixerrgb", 1)}, history
         # the sidecar darktable wrote back holds them too; the one before the edit was kept
@@ -277,6 +277,29 @@ def test_plugin_edits_photos_in_darktable(tmp_path, server, display, view, names
     lab0, lab1 = mean_lab(before), mean_lab(after)
     assert lab1[0] > lab0[0] + 3, (lab0, lab1)  # brighter: mean L*
     assert lab1[2] > lab0[2] + 1, (lab0, lab1)  # warmer: mean b* towards yellow
+
+    if len(names) == 1:
+        # one path: the command line, given what the plugin gave the server (darktable's preview under the
+        # photo's name, the sidecar it sent), writes the very bytes the plugin wrote
+        assert (tmp_path / "written.xmp").exists(), "the plugin wrote no sidecar"
+        cli = tmp_path / "cli"
+        cli.mkdir()
+        shutil.copy(tmp_path / "sent-preview.jpg", cli / photo.name)
+        if (tmp_path / "sent-sidecar.xmp").exists():
+            shutil.copy(tmp_path / "sent-sidecar.xmp", cli / f"{photo.name}.xmp")
+        edit = [
+            sys.executable,
+            "-m",
+            "retouchiq",
+            "edit",
+            str(cli / photo.name),
+            "-i",
+            INSTRUCTION,
+            "--policy",
+            "rules",
+        ]
+        subprocess.run(edit, cwd=ROOT, check=True, capture_output=True)
+        assert (cli / f"{photo.name}.xmp").read_bytes() == (tmp_path / "written.xmp").read_bytes()
 
     # the screenshot shows a real window, not a blank screen
     pixels = np.asarray(shot.convert("L"), dtype=np.float64)

@@ -1,4 +1,5 @@
 """hazeremoval's quick-select replay: numpy (eager) = tensor graph (traced) = a plain loop transcription, and fast."""
+
 import time
 
 import numpy as np
@@ -50,11 +51,11 @@ def bits(v):
 
 def arrays(rng, n):
     yield rng.random(n, dtype=np.float32)
-    yield rng.integers(0, 4, n).astype(np.float32)                 # many ties
+    yield rng.integers(0, 4, n).astype(np.float32)  # many ties
     yield rng.integers(0, max(2, n // 8), n).astype(np.float32)
-    yield np.sort(rng.random(n, dtype=np.float32))                 # sorted either way
+    yield np.sort(rng.random(n, dtype=np.float32))  # sorted either way
     yield np.sort(rng.random(n, dtype=np.float32))[::-1].copy()
-    v = rng.integers(0, 5, n).astype(np.float32)                   # NaN and signed zeros
+    v = rng.integers(0, 5, n).astype(np.float32)  # NaN and signed zeros
     v[rng.random(n) < 0.1] = np.nan
     v[rng.random(n) < 0.2] = -0.0
     yield v

@@ -1,4 +1,5 @@
 """`retouchiq install-plugin`: the plugin's files land in <config>/lua, luarc requires it once, luarc is backed up."""
+
 import shutil
 import subprocess
 from pathlib import Path
@@ -22,7 +23,7 @@ def test_fresh_config(tmp_path, capsys):
     for rel in PLUGIN:
         assert (config / "lua" / rel).read_bytes() == (ROOT / "lua" / rel).read_bytes()
     assert (config / "luarc").read_text() == 'require "retouchiq"\n'
-    assert f"added require \"retouchiq\" to {config / 'luarc'}" in out
+    assert f'added require "retouchiq" to {config / "luarc"}' in out
 
 
 def test_again_changes_nothing(tmp_path, capsys):
@@ -72,12 +73,15 @@ def test_installed_plugin_loads_where_darktable_looks(tmp_path, capsys):
     """darktable puts <config>/lua/?.lua on package.path; the installed files must load from there alone."""
     config = tmp_path / "darktable"
     install(config, capsys)
-    script = (f'package.path = "{config}/lua/?.lua;{ROOT}/lua/tests/?.lua"\n'
-              'local dt = require("darktable_stub").new()\n'
-              'local plugin = require("darktable_stub").load(dt)\n'
-              'assert(type(plugin.apply) == "function" and dt.libs_registered[1][1] == "retouchiq")\n'
-              'assert(package.searchpath("retouchiq.json", package.path):find("' + str(config) + '", 1, true))\n'
-              'print("loaded")')
-    proc = subprocess.run([shutil.which("lua5.4") or "lua5.4", "-e", script], capture_output=True, text=True,
-                          timeout=30)
+    script = (
+        f'package.path = "{config}/lua/?.lua;{ROOT}/lua/tests/?.lua"\n'
+        'local dt = require("darktable_stub").new()\n'
+        'local plugin = require("darktable_stub").load(dt)\n'
+        'assert(type(plugin.apply) == "function" and dt.libs_registered[1][1] == "retouchiq")\n'
+        'assert(package.searchpath("retouchiq.json", package.path):find("' + str(config) + '", 1, true))\n'
+        'print("loaded")'
+    )
+    proc = subprocess.run(
+        [shutil.which("lua5.4") or "lua5.4", "-e", script], capture_output=True, text=True, timeout=30
+    )
     assert proc.returncode == 0 and proc.stdout.strip() == "loaded", proc.stdout + proc.stderr

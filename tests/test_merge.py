@@ -1,15 +1,21 @@
 """Merging agent operations into existing sidecars (no darktable needed)."""
+
 import pytest
 
-from darktable_bridge import apply as apply_mod, operations
+from darktable_bridge import apply as apply_mod
+from darktable_bridge import operations
 from xmp import SidecarError, iop_order
 from xmp.merge import append_edits
 from xmp.sidecar import Sidecar
 
 from conftest import EXAMPLES
 
-MASKED = {"module": "exposure", "instance": "sky", "params": {"exposure": -0.5},
-          "mask": {"type": "gradient", "anchor": [0.5, 0.4]}}
+MASKED = {
+    "module": "exposure",
+    "instance": "sky",
+    "params": {"exposure": -0.5},
+    "mask": {"type": "gradient", "anchor": [0.5, 0.4]},
+}
 
 
 def edits(*ops):
@@ -45,7 +51,8 @@ def test_redo_tail_stays_inactive_after_the_new_items():
     assert new[0].num == 1 and s.history_end == 2
     assert s.history[2].num == 2 and s.history[2].multi_name == "second"
     assert {k: v for k, v in s.history[2].attrs.items() if not k.endswith("}num")} == {
-        k: v for k, v in tail.items() if not k.endswith("}num")}
+        k: v for k, v in tail.items() if not k.endswith("}num")
+    }
 
 
 def test_in_place_module_changes_only_the_given_fields():
@@ -67,8 +74,11 @@ def test_in_place_keeps_the_users_blending():
 
 
 def test_newer_sidecars_get_the_4_4_attribute():
-    text = (EXAMPLES / "exposure_plus1ev_v30jpg.xmp").read_text().replace(
-        'darktable:multi_name=""', 'darktable:multi_name=""\n      darktable:multi_name_hand_edited="0"')
+    text = (
+        (EXAMPLES / "exposure_plus1ev_v30jpg.xmp")
+        .read_text()
+        .replace('darktable:multi_name=""', 'darktable:multi_name=""\n      darktable:multi_name_hand_edited="0"')
+    )
     s = Sidecar.parse(text)
     new = append_edits(s, edits({"module": "exposure", "params": {"exposure": 0.3}}))
     assert new[0].get("multi_name_hand_edited") == "1"
@@ -77,8 +87,9 @@ def test_newer_sidecars_get_the_4_4_attribute():
 
 
 def test_v50_module_order_is_refused():
-    text = (EXAMPLES / "exposure_plus1ev_v30jpg.xmp").read_text().replace('iop_order_version="3"',
-                                                                          'iop_order_version="5"')
+    text = (
+        (EXAMPLES / "exposure_plus1ev_v30jpg.xmp").read_text().replace('iop_order_version="3"', 'iop_order_version="5"')
+    )
     with pytest.raises(SidecarError, match="module order"):
         append_edits(Sidecar.parse(text), edits({"module": "exposure", "params": {"exposure": 0.3}}))
 

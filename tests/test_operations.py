@@ -1,4 +1,5 @@
 """The vocabulary: validation of agent operations, JSON Schema."""
+
 import jsonschema
 import pytest
 
@@ -6,16 +7,32 @@ from darktable_bridge import operations, schema
 from darktable_bridge.modules import VOCABULARY
 from xmp import SidecarError, blend
 
-OK = [{"module": "exposure", "params": {"exposure": 0.7}},
-      {"module": "channelmixerrgb", "params": {"temperature": 5600, "tint": -0.2}},
-      {"module": "colorbalancergb", "params": {"vibrance": 0.15, "contrast": 0.1}},
-      {"module": "rgbcurve", "params": {"curve_nodes": [[[0, 0], [0.5, 0.6], [1, 1]]]}},
-      {"module": "exposure", "instance": "sky", "params": {"exposure": -0.6},
-       "mask": {"type": "gradient", "anchor": [0.5, 0.35], "rotation": 0, "compression": 0.3}},
-      {"module": "exposure", "params": {"exposure": -0.3}, "opacity": 60, "blend_mode": "multiply",
-       "mask": {"parts": [{"type": "ellipse", "center": [0.5, 0.5]},
-                          {"type": "parametric", "channel": "lightness", "range": [50, 60, 100, 100]}],
-                "invert": True, "feathering_radius": 5}}]
+OK = [
+    {"module": "exposure", "params": {"exposure": 0.7}},
+    {"module": "channelmixerrgb", "params": {"temperature": 5600, "tint": -0.2}},
+    {"module": "colorbalancergb", "params": {"vibrance": 0.15, "contrast": 0.1}},
+    {"module": "rgbcurve", "params": {"curve_nodes": [[[0, 0], [0.5, 0.6], [1, 1]]]}},
+    {
+        "module": "exposure",
+        "instance": "sky",
+        "params": {"exposure": -0.6},
+        "mask": {"type": "gradient", "anchor": [0.5, 0.35], "rotation": 0, "compression": 0.3},
+    },
+    {
+        "module": "exposure",
+        "params": {"exposure": -0.3},
+        "opacity": 60,
+        "blend_mode": "multiply",
+        "mask": {
+            "parts": [
+                {"type": "ellipse", "center": [0.5, 0.5]},
+                {"type": "parametric", "channel": "lightness", "range": [50, 60, 100, 100]},
+            ],
+            "invert": True,
+            "feathering_radius": 5,
+        },
+    },
+]
 
 
 def test_valid_operations_and_schema_agree():

@@ -1,4 +1,5 @@
 """The compact policy: offline load, valid and sensible answers from the shipped weights, training, encoder."""
+
 import json
 import random
 import socket
@@ -9,10 +10,10 @@ import pytest
 from PIL import Image
 
 from agent import slots
-from retouchiq.cli import main
 from agent.errors import PolicyError, RequestError
-from agent.policy import compact, load_policy, validate
+from agent.policy import compact, compact_net, load_policy, validate
 from agent.policy.text import TextEncoder, model_path
+from retouchiq.cli import main
 
 ROOT = Path(__file__).resolve().parent.parent
 PHOTO = ROOT / "tests" / "data" / "photos" / "picosdeeuropa_by_Aitzol_Berasategi.jpg"
@@ -45,13 +46,24 @@ def test_weights_ship_in_the_package():
     assert compact.WEIGHTS.is_file()
     assert compact.WEIGHTS.stat().st_size <= 50e6
     toml = (ROOT / "pyproject.toml").read_text()
-    assert "policy/weights/*.pt" in toml
+    assert "policy/weights/*.onnx" in toml
 
 
-@pytest.mark.parametrize("instruction", [
-    "make it warmer", "darker please", "lift the shadows and add some contrast", "golden hour look",
-    "darken the sky a little", "fix the colours", "more vibrant, but keep the skin natural",
-    "black and white with punch", "rends la photo plus chaude", "???"])
+@pytest.mark.parametrize(
+    "instruction",
+    [
+        "make it warmer",
+        "darker please",
+        "lift the shadows and add some contrast",
+        "golden hour look",
+        "darken the sky a little",
+        "fix the colours",
+        "more vibrant, but keep the skin natural",
+        "black and white with punch",
+        "rends la photo plus chaude",
+        "???",
+    ],
+)
 def test_valid_operations(policy, image, instruction):
     result = policy.edit(image, instruction)
     validate(result)  # raises on anything the vocabulary cannot express
@@ -78,6 +90,7 @@ def test_editors_own_words(policy, image):
     """Slider and darkroom words: the tone equalizer's and Lightroom's "blacks", dodge and burn, pop. Weights
     trained before the banks had them answered "lift the blacks" with nothing, "crush the blacks" with a
     saturation cut and "dodge the subject" by darkening it."""
+
     def slots_of(text):
         return policy.edit(image, text).extra["slots"]
 
@@ -131,7 +144,7 @@ def test_requests_it_was_never_trained_on_change_nothing(policy, image):
     contrast); a request with one known word still goes to the network; no request of the banks is refused."""
     from agent.data import synth
     from agent.language import banks
-    from agent.policy import vocabulary
+    from agent.policy import known_words
 
     for text in ("xyzzy plugh", "tell me a joke", "mach das Bild heller", "写真を明るくして"):
         result = policy.edit(image, text)
@@ -145,7 +158,7 @@ def test_requests_it_was_never_trained_on_change_nothing(policy, image):
         except synth.Skip:
             pass
     templates = [p for i in banks.INTENTS.values() for p in i.phrases] + [g for g, _ in banks.GENERIC]
-    assert all(vocabulary.recognised(t) for t in drawn + templates)
+    assert all(known_words.recognised(t) for t in drawn + templates)
 
 
 def test_decoding_falls_back_on_the_likeliest_knob():
@@ -164,7 +177,7 @@ def test_decoding_falls_back_on_the_likeliest_knob():
 
 
 def test_generic_requests_edit_and_requests_for_no_change_do_not(policy, image):
-    """"fix it" on a spoilt photo does something; "leave it as it is" and its like (banks.KEEP, a few never in
+    """ "fix it" on a spoilt photo does something; "leave it as it is" and its like (banks.KEEP, a few never in
     the banks) do nothing, although they are recognised requests."""
     dark = (image.astype(np.float32) * 0.3).astype(np.uint8)
     for text in ("fix it", "improve it", "make it look better", "correct the image", "please fix it, thank you"):
@@ -200,29 +213,83 @@ def test_bad_input(policy, image):
 
 
 def test_bad_weights(tmp_path):
-    bad = tmp_path / "bad.pt"
+    bad = tmp_path / "bad.onnx"
     bad.write_bytes(b"not a checkpoint")
-    with pytest.raises(PolicyError, match="not a compact policy checkpoint"):
+    with pytest.raises(PolicyError, match="not a compact policy file"):
         compact.load(str(bad))
+    with pytest.raises(PolicyError, match="not a compact policy file"):
+        compact_net.load_net(bad)
     with pytest.raises(PolicyError, match="not found"):
-        compact.load(str(tmp_path / "missing.pt"))
+        compact.load(str(tmp_path / "missing.onnx"))
 
 
 def test_ensemble_round_trip(tmp_path):
     """An ensemble is saved as one checkpoint and answers the mean of its members' outputs."""
     import torch
 
-    nets = [compact.CompactNet(compact.Config(n_stats=len(compact.STATS), hidden=16)) for _ in range(3)]
-    path = compact.save(tmp_path / "e.pt", compact.Ensemble(nets), list(compact.STATS), {"samples": 1})
-    loaded, keys, meta = compact.load_net(path)
-    assert isinstance(loaded, compact.Ensemble) and len(loaded.members) == 3 and meta == {"samples": 1}
+    nets = [compact_net.CompactNet(compact_net.Config(n_stats=len(compact.STATS), hidden=16)) for _ in range(3)]
+    path = compact_net.save(tmp_path / "e.onnx", compact_net.Ensemble(nets), list(compact.STATS), {"samples": 1})
+    loaded, keys, meta = compact_net.load_net(path)
+    assert isinstance(loaded, compact_net.Ensemble) and len(loaded.members) == 3 and meta == {"samples": 1}
     text, stats = torch.randn(2, 384), torch.randn(2, len(compact.STATS))
     with torch.no_grad():
         got = loaded.eval()(text, stats)
         want = [torch.stack(o).mean(0) for o in zip(*[n.eval()(text, stats) for n in loaded.members])]
     assert all(torch.allclose(g, w) for g, w in zip(got, want))
-    single, _, _ = compact.load_net(compact.save(tmp_path / "s.pt", nets[0], list(compact.STATS), {}))
-    assert isinstance(single, compact.CompactNet)
+    single, _, _ = compact_net.load_net(compact_net.save(tmp_path / "s.onnx", nets[0], list(compact.STATS), {}))
+    assert isinstance(single, compact_net.CompactNet)
+
+
+def test_onnx_answers_what_torch_answers(tmp_path, policy, image):
+    """The policy runs the exported ONNX graph without torch; it answers what the torch network answers (the
+    shipped weights, an ensemble, and the "mix" mode), so training in torch and editing without it agree."""
+    import torch
+
+    torch.manual_seed(0)
+    texts = ["warmer, lift the shadows", "darken the sky a little", "golden hour look"]
+    stats = np.stack([policy.stat_vector(compact.features(image))] * 3)
+    emb, mask = policy.text.encode_clauses(texts)
+    from agent.policy import amounts
+    from agent.policy.text import MAX_CLAUSES
+
+    feed = {
+        "text": policy.text.encode(texts),
+        "stats": stats,
+        "clauses": emb,
+        "mask": mask,
+        "amounts": amounts.clause_features([policy.text.keys(t) for t in texts], MAX_CLAUSES),
+    }
+    nets = {
+        "shipped": compact_net.load_net(compact.WEIGHTS)[0],
+        "ensemble": compact_net.Ensemble(
+            [
+                compact_net.CompactNet(
+                    compact_net.Config(n_stats=len(compact.STATS), hidden=16, compose="clauses", amount_dim=amounts.DIM)
+                )
+                for _ in range(2)
+            ]
+        ),
+        "mix": compact_net.CompactNet(compact_net.Config(n_stats=len(compact.STATS), hidden=16, set_dim=8)),
+    }
+    for name, net in nets.items():
+        net = net.eval()
+        path = compact_net.save(tmp_path / f"{name}.onnx", net, list(compact.STATS), {})
+        onnx_policy = compact.load(str(path))
+        net = compact_net.load_net(path)[0]  # the weights as the file holds them (float16)
+        with torch.no_grad():
+            want = net(*(torch.from_numpy(feed[k]) for k in ("text", "stats", "clauses", "mask", "amounts")))
+        got = onnx_policy.session.run(None, {k: v for k, v in feed.items() if k in onnx_policy.inputs})
+        for g, w in zip(got, want):
+            assert np.abs(g - w.numpy()).max() < 1e-4, name
+    # the shipped policy's decisions are those of its torch network
+    pred = policy.predict([image] * 3, texts)
+    with torch.no_grad():
+        logit = nets["shipped"](*(torch.from_numpy(feed[k]) for k in ("text", "stats", "clauses", "mask", "amounts")))[
+            0
+        ]
+    assert np.array_equal(
+        np.stack([p.prob for p in pred]) > compact.ACTIVE, torch.sigmoid(logit).numpy() > compact.ACTIVE
+    )
 
 
 def test_clause_composition():
@@ -231,19 +298,25 @@ def test_clause_composition():
     import torch
 
     torch.manual_seed(0)
-    net = compact.CompactNet(compact.Config(n_stats=len(compact.STATS), hidden=16, compose="clauses",
-                                            amount_dim=2)).eval()
+    net = compact_net.CompactNet(
+        compact_net.Config(n_stats=len(compact.STATS), hidden=16, compose="clauses", amount_dim=2)
+    ).eval()
     assert net.reads_clauses
     a, b, stats = torch.randn(1, 1, 384), torch.randn(1, 1, 384), torch.randn(1, len(compact.STATS))
-    qa, qb, qz = torch.randn(1, 1, 2), torch.randn(1, 1, 2), torch.randn(1, 1, 2)   # the clauses' amounts
+    qa, qb, qz = torch.randn(1, 1, 2), torch.randn(1, 1, 2), torch.randn(1, 1, 2)  # the clauses' amounts
     text = torch.zeros(1, 384)  # not read in this mode
     with torch.no_grad():
         one_a = net(text, stats, a, torch.ones(1, 1), qa)
         one_b = net(text, stats, b, torch.ones(1, 1), qb)
         ab = net(text, stats, torch.cat([a, b], 1), torch.ones(1, 2), torch.cat([qa, qb], 1))
         ba = net(text, stats, torch.cat([b, a], 1), torch.ones(1, 2), torch.cat([qb, qa], 1))
-        padded = net(text, stats, torch.cat([a, torch.randn(1, 1, 384), b], 1), torch.tensor([[1.0, 0.0, 1.0]]),
-                     torch.cat([qa, qz, qb], 1))
+        padded = net(
+            text,
+            stats,
+            torch.cat([a, torch.randn(1, 1, 384), b], 1),
+            torch.tensor([[1.0, 0.0, 1.0]]),
+            torch.cat([qa, qz, qb], 1),
+        )
     assert all(torch.allclose(x, y, atol=1e-5) for x, y in zip(ab, ba))
     assert all(torch.allclose(x, y, atol=1e-5) for x, y in zip(ab, padded))
     pa, pb, pab = (torch.sigmoid(o[0]) for o in (one_a, one_b, ab))
@@ -253,29 +326,37 @@ def test_clause_composition():
     assert bool(((ab[1] >= lo - 1e-5) & (ab[1] <= hi + 1e-5)).all())
     # per_clause: each clause's own logits as well, those a lone clause gets
     with torch.no_grad():
-        *combined, own = net(text, stats, torch.cat([a, b], 1), torch.ones(1, 2), torch.cat([qa, qb], 1),
-                             per_clause=True)
+        *combined, own = net(
+            text, stats, torch.cat([a, b], 1), torch.ones(1, 2), torch.cat([qa, qb], 1), per_clause=True
+        )
     assert all(torch.allclose(x, y) for x, y in zip(combined, ab)) and own.shape == (1, 2, len(compact.SLOT_NAMES))
     assert torch.allclose(own[:, 0], one_a[0], atol=1e-5) and torch.allclose(own[:, 1], one_b[0], atol=1e-5)
     with pytest.raises(ValueError, match="compose"):
-        compact.CompactNet(compact.Config(n_stats=3, compose="sum"))
+        compact_net.CompactNet(compact_net.Config(n_stats=3, compose="sum"))
 
 
 def test_parts_of_a_request_left_undone_are_named(policy, image):
     """A part of a request with no word of the banks asks for nothing (as such a whole request does; the network
     alone answered "warmer, tell me a joke" with exposure +0.41) and the reasoning says so; a clause that no knob
     of the edit answers is named; caveats and answered clauses are not."""
-    from agent.policy import vocabulary
+    from agent.policy import known_words
 
     warmer = policy.edit(image, "warmer")
     mixed = policy.edit(image, "warmer, xyzzy plugh")
     assert mixed.extra["slots"] == warmer.extra["slots"] and mixed.operations == warmer.operations
     assert mixed.extra["unanswered"] == ["xyzzy plugh"] and 'I do not recognise "xyzzy plugh"' in mixed.reasoning
     assert policy.edit(image, "warmer, tell me a joke").extra["slots"] == warmer.extra["slots"]
-    assert vocabulary.recognised("the lights") and not vocabulary.recognised("xyzzy plugh")  # plurals count
+    assert known_words.recognised("the lights") and not known_words.recognised("xyzzy plugh")  # plurals count
     assert policy.edit(image, "warmer, make the colours sparkle").extra["unanswered"] == []  # sparkle: saturation
-    for text in ("warmer, lift the shadows", "darker, a lot, but keep it natural", "warmer", "fix it",
-                 "it's too warm, fix it", "the colours are too cold, can you fix them?", "xyzzy, plugh"):
+    for text in (
+        "warmer, lift the shadows",
+        "darker, a lot, but keep it natural",
+        "warmer",
+        "fix it",
+        "it's too warm, fix it",
+        "the colours are too cold, can you fix them?",
+        "xyzzy, plugh",
+    ):
         result = policy.edit(image, text)
         assert result.extra["unanswered"] == [] and "nothing to change for" not in result.reasoning, text
 
@@ -284,14 +365,30 @@ def test_parts_of_a_request_left_undone_are_named(policy, image):
     clause_prob = np.full((3, n), 0.05, np.float32)
     clause_prob[0, exposure] = 0.9
     clause_prob[1, saturation], clause_prob[2, saturation] = 0.3, 0.1  # saturation taken by the fallback
-    pred = compact.Prediction({}, np.zeros(n), np.zeros(n), np.ones(n), True,
-                              ("brighter", "more colourful", "make it pop"), (True, True, True), clause_prob)
+    pred = compact.Prediction(
+        {},
+        np.zeros(n),
+        np.zeros(n),
+        np.ones(n),
+        True,
+        ("brighter", "more colourful", "make it pop"),
+        (True, True, True),
+        clause_prob,
+    )
     assert pred.unanswered({"exposure": 0.5, "saturation": 0.2}) == [("make it pop", True)]
     assert pred.unanswered({"exposure": 0.5}) == [("more colourful", True), ("make it pop", True)]
-    caveat = compact.Prediction({}, np.zeros(n), np.zeros(n), np.ones(n), True, ("brighter", "but keep it natural"),
-                                (True, True), clause_prob[:2])
+    caveat = compact.Prediction(
+        {},
+        np.zeros(n),
+        np.zeros(n),
+        np.ones(n),
+        True,
+        ("brighter", "but keep it natural"),
+        (True, True),
+        clause_prob[:2],
+    )
     assert caveat.unanswered({"exposure": 0.5}) == []
-    assert pred.unanswered({}) == []   # nothing changed at all: the reasoning says so for the whole request
+    assert pred.unanswered({}) == []  # nothing changed at all: the reasoning says so for the whole request
 
 
 def test_encoder_matches_transformers():
@@ -314,6 +411,7 @@ def test_encoder_matches_transformers():
     assert mine[0] @ mine[1] < 0.9  # different sentences, different vectors
     # a request of several clauses is the normalised mean of its clauses
     from agent.policy.text import clauses
+
     assert clauses("warmer & darker as well as sharper, then crisp") == ["warmer", "darker", "sharper", "crisp"]
     both = enc.encode(["make it warmer, and then lift the shadows"])[0]
     parts = enc._encode(["make it warmer", "lift the shadows"]).mean(0)
@@ -328,7 +426,7 @@ def test_amounts_are_read_per_clause():
     f = amounts.features
     assert f("make it darker").tolist() == [0.0] * amounts.DIM
     assert f("a touch darker")[1] < f("a bit darker")[1] < f("noticeably darker")[1] == 0.0 < f("a lot darker")[1]
-    assert f("quite a bit brighter")[1] == pytest.approx(np.log2(1.4))              # not "a bit"
+    assert f("quite a bit brighter")[1] == pytest.approx(np.log2(1.4))  # not "a bit"
     assert f("push the exposure up by a third of a stop")[[0, 2, 3]].tolist() == pytest.approx([0.0, 1.0, 0.33])
     assert f("brighten it +1 stop")[3] == 1.0 and f("darken it by 1.5 stops")[3] == 1.5
     assert f("brighter by 0.7 EV")[3] == pytest.approx(0.7)
@@ -340,16 +438,18 @@ def test_amounts_are_read_per_clause():
 
 
 def test_descriptions_share_their_subject_and_courtesies_are_not_read():
-    """"it looks dull and dark": the bare "dark" keeps "it looks" (alone it read as a wish for a dark look and
+    """ "it looks dull and dark": the bare "dark" keeps "it looks" (alone it read as a wish for a dark look and
     darkened a dark photo); a comparative or a request of its own does not, nor "black and white". Courtesies
     around a clause are not what the encoder reads ("please fix it" once got a fifth of the probability of "fix
     it"), and "thank you" alone is not a request."""
-    from agent.policy import vocabulary
+    from agent.policy import known_words
     from agent.policy.text import clause_keys, clauses
 
     assert clauses("it looks dull and dark") == ["it looks dull", "it looks dark"]
-    assert clauses("the sky is a little too bright and blue") == ["the sky is a little too bright",
-                                                                 "the sky is a little too blue"]
+    assert clauses("the sky is a little too bright and blue") == [
+        "the sky is a little too bright",
+        "the sky is a little too blue",
+    ]
     assert clauses("it's way too dark, very flat") == ["it's way too dark", "it's very flat"]
     assert clauses("it's too dark and warmer") == ["it's too dark", "warmer"]
     assert clauses("it's too dark and fix it") == ["it's too dark", "fix it"]
@@ -360,8 +460,8 @@ def test_descriptions_share_their_subject_and_courtesies_are_not_read():
     assert clause_keys("it looks too dark for me") == ["it looks too dark"]
     assert clause_keys("make it 1.5 stops brighter.") == ["make it 1.5 stops brighter"]
     assert clause_keys("please") == ["please"] and clause_keys("thank you") == ["thank you"]
-    assert not vocabulary.recognised("thank you") and not vocabulary.recognised("thanks!")
-    assert vocabulary.recognised("fix it, thank you")
+    assert not known_words.recognised("thank you") and not known_words.recognised("thanks!")
+    assert known_words.recognised("fix it, thank you")
 
 
 def make_dataset(out: Path, n: int) -> Path:
@@ -370,21 +470,36 @@ def make_dataset(out: Path, n: int) -> Path:
     (out / "images").mkdir(parents=True)
     with Image.open(PHOTO) as im:
         base = np.asarray(im.convert("RGB").resize((256, 192)))
-    asks = [("make it warmer", {"temperature": 6500.0}, {"warmth": 1}),
-            ("make it cooler", {"temperature": 4000.0}, {"warmth": -1}),
-            ("darker please", {"exposure": -0.7}, {"brightness": -1}),
-            ("lift the shadows", {"shadows": 0.8}, {"shadows": 1})]
+    asks = [
+        ("make it warmer", {"temperature": 6500.0}, {"warmth": 1}),
+        ("make it cooler", {"temperature": 4000.0}, {"warmth": -1}),
+        ("darker please", {"exposure": -0.7}, {"brightness": -1}),
+        ("lift the shadows", {"shadows": 0.8}, {"shadows": 1}),
+    ]
     lines = []
     for i in range(n):
         text, values, attrs = asks[i % len(asks)]
         arr = (base * rng.uniform(0.6, 1.2)).clip(0, 255).astype(np.uint8)
         sid = f"{i:06d}"
         Image.fromarray(arr).save(out / "images" / f"{sid}.png")
-        lines.append(json.dumps({
-            "id": sid, "family": "enhance", "split": "train" if i < n - 4 else "heldout", "photo": str(PHOTO),
-            "input": f"images/{sid}.png", "target": f"targets/{sid}.png", "instruction": text,
-            "paraphrase": "seen", "reasoning": "", "slots": values, "operations": slots.to_operations(values),
-            "attributes": attrs}))
+        lines.append(
+            json.dumps(
+                {
+                    "id": sid,
+                    "family": "enhance",
+                    "split": "train" if i < n - 4 else "heldout",
+                    "photo": str(PHOTO),
+                    "input": f"images/{sid}.png",
+                    "target": f"targets/{sid}.png",
+                    "instruction": text,
+                    "paraphrase": "seen",
+                    "reasoning": "",
+                    "slots": values,
+                    "operations": slots.to_operations(values),
+                    "attributes": attrs,
+                }
+            )
+        )
     (out / "samples.jsonl").write_text("\n".join(lines) + "\n")
     return out
 
@@ -396,14 +511,16 @@ def test_training_lowers_the_loss(tmp_path, capsys):
 
     data = make_dataset(tmp_path / "data", 36)
     assert len(read_samples([data], "train")) == 32  # held-out samples never reach training
-    record = train(TrainConfig(data=[str(data)], out=str(tmp_path / "a.pt"), epochs=12, batch_size=8,
-                               render_weight=0.02), log=lambda msg: None)
+    record = train(
+        TrainConfig(data=[str(data)], out=str(tmp_path / "a.onnx"), epochs=12, batch_size=8, render_weight=0.02),
+        log=lambda msg: None,
+    )
     assert record["final"]["train"]["loss"] < record["initial"]["loss"] - 0.05
     assert record["final"]["train"]["mse"] < record["initial"]["mse"]
     # the render term (thumbnails through the renderer against the target render) is trained too
     assert record["final"]["train"]["render"] < record["initial"]["render"]
     # the same through the CLI, and the result loads as a policy
-    out = tmp_path / "b.pt"
+    out = tmp_path / "b.onnx"
     assert main(["train", "sft", "--policy", "compact", "--data", str(data), "--epochs", "3", "-o", str(out)]) == 0
     assert "trained on" in capsys.readouterr().out
     trained = compact.load(str(out))

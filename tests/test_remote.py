@@ -1,5 +1,6 @@
 """The OpenAI-compatible remote policy against a real HTTP server on loopback, started here, that speaks the
 chat-completions format: valid replies, malformed JSON, out-of-range values, 500s, timeouts, refusals."""
+
 import base64
 import io
 import json
@@ -12,22 +13,28 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from retouchiq.cli import main
-from darktable_bridge.photos import preview as load_preview
 from agent.errors import PolicyError
 from agent.policy import load_policy
 from darktable_bridge import apply as apply_mod
+from darktable_bridge.photos import preview as load_preview
+from retouchiq.cli import main
 from xmp.sidecar import Sidecar
 
 ROOT = Path(__file__).resolve().parent.parent
 PHOTO = ROOT / "tests" / "data" / "photos" / "picosdeeuropa_by_Aitzol_Berasategi.jpg"
-VALID = ('The frame is a little dark and cool.\n```json\n{"operations": [{"module": "exposure", "params": '
-         '{"exposure": 0.4}}, {"module": "channelmixerrgb", "params": {"temperature": 6000}}]}\n```')
+VALID = (
+    'The frame is a little dark and cool.\n```json\n{"operations": [{"module": "exposure", "params": '
+    '{"exposure": 0.4}}, {"module": "channelmixerrgb", "params": {"temperature": 6000}}]}\n```'
+)
 
 
 def completion(content: str) -> dict:
-    return {"id": "x", "object": "chat.completion", "model": "m",
-            "choices": [{"index": 0, "finish_reason": "stop", "message": {"role": "assistant", "content": content}}]}
+    return {
+        "id": "x",
+        "object": "chat.completion",
+        "model": "m",
+        "choices": [{"index": 0, "finish_reason": "stop", "message": {"role": "assistant", "content": content}}],
+    }
 
 
 class Script:
@@ -84,8 +91,12 @@ def test_a_valid_reply_becomes_a_sidecar(server, fast_env, tmp_path, capsys):
     server.replies = [(200, completion(VALID))]
     photo = tmp_path / "p.jpg"
     shutil.copyfile(PHOTO, photo)
-    assert main(["edit", str(photo), "-i", "brighter and warmer", "--policy", f"openai:{server.url}#qwen2.5vl:7b",
-                 "--json"]) == 0
+    assert (
+        main(
+            ["edit", str(photo), "-i", "brighter and warmer", "--policy", f"openai:{server.url}#qwen2.5vl:7b", "--json"]
+        )
+        == 0
+    )
     out = json.loads(capsys.readouterr().out)
     assert out["reasoning"] == "The frame is a little dark and cool."
     ops = [h.operation for h in Sidecar.read(apply_mod.sidecar_path(photo)).history]
@@ -104,8 +115,10 @@ def test_a_valid_reply_becomes_a_sidecar(server, fast_env, tmp_path, capsys):
 
 
 def test_malformed_json_gets_a_repair_round(server, fast_env):
-    server.replies = [(200, completion('Sure! {"operations": [{"module": "exposure", "params": {"exposure": 0.4}')),
-                      (200, completion(VALID))]
+    server.replies = [
+        (200, completion('Sure! {"operations": [{"module": "exposure", "params": {"exposure": 0.4}')),
+        (200, completion(VALID)),
+    ]
     res = load_policy(f"openai:{server.url}#m").edit(load_preview(PHOTO), "brighter")
     assert res.extra["attempts"] == 2 and len(server.requests) == 2
     repair = server.requests[1]["json"]["messages"]
@@ -118,7 +131,9 @@ def test_out_of_range_twice_is_a_clear_error_and_nothing_is_written(server, fast
     server.replies = [(200, bad), (200, bad)]
     photo = tmp_path / "p.jpg"
     shutil.copyfile(PHOTO, photo)
-    assert main(["edit", str(photo), "-i", "much brighter", "--policy", f"openai:{server.url}#m"]) == 5  # a policy that cannot produce a valid edit
+    assert (
+        main(["edit", str(photo), "-i", "much brighter", "--policy", f"openai:{server.url}#m"]) == 5
+    )  # a policy that cannot produce a valid edit
     err = capsys.readouterr().err
     assert "could not produce a valid edit" in err and "exposure.exposure" in err and "out of range" in err
     assert "out of range [-4, 4]" in server.requests[1]["json"]["messages"][-1]["content"]
@@ -143,12 +158,15 @@ def test_a_timeout_is_retried_then_reported(server, fast_env, monkeypatch):
     assert time.perf_counter() - t0 < 6
 
 
-@pytest.mark.parametrize("reply, says", [
-    ((401, {"error": "bad key"}), "RETOUCHIQ_API_KEY"),
-    ((404, {"error": "model 'm' not found"}), "model name"),
-    ((200, {"nothing": "here"}), "not an OpenAI chat completion"),
-    ((200, "<html>proxy page</html>"), "not an OpenAI chat completion"),
-])
+@pytest.mark.parametrize(
+    "reply, says",
+    [
+        ((401, {"error": "bad key"}), "RETOUCHIQ_API_KEY"),
+        ((404, {"error": "model 'm' not found"}), "model name"),
+        ((200, {"nothing": "here"}), "not an OpenAI chat completion"),
+        ((200, "<html>proxy page</html>"), "not an OpenAI chat completion"),
+    ],
+)
 def test_refusals_and_foreign_answers_are_clear_errors_without_retry(server, fast_env, reply, says):
     server.replies = [reply]
     with pytest.raises(PolicyError, match=says):
@@ -184,8 +202,11 @@ def test_the_server_can_run_the_remote_policy(server, fast_env):
     server.replies = [(200, completion(VALID))]
     with TestClient(create_app(Settings(policy=spec))) as client:
         data = PHOTO.read_bytes()
-        r = client.post("/v1/edit", files={"preview": ("p.jpg", data, "image/jpeg")},
-                        data={"instruction": "brighter and warmer", "options": json.dumps({"policy": spec})})
+        r = client.post(
+            "/v1/edit",
+            files={"preview": ("p.jpg", data, "image/jpeg")},
+            data={"instruction": "brighter and warmer", "options": json.dumps({"policy": spec})},
+        )
         assert r.status_code == 200, r.text
         assert [op["module"] for op in r.json()["operations"]] == ["exposure", "channelmixerrgb"]
         assert client.get("/v1/health").json()["policy"] == spec

@@ -1,4 +1,5 @@
 """The torch/ONNX renderer: agreement with darktable-cli, ONNX = torch, batches = one by one, clear refusals."""
+
 import json
 import random
 from pathlib import Path
@@ -9,8 +10,8 @@ import torch
 
 from darktable_bridge import fidelity
 from darktable_bridge.apply import sidecar_of
-from darktable_bridge.modules import VOCABULARY
 from darktable_bridge.errors import RenderError
+from darktable_bridge.modules import VOCABULARY
 from darktable_bridge.render.modules import MODULES
 from darktable_bridge.render.pipe import load_image
 from darktable_bridge.render.renderer import render_torch
@@ -40,14 +41,20 @@ def stack_ops(rng, names=None):
 
 
 def test_onnx_matches_torch(image):
-    from darktable_bridge.render.onnx_export import render_onnx
-    from darktable_bridge.render.pipe import Pipe, plan
-    from darktable_bridge.render.renderer import tensors
-    from darktable_bridge.render.onnx_export import session
+    from darktable_bridge.render.onnx_export import render_onnx, session
+    from darktable_bridge.render.pipe import Pipe, plan, tensors
 
     rng = random.Random(1)
-    s = sidecar(stack_ops(rng) + [{"module": "exposure", "params": {"exposure": -0.5},
-                                   "mask": {"type": "parametric", "channel": "lightness", "range": [30, 50, 70, 90]}}])
+    s = sidecar(
+        stack_ops(rng)
+        + [
+            {
+                "module": "exposure",
+                "params": {"exposure": -0.5},
+                "mask": {"type": "parametric", "channel": "lightness", "range": [30, 50, 70, 90]},
+            }
+        ]
+    )
     pl = plan(s)
     inputs = tensors([pl])
     with torch.no_grad():
@@ -144,8 +151,22 @@ def test_fidelity_command_refuses_a_used_failures_folder(tmp_path):
     photos = tmp_path / "photos"
     photos.mkdir()
     (photos / "a.jpg").write_bytes(SAMPLE.read_bytes())
-    r = subprocess.run([sys.executable, "-m", "retouchiq", "fidelity", "--modules", "exposure", "--photos",
-                        str(photos), "--keep-failures", str(tmp_path / "kept")], capture_output=True, text=True)
+    r = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "retouchiq",
+            "fidelity",
+            "--modules",
+            "exposure",
+            "--photos",
+            str(photos),
+            "--keep-failures",
+            str(tmp_path / "kept"),
+        ],
+        capture_output=True,
+        text=True,
+    )
     assert r.returncode != 0 and "not empty" in r.stderr
     assert (tmp_path / "kept" / "old.txt").read_text() == "x"
 
@@ -161,10 +182,26 @@ def test_render_engines_from_the_command_line(tmp_path, small):
     outs = {}
     for engine in ("darktable", "torch", "onnx"):
         out = tmp_path / f"{engine}.png"
-        r = subprocess.run([sys.executable, "-m", "retouchiq", "render", str(small), "--xmp", str(tmp_path / "e.xmp"),
-                            "-o", str(out), "--engine", engine], capture_output=True, text=True)
+        r = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "retouchiq",
+                "render",
+                str(small),
+                "--xmp",
+                str(tmp_path / "e.xmp"),
+                "-o",
+                str(out),
+                "--engine",
+                engine,
+            ],
+            capture_output=True,
+            text=True,
+        )
         assert r.returncode == 0, r.stderr
         from PIL import Image
+
         outs[engine] = np.asarray(Image.open(out), dtype=float)
     assert np.abs(outs["torch"] - outs["darktable"]).max() <= 1
     assert np.abs(outs["onnx"] - outs["torch"]).max() <= 1

@@ -1,5 +1,6 @@
 """The renderer's torch.compile path (CPU inference): same output as the eager pipe, compiled stages cached and
 reused, masked steps and other modules left eager inside it. Compiling costs ~20 s here, so one small stack."""
+
 from pathlib import Path
 
 import pytest
@@ -15,14 +16,20 @@ def sidecar(ops):
 
 
 def test_compiled_pipe_matches_eager_and_is_reused():
-    ops = [{"module": "exposure", "params": {"exposure": 0.4}},
-           {"module": "vignette", "params": {"brightness": -0.3}},
-           {"module": "exposure", "instance": "sky", "params": {"exposure": -0.5},  # blended: stays eager
-            "mask": {"type": "gradient", "anchor": [0.5, 0.3], "rotation": 0, "compression": 0.5}}]
+    ops = [
+        {"module": "exposure", "params": {"exposure": 0.4}},
+        {"module": "vignette", "params": {"brightness": -0.3}},
+        {
+            "module": "exposure",
+            "instance": "sky",
+            "params": {"exposure": -0.5},  # blended: stays eager
+            "mask": {"type": "gradient", "anchor": [0.5, 0.3], "rotation": 0, "compression": 0.5},
+        },
+    ]
     torch.manual_seed(0)
     images = torch.rand(2, 3, 48, 64)
     eager = render_torch(images, [sidecar(ops)] * 2, compile="off")
-    first = render_torch(images, [sidecar(ops)] * 2, compile="on")   # eager reference + compile + check
+    first = render_torch(images, [sidecar(ops)] * 2, compile="on")  # eager reference + compile + check
     entry = next(e for k, e in compiled.entries().items() if k[-1][0][0] == (2, 3, 48, 64))
     assert entry.ready and not entry.failed and max(entry.check["max_deviation"]) <= compiled.TOLERANCE
     stages = {k[0][1][0] for k, f in compiled._STAGES.items() if k[0][0] == "step" and f is not None}
@@ -45,6 +52,7 @@ def test_unknown_mode_is_an_error():
 def test_sigmoid_stays_eager_on_a_gpu():
     """On CUDA the sigmoid stage runs eagerly between compiled stages (Triton's differed by 1.7e-3 from eager on an
     H100); no compiled stage is even built for it. The CPU compiles it (the benchmark test below)."""
+
     class OnGpu:  # only what the runner asks of its first tensor
         is_cuda = True
         shape, dtype, device = (1, 3, 8, 8), torch.float32, "cuda:0"
@@ -60,19 +68,31 @@ def test_benchmark_stack_compiled_matches_eager_for_other_values():
     channel matrices as fused sums): compiled once, then rendered with other values of every module, each compared
     with the eager pipe. k = 0 leaves color balance rgb's 4 ways and zones neutral (its compiled graph skips them),
     k = 1 uses them, k = 2 also sets vibrance and contrast to 0."""
+
     def stack(k):
         if k == 2:
             ops = stack(0)
             ops[2]["params"].update(vibrance=0.0, contrast=0.0)
             return ops
-        return [{"module": "exposure", "params": {"exposure": 0.4 - 0.9 * k, "black": 0.01 * k}},
-                {"module": "channelmixerrgb", "params": {"temperature": 5800 + 2500 * k, "tint": 0.2 * k}},
-                {"module": "colorbalancergb", "params": {"vibrance": 0.2 - 0.5 * k, "contrast": 0.15 + 0.2 * k,
-                                                         "saturation_global": 0.1 + 0.3 * k, "hue_angle": 20.0 * k,
-                                                         "shadows_C": 0.2 * k, "shadows_H": 200.0}},
-                {"module": "sigmoid", "params": {"middle_grey_contrast": 1.6 + 0.5 * k, "contrast_skewness": 0.3 * k}},
-                {"module": "toneequal", "params": {"shadows": 0.5 - k, "blacks": 0.4, "highlights": -0.3 + 0.6 * k}},
-                {"module": "vignette", "params": {"brightness": -0.3 + 0.5 * k, "saturation": 0.2 * k}}]
+        return [
+            {"module": "exposure", "params": {"exposure": 0.4 - 0.9 * k, "black": 0.01 * k}},
+            {"module": "channelmixerrgb", "params": {"temperature": 5800 + 2500 * k, "tint": 0.2 * k}},
+            {
+                "module": "colorbalancergb",
+                "params": {
+                    "vibrance": 0.2 - 0.5 * k,
+                    "contrast": 0.15 + 0.2 * k,
+                    "saturation_global": 0.1 + 0.3 * k,
+                    "hue_angle": 20.0 * k,
+                    "shadows_C": 0.2 * k,
+                    "shadows_H": 200.0,
+                },
+            },
+            {"module": "sigmoid", "params": {"middle_grey_contrast": 1.6 + 0.5 * k, "contrast_skewness": 0.3 * k}},
+            {"module": "toneequal", "params": {"shadows": 0.5 - k, "blacks": 0.4, "highlights": -0.3 + 0.6 * k}},
+            {"module": "vignette", "params": {"brightness": -0.3 + 0.5 * k, "saturation": 0.2 * k}},
+        ]
+
     torch.manual_seed(1)
     images = torch.rand(2, 3, 40, 56)
     images[1, :, :8] = 0.0  # black and grey pixels: zero bases of the powers, hue-less colours
@@ -91,19 +111,27 @@ def test_benchmark_stack_compiled_matches_eager_for_other_values():
 def test_colorbalancergb_hints_name_the_neutral_parts():
     from darktable_bridge.render.base import Context
     from darktable_bridge.render.modules import MODULES
-    from darktable_bridge.render.pipe import Params, module_struct, plan
-    from darktable_bridge.render.renderer import tensors
+    from darktable_bridge.render.pipe import Params, module_struct, plan, tensors
 
     def hints(params):
         pl = plan(sidecar([{"module": "colorbalancergb", "params": params}]))
         flat = tensors([pl])[0]
-        return MODULES["colorbalancergb"].hints(Params(module_struct("colorbalancergb"), flat, pl.steps[0].static),
-                                                Context(width=8, height=8))
+        return MODULES["colorbalancergb"].hints(
+            Params(module_struct("colorbalancergb"), flat, pl.steps[0].static), Context(width=8, height=8)
+        )
 
-    assert hints({"saturation_global": 0.2}) == {"four_ways": False, "masks": False, "vibrance": False,
-                                                 "contrast": False}
-    assert hints({"vibrance": 0.2, "chroma_shadows": 0.1}) == {"four_ways": False, "masks": True,
-                                                               "vibrance": True, "contrast": False}
+    assert hints({"saturation_global": 0.2}) == {
+        "four_ways": False,
+        "masks": False,
+        "vibrance": False,
+        "contrast": False,
+    }
+    assert hints({"vibrance": 0.2, "chroma_shadows": 0.1}) == {
+        "four_ways": False,
+        "masks": True,
+        "vibrance": True,
+        "contrast": False,
+    }
     assert hints({"midtones_Y": 0.1, "contrast": 0.2})["four_ways"] is True
 
 
@@ -113,14 +141,13 @@ def test_sigmoid_hint_says_when_the_paper_power_is_one():
     from darktable_bridge.render.base import Context
     from darktable_bridge.render.modules import MODULES
     from darktable_bridge.render.modules.sigmoid import derived
-    from darktable_bridge.render.pipe import Params, module_struct, plan
-    from darktable_bridge.render.renderer import tensors
+    from darktable_bridge.render.pipe import Params, module_struct, plan, tensors
 
     def params(skews):
         plans = [plan(sidecar([{"module": "sigmoid", "params": {"contrast_skewness": s}}])) for s in skews]
         return Params(module_struct("sigmoid"), tensors(plans)[0], plans[0].steps[0].static)
 
-    hint = lambda skews: MODULES["sigmoid"].hints(params(skews), Context(width=8, height=8))  # noqa: E731
+    hint = lambda skews: MODULES["sigmoid"].hints(params(skews), Context(width=8, height=8))
     assert hint([0.0, 0.0]) == {"unit_paper_power": True}
     assert hint([0.0, 0.3]) == {"unit_paper_power": False}
     assert torch.equal(derived(params([0.0]))[5], torch.ones(1))
@@ -137,7 +164,12 @@ def test_allocator_tuning_is_applied_once_and_can_be_turned_off():
     render_torch(torch.rand(1, 3, 8, 8), [sidecar([])], compile="off")
     assert memory.tune_allocator() is True  # this project's machines: Linux with glibc
     assert "trim threshold 256 MB" in memory.describe()
-    code = ("from darktable_bridge.render import memory; print(memory.tune_allocator(), memory.describe())")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
-                         env={**os.environ, "RETOUCHIQ_MALLOC_TUNING": "0"}).stdout
+    code = "from darktable_bridge.render import memory; print(memory.tune_allocator(), memory.describe())"
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={**os.environ, "RETOUCHIQ_MALLOC_TUNING": "0"},
+    ).stdout
     assert out.startswith("False") and "turned off" in out

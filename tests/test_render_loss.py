@@ -1,4 +1,5 @@
 """The compact policy's render term: slot values rendered differentiably, as the sidecar they write renders."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -36,15 +37,19 @@ def row(values: dict) -> torch.Tensor:
 @pytest.mark.parametrize("seed", [0, 1, 2])
 def test_renders_as_the_sidecar_the_values_write(renderer, thumb, seed):
     rng = np.random.default_rng(seed)
-    values = {s.name: float(rng.uniform(s.lo, s.hi)) for s in slots.SLOTS
-              if s.module not in render_loss.SKIP and (rng.random() < 0.6 or s.module == "toneequal")}
+    values = {
+        s.name: float(rng.uniform(s.lo, s.hi))
+        for s in slots.SLOTS
+        if s.module not in render_loss.SKIP and (rng.random() < 0.6 or s.module == "toneequal")
+    }
     values.setdefault("tint", 0.3)
-    sidecar, _ = build_sidecar(Path("t.png"), operations.parse_operations(
-        {"operations": slots.to_operations(values)}), None)
+    sidecar, _ = build_sidecar(
+        Path("t.png"), operations.parse_operations({"operations": slots.to_operations(values)}), None
+    )
     want_linear, want8 = render_torch(thumb, [sidecar])
     linear, display = renderer.pipe(thumb, *renderer.inputs(row(values)))
     assert float((linear - want_linear).abs().max()) < 5e-3
-    assert float((display.clamp(0, 1) * 255 - want8).abs().mean()) < 0.5   # 8-bit levels
+    assert float((display.clamp(0, 1) * 255 - want8).abs().mean()) < 0.5  # 8-bit levels
     # and the edit shows: far from the unedited thumbnail
     assert float((display.clamp(0, 1) - thumb).abs().mean()) > 0.02
 
@@ -55,11 +60,16 @@ def test_neutral_values_leave_the_photo(renderer, thumb):
     assert float((display.clamp(0, 1) - thumb).abs().max()) < 0.02
 
 
-def test_tinted_illuminant_matches_the_vocabulary():
+def test_tinted_illuminant_is_the_same_on_numbers_and_tensors():
+    """One formula for the sidecar (numbers) and the differentiable renderer (tensors, with gradients)."""
     from darktable_bridge.modules.channelmixerrgb import tinted_xy
+
     for t, tint in [(3200.0, 0.4), (5003.0, 0.0), (6500.0, -0.5), (8800.0, 1.0)]:
-        x, y = render_loss.tinted_xy(torch.tensor([t], dtype=torch.float64), torch.tensor([tint], dtype=torch.float64))
-        assert (float(x), float(y)) == pytest.approx(tinted_xy(t, tint), abs=1e-6)
+        tt = torch.tensor([t], dtype=torch.float64, requires_grad=True)
+        x, y = tinted_xy(tt, torch.tensor([tint], dtype=torch.float64))
+        assert (float(x), float(y)) == pytest.approx(tuple(float(c) for c in tinted_xy(t, tint)), abs=1e-12)
+        (x + y).sum().backward()
+        assert torch.isfinite(tt.grad).all()
 
 
 def test_gradient_points_to_the_target(renderer, thumb):
@@ -87,7 +97,7 @@ def test_gradient_points_to_the_target(renderer, thumb):
     loss = render_term(logit, mean, b)
     loss.backward()
     assert float(loss.detach()) > 1.0
-    assert float(mean.grad[0, e]) < 0          # raising the exposure lowers the loss
+    assert float(mean.grad[0, e]) < 0  # raising the exposure lowers the loss
     assert torch.isfinite(mean.grad).all() and torch.isfinite(logit.grad).all()
     # the exposure right, the left warm-up off: turning it on lowers the term
     logit.grad = None

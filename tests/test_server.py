@@ -1,4 +1,5 @@
 """The local server: real uvicorn on loopback ports, the rules policy, and the abuse a network service gets."""
+
 import asyncio
 import io
 import json
@@ -19,7 +20,8 @@ from fastapi.testclient import TestClient
 from PIL import Image
 
 from agent.policy import EditResult, load_policy
-from darktable_bridge import apply as apply_mod, operations
+from darktable_bridge import apply as apply_mod
+from darktable_bridge import operations
 from server.app import create_app
 from server.settings import MB, Settings, SettingsError
 from xmp.sidecar import Sidecar
@@ -51,8 +53,11 @@ class Served:
     def __init__(self, app):
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        self.server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=self.port, log_config=None,
-                                                    access_log=False, timeout_graceful_shutdown=2))
+        self.server = uvicorn.Server(
+            uvicorn.Config(
+                app, host="127.0.0.1", port=self.port, log_config=None, access_log=False, timeout_graceful_shutdown=2
+            )
+        )
         self.thread = threading.Thread(target=self.server.run, daemon=True)
         self.thread.start()
         deadline = time.time() + 30
@@ -117,8 +122,13 @@ def post_edit(c, data: bytes, instruction="brighter and warmer", sidecar=None, o
 def test_edit_merges_like_retouchiq_apply(client, tmp_path):
     """The returned sidecar is byte for byte what `retouchiq apply` writes next to the photo."""
     base = (EXAMPLES / "exposure_plus1ev_v30jpg.xmp").read_text()
-    r = post_edit(client, jpeg(1024, 683), "make it brighter and warmer", sidecar=base,
-                  options={"filename": "IMG_7.jpg", "policy": "rules"})
+    r = post_edit(
+        client,
+        jpeg(1024, 683),
+        "make it brighter and warmer",
+        sidecar=base,
+        options={"filename": "IMG_7.jpg", "policy": "rules"},
+    )
     assert r.status_code == 200, r.text
     body = r.json()
     assert body["reasoning"] and body["operations"]
@@ -128,9 +138,14 @@ def test_edit_merges_like_retouchiq_apply(client, tmp_path):
     (tmp_path / "IMG_7.jpg.xmp").write_text(base)
     apply_mod.apply_edits(photo, operations.parse_operations({"operations": body["operations"]}))
     assert body["xmp"] == (tmp_path / "IMG_7.jpg.xmp").read_text()
-    as_file = client.post("/v1/edit", files={"preview": ("p.jpg", jpeg(1024, 683), "image/jpeg"),
-                                             "sidecar": ("IMG_7.jpg.xmp", base.encode(), "application/rdf+xml")},
-                          data={"instruction": "make it brighter and warmer", "options": '{"filename": "IMG_7.jpg"}'})
+    as_file = client.post(
+        "/v1/edit",
+        files={
+            "preview": ("p.jpg", jpeg(1024, 683), "image/jpeg"),
+            "sidecar": ("IMG_7.jpg.xmp", base.encode(), "application/rdf+xml"),
+        },
+        data={"instruction": "make it brighter and warmer", "options": '{"filename": "IMG_7.jpg"}'},
+    )
     assert as_file.json()["xmp"] == body["xmp"]  # curl -F sidecar=@IMG_7.jpg.xmp works as well as the text
     merged, before = Sidecar.parse(body["xmp"]), Sidecar.parse(base)
     assert len(merged.history) == len(before.history) + len(body["operations"])
@@ -148,14 +163,19 @@ def test_new_sidecar_follows_the_photo_name(client):
 
 def test_odd_but_valid_previews_are_accepted(client):
     """Greyscale, 16-bit and palette PNGs and a 4000 px JPEG are previews too (converted, downscaled)."""
+
     def png(img, **kw):
         buf = io.BytesIO()
         img.save(buf, "PNG", **kw)
         return buf.getvalue()
+
     grad = np.linspace(0, 65535, 200 * 300, dtype=np.uint32).reshape(200, 300)
-    for data in (png(Image.fromarray(grad.astype(np.uint16))),
-                 png(Image.fromarray((grad >> 8).astype(np.uint8)).convert("P")),
-                 png(Image.fromarray((grad >> 8).astype(np.uint8))), jpeg(4000, 2600, quality=60)):
+    for data in (
+        png(Image.fromarray(grad.astype(np.uint16))),
+        png(Image.fromarray((grad >> 8).astype(np.uint8)).convert("P")),
+        png(Image.fromarray((grad >> 8).astype(np.uint8))),
+        jpeg(4000, 2600, quality=60),
+    ):
         r = post_edit(client, data, "brighter")
         assert r.status_code == 200, r.text
 
@@ -166,11 +186,14 @@ BAD = [
     ("truncated JPEG", lambda: dict(data=jpeg(512, 400)[:3000]), 400, "preview: damaged or truncated JPEG"),
     ("malformed sidecar", lambda: dict(data=jpeg(), sidecar="<x:xmpmeta><rdf:RDF>"), 400, "sidecar: malformed"),
     ("foreign XML sidecar", lambda: dict(data=jpeg(), sidecar="<a/>"), 400, "sidecar: not an XMP packet"),
-    ("entity bomb sidecar", lambda: dict(data=jpeg(), sidecar='<!DOCTYPE x [<!ENTITY a "aaa">]><x/>'), 400,
-     "sidecar declares a DTD"),
+    (
+        "entity bomb sidecar",
+        lambda: dict(data=jpeg(), sidecar='<!DOCTYPE x [<!ENTITY a "aaa">]><x/>'),
+        400,
+        "sidecar declares a DTD",
+    ),
     ("dot-dot filename", lambda: dict(data=jpeg(), options={"filename": "../../.bashrc"}), 422, "no '..'"),
-    ("folder in filename", lambda: dict(data=jpeg(), options={"filename": "/etc/IMG.jpg"}), 422,
-     "plain file name"),
+    ("folder in filename", lambda: dict(data=jpeg(), options={"filename": "/etc/IMG.jpg"}), 422, "plain file name"),
     ("options not JSON", lambda: dict(data=jpeg(), options="{filename: x"), 422, "options: Invalid JSON"),
     ("unknown option", lambda: dict(data=jpeg(), options={"path": "x"}), 422, "options.path"),
     ("other policy", lambda: dict(data=jpeg(), options={"policy": "vlm:/x"}), 422, "runs the 'rules' policy"),
@@ -250,10 +273,12 @@ def wait_roll(c, roll_id, until, timeout=60):
 
 def test_roll_runs_every_photo_and_reports_each(client):
     base = (EXAMPLES / "exposure_plus1ev_v30jpg.xmp").read_text()
-    previews = [("previews", (f"{i}.jpg", b"not a jpeg" if i == 2 else jpeg(seed=i), "image/jpeg"))
-                for i in range(5)]
-    form = {"instruction": "brighter", "sidecars": ["", base, "", "", ""],
-            "options": json.dumps({"filenames": [f"IMG_{i}.jpg" for i in range(5)]})}
+    previews = [("previews", (f"{i}.jpg", b"not a jpeg" if i == 2 else jpeg(seed=i), "image/jpeg")) for i in range(5)]
+    form = {
+        "instruction": "brighter",
+        "sidecars": ["", base, "", "", ""],
+        "options": json.dumps({"filenames": [f"IMG_{i}.jpg" for i in range(5)]}),
+    }
     r = client.post("/v1/rolls", files=previews, data=form)
     assert r.status_code == 202, r.text
     status = wait_roll(client, r.json()["id"], lambda s: s["state"] == "done")
@@ -261,8 +286,9 @@ def test_roll_runs_every_photo_and_reports_each(client):
     photos = status["photos"]
     assert [p["filename"] for p in photos] == [f"IMG_{i}.jpg" for i in range(5)]
     assert "preview: not a JPEG or PNG" in photos[2]["error"]
-    assert len(Sidecar.parse(photos[1]["xmp"]).history) == len(Sidecar.parse(base).history) + \
-        len(photos[1]["operations"])
+    assert len(Sidecar.parse(photos[1]["xmp"]).history) == len(Sidecar.parse(base).history) + len(
+        photos[1]["operations"]
+    )
     assert all(p["operations"] and Sidecar.parse(p["xmp"]) for p in photos if p["state"] == "done")
 
 
@@ -271,24 +297,30 @@ def test_consistent_roll_shares_one_look(tmp_path):
     compact network is randomly initialised here (the shipped weights are not what is tested)."""
     import torch
 
-    from agent.policy.compact import STATS, CompactNet, CompactPolicy, Config
+    from agent.policy import compact
+    from agent.policy.compact_net import CompactNet, Config, save
 
     torch.manual_seed(0)
-    policy = CompactPolicy(CompactNet(Config(n_stats=len(STATS), hidden=32)), list(STATS))
+    net = CompactNet(Config(n_stats=len(compact.STATS), hidden=32))
+    policy = compact.load(str(save(tmp_path / "random.onnx", net, list(compact.STATS), {})))
     frame, darker = jpeg(seed=1), io.BytesIO()
     Image.fromarray((np.asarray(Image.open(io.BytesIO(frame))) * 0.35).astype(np.uint8)).save(darker, "JPEG")
-    files = [("previews", (f"{i}.jpg", data, "image/jpeg"))
-             for i, data in enumerate([frame, darker.getvalue(), frame, b"broken"])]
+    files = [
+        ("previews", (f"{i}.jpg", data, "image/jpeg"))
+        for i, data in enumerate([frame, darker.getvalue(), frame, b"broken"])
+    ]
     with TestClient(create_app(Settings(policy="compact"), policy)) as c:  # keeps the loop the roll runs on
-        r = c.post("/v1/rolls", files=files, data={"instruction": "give the roll a warm film look",
-                                                   "consistent": "1"})
+        r = c.post("/v1/rolls", files=files, data={"instruction": "give the roll a warm film look", "consistent": "1"})
         assert r.status_code == 202, r.text
         status = wait_roll(c, r.json()["id"], lambda s: s["state"] == "done")
     assert [p["state"] for p in status["photos"]] == ["done", "done", "done", "failed"]
-    ops = [{(o["module"], json.dumps(o["params"], sort_keys=True)) for o in p["operations"]}
-           for p in status["photos"][:3]]
-    exposure = [next(o["params"]["exposure"] for o in p["operations"] if o["module"] == "exposure")
-                for p in status["photos"][:3]]
+    ops = [
+        {(o["module"], json.dumps(o["params"], sort_keys=True)) for o in p["operations"]} for p in status["photos"][:3]
+    ]
+    exposure = [
+        next(o["params"]["exposure"] for o in p["operations"] if o["module"] == "exposure")
+        for p in status["photos"][:3]
+    ]
     assert ops[0] == ops[2]  # the same frame gets the same edit
     assert exposure[1] > exposure[0] + 0.5  # the darker frame is lifted to the roll's level
     style = {m for m, _ in ops[0] if m not in ("exposure", "channelmixerrgb")}
@@ -333,7 +365,7 @@ def test_roll_progress_and_cancel(slow):
         final = r.json()
         assert r.status_code == 200 and final["state"] == "cancelled" and final["finished"]
         assert final["done"] >= 2 and final["cancelled"] >= 1 and final["done"] + final["cancelled"] == 30
-        assert all(p["state"] == "cancelled" for p in final["photos"][final["done"]:])
+        assert all(p["state"] == "cancelled" for p in final["photos"][final["done"] :])
         assert c.get(f"/v1/rolls/{roll_id}").status_code == 404
         h = c.get("/v1/health").json()
         assert (h["queue_depth"], h["rolls_active"]) == (0, 0)  # the roll's queue slot came back
@@ -346,11 +378,14 @@ def test_50_simultaneous_edits_every_one_answered_bound_honoured(slow):
     depths = []
 
     async def burst():
-        async with httpx.AsyncClient(base_url=slow.url, timeout=60,
-                                     limits=httpx.Limits(max_connections=60)) as c:
+        async with httpx.AsyncClient(base_url=slow.url, timeout=60, limits=httpx.Limits(max_connections=60)) as c:
+
             async def one(i):
-                return i, await c.post("/v1/edit", files={"preview": ("p.jpg", preview, "image/jpeg")},
-                                       data={"instruction": f"brighter #{i}"})
+                return i, await c.post(
+                    "/v1/edit",
+                    files={"preview": ("p.jpg", preview, "image/jpeg")},
+                    data={"instruction": f"brighter #{i}"},
+                )
 
             async def watch():
                 for _ in range(40):
@@ -385,8 +420,12 @@ def cli_server(tmp_path_factory):
     port = free_port()
     log = tmp_path_factory.mktemp("serve") / "stderr.log"
     with open(log, "wb") as err:
-        proc = subprocess.Popen([sys.executable, "-m", "retouchiq", "serve", "--policy", "rules", "--port",
-                                 str(port), "--max-queue", "4"], cwd=ROOT, stderr=err, stdout=subprocess.DEVNULL)
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "retouchiq", "serve", "--policy", "rules", "--port", str(port), "--max-queue", "4"],
+            cwd=ROOT,
+            stderr=err,
+            stdout=subprocess.DEVNULL,
+        )
     url = f"http://127.0.0.1:{port}"
     deadline = time.time() + 60
     while True:
@@ -405,7 +444,7 @@ def cli_server(tmp_path_factory):
 
 def memory(pid: int) -> dict[str, int]:
     lines = Path(f"/proc/{pid}/status").read_text().splitlines()
-    return {k: int(v.split()[0]) * 1024 for k, v in (l.split(":", 1) for l in lines) if k in ("VmRSS", "VmHWM")}
+    return {k: int(v.split()[0]) * 1024 for k, v in (row.split(":", 1) for row in lines) if k in ("VmRSS", "VmHWM")}
 
 
 def test_100mb_upload_is_refused_without_being_read(cli_server):
@@ -413,8 +452,10 @@ def test_100mb_upload_is_refused_without_being_read(cli_server):
     host, port = "127.0.0.1", int(url.rsplit(":", 1)[1])
     # a client announcing 100 MB and sending 64 KB is answered at once: the server does not wait for the body
     with socket.create_connection((host, port), timeout=10) as s:
-        s.sendall(b"POST /v1/edit HTTP/1.1\r\nHost: x\r\nContent-Type: multipart/form-data; boundary=b\r\n"
-                  b"Content-Length: 104857600\r\n\r\n" + b"\0" * 65536)
+        s.sendall(
+            b"POST /v1/edit HTTP/1.1\r\nHost: x\r\nContent-Type: multipart/form-data; boundary=b\r\n"
+            b"Content-Length: 104857600\r\n\r\n" + b"\0" * 65536
+        )
         answer = s.makefile("rb")
         status = answer.readline()
         headers = dict(line.rstrip().lower().split(b": ", 1) for line in iter(answer.readline, b"\r\n"))
@@ -444,9 +485,15 @@ def test_cli_serve_logs_json_and_refuses_an_open_host_without_token(cli_server):
     proc, url, log = cli_server
     httpx.get(url + "/v1/health")
     lines = [json.loads(line) for line in log.read_text().splitlines() if line.strip()]
-    assert any(l["msg"] == "ready" and l["policy"] == "rules" for l in lines)
-    assert any(l["msg"] == "request" and l["path"] == "/v1/health" and l["status"] == 200 for l in lines)
+    assert any(e["msg"] == "ready" and e["policy"] == "rules" for e in lines)
+    assert any(e["msg"] == "request" and e["path"] == "/v1/health" and e["status"] == 200 for e in lines)
     env = {k: v for k, v in os.environ.items() if k != "RETOUCHIQ_TOKEN"}
-    out = subprocess.run([sys.executable, "-m", "retouchiq", "serve", "--host", "0.0.0.0", "--policy", "rules"],
-                         cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
+    out = subprocess.run(
+        [sys.executable, "-m", "retouchiq", "serve", "--host", "0.0.0.0", "--policy", "rules"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert out.returncode == 2 and "a token is required" in out.stderr

@@ -1,15 +1,16 @@
 """Schema-driven fuzzing: schemathesis generates requests from the served OpenAPI spec (valid and invalid ones)
 and checks that every answer is documented there — status code, content type, body schema — and never a 5xx."""
+
 import httpx
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, settings
 from schemathesis.specs.openapi.checks import positive_data_acceptance
+from test_server import TOKEN, Served
 
 from agent.policy import load_policy
 from server.app import create_app
 from server.settings import Settings
-from test_server import TOKEN, Served
 
 EXAMPLES = 25  # per operation: enough to hit every field with junk, small enough for CI (< 60 s in all)
 # schemathesis's lazy fixture loader breaks on pytest 9 (Function._nodeid), so the spec is read from the app
@@ -30,12 +31,14 @@ def test_the_spec_is_the_served_one(served):
 
 
 @schema.parametrize()
-@settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True,
-          database=None)
+@settings(
+    max_examples=EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True, database=None
+)
 def test_api(case, served):
     # a schema-valid request may still carry bytes that are no JPEG: 4xx for it is right, not a failure
-    case.call_and_validate(base_url=served.url, headers={"Authorization": f"Bearer {TOKEN}"},
-                           excluded_checks=[positive_data_acceptance])
+    case.call_and_validate(
+        base_url=served.url, headers={"Authorization": f"Bearer {TOKEN}"}, excluded_checks=[positive_data_acceptance]
+    )
 
 
 def test_still_serving_after_the_fuzzing(served):

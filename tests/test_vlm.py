@@ -3,6 +3,7 @@
 SFT (full and LoRA) through TRL, generate → parse → sidecar → darktable-cli, the checkpoint loading back into
 `retouchiq edit`, and 1,000 generations of a random model that each end as an edit or the clear refusal.
 """
+
 import json
 import random
 import shutil
@@ -12,16 +13,17 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from retouchiq.cli import main
 from agent.data.synth import synth
-from darktable_bridge.photos import preview as load_preview
 from agent.errors import PolicyError
-from agent.policy import load_policy, llm, vlm_build
+from agent.policy import llm, load_policy, vlm_build
 from agent.train import sft_vlm
-from conftest import split_photo_set
 from darktable_bridge import apply as apply_mod
 from darktable_bridge import darktable_cli, operations
+from darktable_bridge.photos import preview as load_preview
+from retouchiq.cli import main
 from xmp.sidecar import Sidecar
+
+from conftest import split_photo_set
 
 ROOT = Path(__file__).resolve().parent.parent
 PHOTO = ROOT / "tests" / "data" / "photos" / "picosdeeuropa_by_Aitzol_Berasategi.jpg"
@@ -47,8 +49,10 @@ def work(tmp_path_factory):
     photos = split_photo_set()[:2]  # the training-split copies
     synth(photos, 40, root / "triples", seed=3, size=96, fast=True)
     rows = sft_vlm.chat_rows([root / "triples"], "train", max_samples=32)
-    texts = sft_vlm.conversation_texts(rows) + [llm.answer_text("Warmer white balance.", WARM),
-                                                llm.system_prompt("full")]
+    texts = sft_vlm.conversation_texts(rows) + [
+        llm.answer_text("Warmer white balance.", WARM),
+        llm.system_prompt("full"),
+    ]
     vlm_build.save_random(root / "random", texts * 2, vocab_size=2048)
     # the same photos and instructions, every answer the same valid edit: a model that learns it answers valid JSON
     fixed = root / "fixed"
@@ -56,8 +60,11 @@ def work(tmp_path_factory):
     with open(root / "triples" / "samples.jsonl") as src, open(fixed / "samples.jsonl", "w") as dst:
         for line in src:
             s = json.loads(line)
-            s |= {"input": str((root / "triples" / s["input"]).resolve()), "reasoning": "Warmer white balance.",
-                  "operations": WARM}
+            s |= {
+                "input": str((root / "triples" / s["input"]).resolve()),
+                "reasoning": "Warmer white balance.",
+                "operations": WARM,
+            }
             dst.write(json.dumps(s) + "\n")
     return {"root": root, "triples": root / "triples", "fixed": fixed, "random": root / "random", "rows": rows}
 
@@ -73,27 +80,42 @@ def test_prompt_carries_the_vocabulary_and_the_photo_facts():
     assert "median L*" in user and user.endswith("Instruction: make it warmer")
 
 
-@pytest.mark.parametrize("answer, reasoning", [
-    ('It is cold.\n```json\n{"operations": [{"module": "exposure", "params": {"exposure": 0.5}}]}\n```', "It is cold."),
-    ('Reasoning: dark. {"operations": [{"module": "exposure", "params": {"exposure": 0.5}}]} hope that helps',
-     "dark."),
-    ('[{"module": "exposure", "params": {"exposure": 0.5}}]', llm.NO_REASONING),
-    ('{"reasoning": "dark", "operations": [{"module": "exposure", "params": {"exposure": 0.5}}]}', "dark"),
-    ('draft {"operations": []} final {"operations": [{"module": "exposure", "params": {"exposure": 0.5}}]}',
-     "draft {\"operations\": []} final"),
-])
+@pytest.mark.parametrize(
+    "answer, reasoning",
+    [
+        (
+            'It is cold.\n```json\n{"operations": [{"module": "exposure", "params": {"exposure": 0.5}}]}\n```',
+            "It is cold.",
+        ),
+        (
+            'Reasoning: dark. {"operations": [{"module": "exposure", "params": {"exposure": 0.5}}]} hope that helps',
+            "dark.",
+        ),
+        ('[{"module": "exposure", "params": {"exposure": 0.5}}]', llm.NO_REASONING),
+        ('{"reasoning": "dark", "operations": [{"module": "exposure", "params": {"exposure": 0.5}}]}', "dark"),
+        (
+            'draft {"operations": []} final {"operations": [{"module": "exposure", "params": {"exposure": 0.5}}]}',
+            'draft {"operations": []} final',
+        ),
+    ],
+)
 def test_answers_are_found_in_what_models_write(answer, reasoning):
     res = llm.parse_answer(answer)
     assert res.operations == [{"module": "exposure", "params": {"exposure": 0.5}}]
     assert res.reasoning == reasoning
 
 
-@pytest.mark.parametrize("answer, says", [
-    ("", "empty"), ("no json here", "no JSON"), ('{"operations": 5}', "must be a list"),
-    ('{"operations": [{"module": "exposure", "params": {"exposure": 9}}]}', "exposure.exposure"),
-    ('{"operations": [{"module": "levels"}]}', "unknown module"),
-    ('{"operations": [], "style": 1}', "unknown top-level"),
-])
+@pytest.mark.parametrize(
+    "answer, says",
+    [
+        ("", "empty"),
+        ("no json here", "no JSON"),
+        ('{"operations": 5}', "must be a list"),
+        ('{"operations": [{"module": "exposure", "params": {"exposure": 9}}]}', "exposure.exposure"),
+        ('{"operations": [{"module": "levels"}]}', "unknown module"),
+        ('{"operations": [], "style": 1}', "unknown top-level"),
+    ],
+)
 def test_bad_answers_are_a_clear_refusal(answer, says):
     with pytest.raises(PolicyError, match=REFUSAL) as exc:
         llm.parse_answer(answer)
@@ -106,21 +128,29 @@ def _mutate(text: str, rng: random.Random) -> str:
     if kind == 0:
         return text[:i]
     if kind == 1:
-        return text[:i] + text[i + 1:]
+        return text[:i] + text[i + 1 :]
     if kind == 2:
         return text[:i] + rng.choice('{}[]",:0123456789e-.x ') + text[i:]
     if kind == 3:
-        return text.replace("0.5", rng.choice(["9e9", "-7", "NaN", "true", "\"1\"", "0.25"]))
+        return text.replace("0.5", rng.choice(["9e9", "-7", "NaN", "true", '"1"', "0.25"]))
     if kind == 4:
         return text.replace("exposure", rng.choice(["exposur", "colorbalancergb", "sharpen", "EXPOSURE"]), 2)
     return text[i:] + text[:i]
 
 
 def test_a_thousand_damaged_answers_each_give_an_edit_or_the_refusal(tmp_path):
-    good = llm.answer_text("Brighter, and a warmer sky.", [
-        {"module": "exposure", "params": {"exposure": 0.5}},
-        {"module": "channelmixerrgb", "instance": "sky", "params": {"temperature": 6000},
-         "mask": {"type": "gradient", "anchor": [0.5, 0.3], "rotation": 0, "compression": 0.5}}])
+    good = llm.answer_text(
+        "Brighter, and a warmer sky.",
+        [
+            {"module": "exposure", "params": {"exposure": 0.5}},
+            {
+                "module": "channelmixerrgb",
+                "instance": "sky",
+                "params": {"temperature": 6000},
+                "mask": {"type": "gradient", "anchor": [0.5, 0.3], "rotation": 0, "compression": 0.5},
+            },
+        ],
+    )
     rng = random.Random(0)
     photo = tmp_path / "p.jpg"
     shutil.copyfile(PHOTO, photo)
@@ -173,8 +203,9 @@ def test_sft_then_lora_checkpoint_edits_a_photo_darktable_renders(work, tmp_path
     source, answered = str(work["random"]), None
     for rnd in range(3):
         full = tmp_path / f"full{rnd}"
-        cfg = sft_vlm.VLMTrainConfig(max_steps=60, batch_size=4, lr=6e-3, lora=False, warmup_ratio=0, max_samples=8,
-                                     seed=rnd)
+        cfg = sft_vlm.VLMTrainConfig(
+            max_steps=60, batch_size=4, lr=6e-3, lora=False, warmup_ratio=0, max_samples=8, seed=rnd
+        )
         record = sft_vlm.train(source, [work["fixed"]], full, cfg, echo=lambda s: None)
         assert record["last_loss"] < record["first_loss"]
         assert len((full / "metrics.jsonl").read_text().splitlines()) >= 60
@@ -194,8 +225,9 @@ def test_sft_then_lora_checkpoint_edits_a_photo_darktable_renders(work, tmp_path
 
     before = sft_vlm.mean_loss(AutoModelForImageTextToText.from_pretrained(full), policy.processor, rows)
     lora = tmp_path / "lora"
-    cfg = sft_vlm.VLMTrainConfig(max_steps=8, batch_size=4, lr=2e-3, lora_r=8, lora_alpha=16, warmup_ratio=0,
-                                 max_samples=32)
+    cfg = sft_vlm.VLMTrainConfig(
+        max_steps=8, batch_size=4, lr=2e-3, lora_r=8, lora_alpha=16, warmup_ratio=0, max_samples=32
+    )
     sft_vlm.train(str(full), [work["triples"]], lora, cfg, echo=lambda s: None)
     assert (lora / "adapter_config.json").is_file() and (lora / "retouchiq.json").is_file()
     tuned = load_policy(f"vlm:{lora}")
@@ -205,8 +237,9 @@ def test_sft_then_lora_checkpoint_edits_a_photo_darktable_renders(work, tmp_path
     # 3. `retouchiq edit --policy vlm:CHECKPOINT` writes the sidecar; darktable-cli renders it warmer
     photo = tmp_path / "photo.jpg"
     shutil.copyfile(PHOTO, photo)
-    (lora / "retouchiq.json").write_text(json.dumps(json.loads((lora / "retouchiq.json").read_text())
-                                                    | {"max_new_tokens": 80}))
+    (lora / "retouchiq.json").write_text(
+        json.dumps(json.loads((lora / "retouchiq.json").read_text()) | {"max_new_tokens": 80})
+    )
     assert main(["edit", str(photo), "-i", "make it warmer", "--policy", f"vlm:{lora}", "--json"]) == 0
     sidecar = apply_mod.sidecar_path(photo)
     assert "channelmixerrgb" in [h.operation for h in Sidecar.read(sidecar).history]
@@ -214,14 +247,16 @@ def test_sft_then_lora_checkpoint_edits_a_photo_darktable_renders(work, tmp_path
     ref = darktable_cli.render(photo, None, tmp_path / "before.jpg", width=256, height=256).output
     after_rgb = np.asarray(Image.open(out).convert("RGB"), dtype=np.float32)
     before_rgb = np.asarray(Image.open(ref).convert("RGB"), dtype=np.float32)
-    warmth = lambda a: float((a[..., 0] - a[..., 2]).mean())  # noqa: E731
+    warmth = lambda a: float((a[..., 0] - a[..., 2]).mean())
     assert warmth(after_rgb) > warmth(before_rgb) + 3
 
 
 def test_chat_export_and_bad_model_paths(work, tmp_path):
     out = tmp_path / "chat.jsonl"
-    assert main(["train", "chat-export", "--data", str(work["triples"]), "-o", str(out),
-                 "--model", str(work["random"])]) == 0
+    assert (
+        main(["train", "chat-export", "--data", str(work["triples"]), "-o", str(out), "--model", str(work["random"])])
+        == 0
+    )
     rows = [json.loads(line) for line in out.read_text().splitlines()]
     assert rows and rows[0]["images"][0].endswith(".png")
     assert "<|im_start|>assistant" in rows[0]["text"] and "```json" in rows[0]["completion"][0]["content"][0]["text"]

@@ -1,13 +1,14 @@
 """Sidecar format: codec, structs as data, parsing (hardened), writing, version detection."""
+
 import json
 import struct as pystruct
 
 import pytest
 
 from xmp import SidecarError, blend, codec, masks
+from xmp.merge import detect_version
 from xmp.modules import PARAMS
 from xmp.sidecar import HistoryItem, Sidecar
-from xmp.merge import detect_version
 
 from conftest import EXAMPLES
 
@@ -23,9 +24,10 @@ def test_struct_sizes_match_darktable():
             assert s.size == sizes[name], name
         assert s.version == int(versions[name]), name
     assert blend.PARAMS.size == 420
-    assert {t: masks.point_struct(t).size for t in (masks.GROUP, masks.GRADIENT, masks.ELLIPSE, masks.CIRCLE,
-                                                    masks.PATH, masks.BRUSH)} == {
-        masks.GROUP: 16, masks.GRADIENT: 28, masks.ELLIPSE: 28, masks.CIRCLE: 16, masks.PATH: 36, masks.BRUSH: 44}
+    assert {
+        t: masks.point_struct(t).size
+        for t in (masks.GROUP, masks.GRADIENT, masks.ELLIPSE, masks.CIRCLE, masks.PATH, masks.BRUSH)
+    } == {masks.GROUP: 16, masks.GRADIENT: 28, masks.ELLIPSE: 28, masks.CIRCLE: 16, masks.PATH: 36, masks.BRUSH: 44}
 
 
 @pytest.mark.parametrize("name", sorted(PARAMS))
@@ -41,7 +43,8 @@ def test_codec_forms():
     assert codec.encode(small) == small.hex() and not codec.is_compressed(codec.encode(small))
     assert codec.encode(large).startswith("gz") and codec.decode(codec.encode(large)) == large
     assert codec.decode("gz14eJxjYIAACQYYOOHEgAZY0QVwggZ7CB6pfNoAAE8gGQg=") == blend.PARAMS.encode(
-        blend.default_params(blend.CS_NONE))
+        blend.default_params(blend.CS_NONE)
+    )
     for bad in ("ABCD", "abc", "zz", "gz00eJw=", "gzxxeJw=", "gz12!!!!"):
         with pytest.raises(SidecarError):
             codec.decode(bad)
@@ -86,14 +89,14 @@ def test_example_values():
 BAD_DOCS = {
     "malformed": b"<x:xmpmeta xmlns:x='adobe:ns:meta/'><rdf:RDF",
     "xxe": b'<?xml version="1.0"?><!DOCTYPE x [<!ENTITY e SYSTEM "file:///etc/passwd">]>'
-           b'<x:xmpmeta xmlns:x="adobe:ns:meta/">&e;</x:xmpmeta>',
+    b'<x:xmpmeta xmlns:x="adobe:ns:meta/">&e;</x:xmpmeta>',
     "billion laughs": b'<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol">'
-                      b'<!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">'
-                      b'<!ENTITY lol3 "&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;">]>'
-                      b'<x:xmpmeta xmlns:x="adobe:ns:meta/">&lol3;</x:xmpmeta>',
+    b'<!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">'
+    b'<!ENTITY lol3 "&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;">]>'
+    b'<x:xmpmeta xmlns:x="adobe:ns:meta/">&lol3;</x:xmpmeta>',
     "not xmp": b"<html><body>hello</body></html>",
     "not darktable": b'<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-'
-                     b'syntax-ns#"><rdf:Description rdf:about=""/></rdf:RDF></x:xmpmeta>',
+    b'syntax-ns#"><rdf:Description rdf:about=""/></rdf:RDF></x:xmpmeta>',
     "empty": b"",
 }
 
@@ -141,14 +144,22 @@ def test_version_detection():
 
 
 def test_unknown_metadata_survives(tmp_path):
-    text = (EXAMPLES / "exposure_plus1ev_v30jpg.xmp").read_text().replace(
-        '    xmlns:darktable="http://darktable.sf.net/"\n',
-        '    xmlns:darktable="http://darktable.sf.net/"\n    xmlns:dc="http://purl.org/dc/elements/1.1/"\n'
-        '    xmlns:xmp="http://ns.adobe.com/xap/1.0/"\n').replace(
-        '   xmpMM:DerivedFrom="in.png"\n', '   xmp:Rating="4"\n   xmpMM:DerivedFrom="in.png"\n').replace(
-        "   <darktable:masks_history>",
-        "   <dc:subject>\n    <rdf:Bag>\n     <rdf:li>holiday &amp; sea</rdf:li>\n    </rdf:Bag>\n   </dc:subject>\n"
-        "   <darktable:masks_history>")
+    text = (
+        (EXAMPLES / "exposure_plus1ev_v30jpg.xmp")
+        .read_text()
+        .replace(
+            '    xmlns:darktable="http://darktable.sf.net/"\n',
+            '    xmlns:darktable="http://darktable.sf.net/"\n    xmlns:dc="http://purl.org/dc/elements/1.1/"\n'
+            '    xmlns:xmp="http://ns.adobe.com/xap/1.0/"\n',
+        )
+        .replace('   xmpMM:DerivedFrom="in.png"\n', '   xmp:Rating="4"\n   xmpMM:DerivedFrom="in.png"\n')
+        .replace(
+            "   <darktable:masks_history>",
+            "   <dc:subject>\n    <rdf:Bag>\n     <rdf:li>holiday &amp; sea</rdf:li>\n"
+            "    </rdf:Bag>\n   </dc:subject>\n"
+            "   <darktable:masks_history>",
+        )
+    )
     s = Sidecar.parse(text)
     assert s.to_string() == text
     s.history.append(HistoryItem.new("exposure", 6, PARAMS["exposure"].encode({"exposure": 0.5}), num=1))

@@ -6,6 +6,7 @@ Two forms, both read regardless of settings:
 darktable writes the compressed form for blobs longer than 100 bytes (conf ``compress_xmp_tags`` =
 ``only large entries``, the default).
 """
+
 from __future__ import annotations
 
 import base64
@@ -39,8 +40,9 @@ def decode(text: str) -> bytes:
         except (binascii.Error, zlib.error) as exc:
             raise SidecarError(f"compressed blob is not valid base64/zlib: {exc}") from None
     if len(text) % 2 or not set(text) <= _HEX_DIGITS:
-        raise SidecarError("blob is neither lowercase hex nor gz-compressed "
-                           "(darktable drops items with uppercase or odd-length hex)")
+        raise SidecarError(
+            "blob is neither lowercase hex nor gz-compressed (darktable drops items with uppercase or odd-length hex)"
+        )
     return bytes.fromhex(text)
 
 

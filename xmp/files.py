@@ -5,6 +5,7 @@ Every file this project writes for a user (sidecars, the plugin's luarc, exporte
 darktable, or the user after a crash — sees the old file or the new one, never half of one. ``backup`` keeps the
 previous version as ``NAME.retouchiq-YYYYmmdd-HHMMSS.bak`` (UTC; the plugin names its backups the same way).
 """
+
 from __future__ import annotations
 
 import os

@@ -9,11 +9,14 @@
 - Drawn shapes: darktable's current set of forms is the snapshot stored with the last active history item
   that has forms, so the new snapshot repeats every existing form and adds the new ones.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from . import blend as blend_mod, iop_order, masks as masks_mod
+from . import blend as blend_mod
+from . import iop_order
+from . import masks as masks_mod
 from .errors import SidecarError
 from .sidecar import HistoryItem, MaskForm, Sidecar
 from .structs import lookup
@@ -21,8 +24,8 @@ from .structs import lookup
 
 @dataclass
 class Shape:
-    mask_type: int          # masks.GRADIENT, ELLIPSE, CIRCLE or PATH
-    points: list[dict]      # point values, in the layout of masks.point_struct(mask_type)
+    mask_type: int  # masks.GRADIENT, ELLIPSE, CIRCLE or PATH
+    points: list[dict]  # point values, in the layout of masks.point_struct(mask_type)
     name: str = ""
     state: int = masks_mod.STATE_USE | masks_mod.STATE_SHOW  # membership state in the group
 
@@ -31,12 +34,12 @@ class Shape:
 class Edit:
     operation: str
     modversion: int
-    params: dict                      # only the fields to set; the rest are defaults (or kept, in place)
+    params: dict  # only the fields to set; the rest are defaults (or kept, in place)
     stack: bool = True
     multi_name: str = ""
-    blend: dict | None = None         # complete blend params values, or None for darktable's default blending
+    blend: dict | None = None  # complete blend params values, or None for darktable's default blending
     shapes: list[Shape] = field(default_factory=list)
-    default_blend: dict | None = None # blending of a new instance when ``blend`` is None
+    default_blend: dict | None = None  # blending of a new instance when ``blend`` is None
 
 
 def detect_version(sidecar: Sidecar) -> str:
@@ -58,8 +61,10 @@ def detect_version(sidecar: Sidecar) -> str:
 def _check_mergeable(sidecar: Sidecar) -> None:
     order = sidecar.iop_order_version
     if order in (4, 5) and sidecar.iop_order_list is None:
-        raise SidecarError(f"sidecar uses {detect_version(sidecar)}'s module order, which this tool cannot "
-                           "extend; open the photo in darktable 4.2-compatible order or edit a copy")
+        raise SidecarError(
+            f"sidecar uses {detect_version(sidecar)}'s module order, which this tool cannot "
+            "extend; open the photo in darktable 4.2-compatible order or edit a copy"
+        )
     if order == iop_order.LEGACY and sidecar.iop_order_list is None:
         raise SidecarError("sidecar uses the legacy (pre-3.0) module order, which this tool cannot extend")
 
@@ -118,8 +123,10 @@ def append_edits(sidecar: Sidecar, edits: list[Edit]) -> list[HistoryItem]:
             base = instances.get((edit.operation, min(priorities)))
         if base is not None:
             if base.modversion != edit.modversion:
-                raise SidecarError(f"{edit.operation} in the sidecar is version {base.modversion}, "
-                                   f"this edit is version {edit.modversion}; refusing to mix them")
+                raise SidecarError(
+                    f"{edit.operation} in the sidecar is version {base.modversion}, "
+                    f"this edit is version {edit.modversion}; refusing to mix them"
+                )
             values = base.decoded() | edit.params
             priority, name = base.multi_priority, base.multi_name
             blend_text = (base.get("blendop_version"), base.get("blendop_params"))
@@ -138,18 +145,29 @@ def append_edits(sidecar: Sidecar, edits: list[Edit]) -> list[HistoryItem]:
             for k, shape in enumerate(edit.shapes):
                 layout = masks_mod.point_struct(shape.mask_type)
                 form_name = shape.name or f"{_TYPE_NAMES.get(shape.mask_type, 'shape')} #{next_id + k}"
-                new_forms.append(MaskForm.new(0, next_id + k, shape.mask_type, form_name,
-                                              [layout.encode(p) for p in shape.points]))
-                members.append(masks_mod.GROUP_POINT.encode({"formid": next_id + k, "parentid": group_id,
-                                                              "state": shape.state, "opacity": 1.0}))
-            new_forms.append(MaskForm.new(0, group_id, masks_mod.GROUP, f"grp {edit.operation} {name}".strip(),
-                                          members))
+                new_forms.append(
+                    MaskForm.new(0, next_id + k, shape.mask_type, form_name, [layout.encode(p) for p in shape.points])
+                )
+                members.append(
+                    masks_mod.GROUP_POINT.encode(
+                        {"formid": next_id + k, "parentid": group_id, "state": shape.state, "opacity": 1.0}
+                    )
+                )
+            new_forms.append(
+                MaskForm.new(0, group_id, masks_mod.GROUP, f"grp {edit.operation} {name}".strip(), members)
+            )
             blend_values["mask_id"] = group_id
             next_id = group_id + 1
-        item = HistoryItem.new(edit.operation, edit.modversion, struct.encode(values), multi_name=name,
-                               multi_priority=priority, num=num,
-                               blendop_version=blend_mod.VERSION if blend_values is not None else None,
-                               blendop_params=blend_mod.PARAMS.encode(blend_values) if blend_values else None)
+        item = HistoryItem.new(
+            edit.operation,
+            edit.modversion,
+            struct.encode(values),
+            multi_name=name,
+            multi_priority=priority,
+            num=num,
+            blendop_version=blend_mod.VERSION if blend_values is not None else None,
+            blendop_params=blend_mod.PARAMS.encode(blend_values) if blend_values else None,
+        )
         if blend_values is None and blend_text is not None and blend_text[1] is not None:
             item.set("blendop_version", blend_text[0])
             item.set("blendop_params", blend_text[1])
@@ -178,5 +196,10 @@ def append_edits(sidecar: Sidecar, edits: list[Edit]) -> list[HistoryItem]:
     return new_items
 
 
-_TYPE_NAMES = {masks_mod.GRADIENT: "gradient", masks_mod.ELLIPSE: "ellipse", masks_mod.CIRCLE: "circle",
-               masks_mod.PATH: "path", masks_mod.BRUSH: "brush"}
+_TYPE_NAMES = {
+    masks_mod.GRADIENT: "gradient",
+    masks_mod.ELLIPSE: "ellipse",
+    masks_mod.CIRCLE: "circle",
+    masks_mod.PATH: "path",
+    masks_mod.BRUSH: "brush",
+}

@@ -4,6 +4,7 @@ Layout: ``x:xmpmeta`` and ``rdf:RDF`` keep their attributes on the tag line; oth
 attribute on its own line one space deeper than the tag (namespace declarations two spaces deeper, after
 ``rdf:about``); elements with text keep attributes inline; empty elements close with ``/>``.
 """
+
 from __future__ import annotations
 
 from lxml import etree

@@ -4,16 +4,18 @@ Everything the file holds survives a read/write: unknown attributes and elements
 metadata of other programs) stay in the tree, and history items or mask rows that are not changed are
 written back from the exact strings that were read.
 """
+
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterator
 
 from lxml import etree
 
-from . import codec, masks as masks_mod
+from . import codec
+from . import masks as masks_mod
 from .errors import SidecarError
 from .files import atomic_write
 from .serialize import to_string
@@ -25,10 +27,19 @@ NS_DT = "http://darktable.sf.net/"
 NS_XMPMM = "http://ns.adobe.com/xap/1.0/mm/"
 MAX_BYTES = 16 * 1024 * 1024
 XMP_VERSION = 5
-HISTORY_ORDER = ("num", "operation", "enabled", "modversion", "params", "multi_name", "multi_name_hand_edited",
-                 "multi_priority", "blendop_version", "blendop_params")
-MASK_ORDER = ("mask_num", "mask_id", "mask_type", "mask_name", "mask_version", "mask_points", "mask_nb",
-              "mask_src")
+HISTORY_ORDER = (
+    "num",
+    "operation",
+    "enabled",
+    "modversion",
+    "params",
+    "multi_name",
+    "multi_name_hand_edited",
+    "multi_priority",
+    "blendop_version",
+    "blendop_params",
+)
+MASK_ORDER = ("mask_num", "mask_id", "mask_type", "mask_name", "mask_version", "mask_points", "mask_nb", "mask_src")
 IOP_ORDER_NAMES = {0: "custom", 1: "legacy", 2: "v3.0 RAW", 3: "v3.0 JPEG", 4: "v5.0 RAW", 5: "v5.0 JPEG"}
 
 
@@ -80,12 +91,28 @@ class HistoryItem(_Row):
     ORDER = HISTORY_ORDER
 
     @classmethod
-    def new(cls, operation: str, modversion: int, params: bytes, *, enabled: bool = True, multi_name: str = "",
-            multi_priority: int = 0, blendop_version: int | None = None, blendop_params: bytes | None = None,
-            num: int = 0) -> "HistoryItem":
-        values = {"num": str(num), "operation": operation, "enabled": str(int(enabled)),
-                  "modversion": str(modversion), "params": codec.encode(params), "multi_name": multi_name,
-                  "multi_priority": str(multi_priority)}
+    def new(
+        cls,
+        operation: str,
+        modversion: int,
+        params: bytes,
+        *,
+        enabled: bool = True,
+        multi_name: str = "",
+        multi_priority: int = 0,
+        blendop_version: int | None = None,
+        blendop_params: bytes | None = None,
+        num: int = 0,
+    ) -> HistoryItem:
+        values = {
+            "num": str(num),
+            "operation": operation,
+            "enabled": str(int(enabled)),
+            "modversion": str(modversion),
+            "params": codec.encode(params),
+            "multi_name": multi_name,
+            "multi_priority": str(multi_priority),
+        }
         if blendop_params is not None:
             values["blendop_version"] = str(blendop_version)
             values["blendop_params"] = codec.encode(blendop_params)
@@ -126,10 +153,17 @@ class MaskForm(_Row):
     ORDER = MASK_ORDER
 
     @classmethod
-    def new(cls, num: int, form_id: int, mask_type: int, name: str, points: list[bytes]) -> "MaskForm":
-        values = {"mask_num": str(num), "mask_id": str(form_id), "mask_type": str(mask_type), "mask_name": name,
-                  "mask_version": str(masks_mod.VERSION), "mask_points": codec.encode(b"".join(points)),
-                  "mask_nb": str(len(points)), "mask_src": codec.encode(bytes(8))}
+    def new(cls, num: int, form_id: int, mask_type: int, name: str, points: list[bytes]) -> MaskForm:
+        values = {
+            "mask_num": str(num),
+            "mask_id": str(form_id),
+            "mask_type": str(mask_type),
+            "mask_name": name,
+            "mask_version": str(masks_mod.VERSION),
+            "mask_points": codec.encode(b"".join(points)),
+            "mask_nb": str(len(points)),
+            "mask_src": codec.encode(bytes(8)),
+        }
         return cls(_ordered(values, MASK_ORDER))
 
     num = property(lambda self: self.int("mask_num"))
@@ -145,12 +179,18 @@ class MaskForm(_Row):
         n = self.int("mask_nb")
         if len(blob) != n * layout.size:
             raise SidecarError(f"mask {self.form_id}: {n} points need {n * layout.size} bytes, got {len(blob)}")
-        return [layout.decode(blob[i * layout.size:(i + 1) * layout.size]) for i in range(n)]
+        return [layout.decode(blob[i * layout.size : (i + 1) * layout.size]) for i in range(n)]
 
 
 def _parser() -> etree.XMLParser:
-    return etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, dtd_validation=False,
-                           huge_tree=False, remove_comments=False)
+    return etree.XMLParser(
+        resolve_entities=False,
+        no_network=True,
+        load_dtd=False,
+        dtd_validation=False,
+        huge_tree=False,
+        remove_comments=False,
+    )
 
 
 @dataclass
@@ -162,7 +202,7 @@ class Sidecar:
 
     # -- reading -------------------------------------------------------------------------------------
     @classmethod
-    def parse(cls, data: bytes | str, path: Path | None = None) -> "Sidecar":
+    def parse(cls, data: bytes | str, path: Path | None = None) -> Sidecar:
         if isinstance(data, str):
             data = data.encode("utf-8")
         where = f"{path}: " if path else ""
@@ -185,19 +225,22 @@ class Sidecar:
             raise SidecarError(f"{where}no darktable:xmp_version: not a darktable sidecar")
         version = sidecar._header_int("xmp_version")
         if version > XMP_VERSION:
-            raise SidecarError(f"{where}darktable:xmp_version {version} is newer than this tool reads "
-                               f"(≤ {XMP_VERSION})")
+            raise SidecarError(
+                f"{where}darktable:xmp_version {version} is newer than this tool reads (≤ {XMP_VERSION})"
+            )
         sidecar.history = [HistoryItem(a) for a in sidecar._rows("history")]
         sidecar.masks = [MaskForm(a) for a in sidecar._rows("masks_history")]
         for item in sidecar.history:
             for name in ("operation", "params", "modversion"):
                 if item.get(name) is None:
-                    raise SidecarError(f"{where}history item {item.get('num', '?')} has no darktable:{name} "
-                                       "(darktable would discard the whole history)")
+                    raise SidecarError(
+                        f"{where}history item {item.get('num', '?')} has no darktable:{name} "
+                        "(darktable would discard the whole history)"
+                    )
         return sidecar
 
     @classmethod
-    def read(cls, path: str | os.PathLike) -> "Sidecar":
+    def read(cls, path: str | os.PathLike) -> Sidecar:
         path = Path(path)
         try:
             size = path.stat().st_size
@@ -209,7 +252,7 @@ class Sidecar:
         return cls.parse(data, path)
 
     @classmethod
-    def new(cls, derived_from: str = "", iop_order_version: int = 3) -> "Sidecar":
+    def new(cls, derived_from: str = "", iop_order_version: int = 3) -> Sidecar:
         """An empty darktable 4.2 sidecar (non-raw input: v3.0 JPEG module order)."""
         root = etree.Element(f"{{{NS_X}}}xmpmeta", nsmap={"x": NS_X})
         root.set(f"{{{NS_X}}}xmptk", "XMP Core 4.4.0-Exiv2")
@@ -217,8 +260,13 @@ class Sidecar:
         desc = etree.SubElement(rdf, f"{{{NS_RDF}}}Description", nsmap={"xmpMM": NS_XMPMM, "darktable": NS_DT})
         desc.set(f"{{{NS_RDF}}}about", "")
         desc.set(f"{{{NS_XMPMM}}}DerivedFrom", derived_from)
-        for key, value in (("xmp_version", XMP_VERSION), ("raw_params", 0), ("auto_presets_applied", 1),
-                           ("history_end", 0), ("iop_order_version", iop_order_version)):
+        for key, value in (
+            ("xmp_version", XMP_VERSION),
+            ("raw_params", 0),
+            ("auto_presets_applied", 1),
+            ("history_end", 0),
+            ("iop_order_version", iop_order_version),
+        ):
             desc.set(_dt(key), str(value))
         for name in ("masks_history", "history"):
             etree.SubElement(etree.SubElement(desc, _dt(name)), f"{{{NS_RDF}}}Seq")
@@ -329,4 +377,3 @@ class Sidecar:
     def write(self, path: str | os.PathLike) -> Path:
         """Atomic write: a temporary file in the same folder, flushed, then renamed over ``path``."""
         return atomic_write(Path(path), self.to_string().encode("utf-8"))
-

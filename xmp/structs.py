@@ -5,12 +5,14 @@ A struct is a sequence of fields; each field has a C type, an optional shape (ar
 doc. Layouts are packed little-endian: every darktable type used here is 4 bytes (float, int,
 enum, gboolean) except ``char[N]``, so there is no padding to model.
 """
+
 from __future__ import annotations
 
 import math
 import struct
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Mapping
+from typing import Any
 
 import numpy as np
 
@@ -83,7 +85,7 @@ def _unflatten(flat: list, shape: tuple[int, ...]) -> Any:
     if len(shape) == 1:
         return list(flat)
     step = len(flat) // shape[0]
-    return [_unflatten(flat[i * step:(i + 1) * step], shape[1:]) for i in range(shape[0])]
+    return [_unflatten(flat[i * step : (i + 1) * step], shape[1:]) for i in range(shape[0])]
 
 
 @dataclass(frozen=True)
@@ -115,8 +117,9 @@ class Struct:
         try:
             return self._index[name]
         except KeyError:
-            raise SidecarError(f"{self.module} v{self.version} has no field {name!r}; "
-                               f"known: {', '.join(self._index)}") from None
+            raise SidecarError(
+                f"{self.module} v{self.version} has no field {name!r}; known: {', '.join(self._index)}"
+            ) from None
 
     def defaults(self) -> dict[str, Any]:
         return {f.name: _copy(f.default) for f in self.fields}
@@ -131,7 +134,7 @@ class Struct:
                 out[f.name] = flat[pos]
                 pos += 1
             else:
-                out[f.name] = _unflatten(flat[pos:pos + f.count], f.shape)
+                out[f.name] = _unflatten(flat[pos : pos + f.count], f.shape)
                 pos += f.count
         return out
 

@@ -1,10 +1,11 @@
-"""Policies: photo + instruction + current history → reasoning + operations (ARCHITECTURE.md's action format).
+"""Policies: photo + instruction + current history → reasoning + operations (docs/architecture.md's action format).
 
 Every policy answers through the same interface, and its operations are validated against the vocabulary
 (``darktable_bridge.operations.parse_operations``) before anything is written. Policies are named by a spec
 string: ``compact`` (the embedded default), ``rules`` (the keyword baseline), later ``vlm:PATH`` and
 ``openai:URL#MODEL``. ``load_policy`` loads one once; callers keep it.
 """
+
 from __future__ import annotations
 
 import importlib
@@ -47,6 +48,7 @@ def validate(result: EditResult) -> EditResult:
 
 class NoopPolicy:
     """Changes nothing: the floor every other policy is measured against."""
+
     name = "noop"
 
     def edit(self, image: np.ndarray, instruction: str, history: Sidecar | None = None) -> EditResult:
@@ -68,5 +70,8 @@ def load_policy(spec: str = "compact") -> Policy:
     if kind not in REGISTRY:
         raise RequestError(f"unknown policy '{spec}' (known: {', '.join(sorted(REGISTRY))})")
     module, _, factory = REGISTRY[kind].partition(":")
-    return getattr(importlib.import_module(module), factory)(arg) if arg else \
-        getattr(importlib.import_module(module), factory)()
+    return (
+        getattr(importlib.import_module(module), factory)(arg)
+        if arg
+        else getattr(importlib.import_module(module), factory)()
+    )

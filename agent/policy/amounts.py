@@ -5,6 +5,7 @@ The sentence embedding carries these only faintly (MiniLM places "a touch darker
 together), so the compact policy also reads them as numbers, per clause (``features``). The words are the
 synthesis banks' own (agent/language/banks.py), so what the training data means by "a bit" is what is read here.
 """
+
 from __future__ import annotations
 
 import math
@@ -14,15 +15,16 @@ import numpy as np
 
 from agent.language import banks
 
-DIM = 5   # has an amount word, log2 of its factor, says stops, the stops (unsigned: the verb gives the sign),
-          # log2 of a caveat's scale ("but not too much": the request at 0.7)
+DIM = 5  # has an amount word, log2 of its factor, says stops, the stops (unsigned: the verb gives the sign),
+# log2 of a caveat's scale ("but not too much": the request at 0.7)
 
 _WORDS = {" ".join(w.split()): a.factor for a in banks.AMOUNTS for w in (a.pre, a.post) if w.strip()}
 # look strengths ("a subtle golden hour look"); "light" is left out, it names light far more often
 _WORDS.update({w: f for w, f in banks.STRENGTHS if w and w != "light"})
 # the banks' stop phrases without their "by" / sign ("by half a stop" → "half a stop"), and the bare "a stop"
-_STOP_WORDS = {" ".join(w.split()).lstrip("+-").removeprefix("by "): ev
-               for pre, post, ev in banks.STOPS for w in (pre, post)} | {"a stop": 1.0}
+_STOP_WORDS = {
+    " ".join(w.split()).lstrip("+-").removeprefix("by "): ev for pre, post, ev in banks.STOPS for w in (pre, post)
+} | {"a stop": 1.0}
 
 
 def _pattern(words) -> re.Pattern:
@@ -62,8 +64,8 @@ def features(clause: str) -> np.ndarray:
     caveat = _CAVEAT.search(text)
     if caveat:
         out[4] = math.log2(_CAVEATS[caveat.group(0)])
-        text = _CAVEAT.sub(" ", text)                    # "but not too much" is not "much"
-    amount = _AMOUNT.search(_STOPS.sub(" ", text))   # "a third of a stop" is not "a bit"
+        text = _CAVEAT.sub(" ", text)  # "but not too much" is not "much"
+    amount = _AMOUNT.search(_STOPS.sub(" ", text))  # "a third of a stop" is not "a bit"
     if amount:
         out[0], out[1] = 1.0, math.log2(_WORDS[amount.group(0)])
     return out

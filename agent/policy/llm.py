@@ -7,6 +7,7 @@ came back (fenced or not, with or without chatter around it), and the operations
 vocabulary. A bad answer is quoted back with the validation error for a bounded number of repair rounds; an answer
 that still fails is a ``PolicyError`` ("could not produce a valid edit"), and nothing is written.
 """
+
 from __future__ import annotations
 
 import json
@@ -15,28 +16,38 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from agent.errors import PolicyError, instruction as checked_instruction
+from agent.errors import PolicyError
+from agent.errors import instruction as checked_instruction
 from agent.policy import EditResult, validate
 from xmp.sidecar import Sidecar
 
-MAX_ANSWER_CHARS = 20000     # longer answers are cut before parsing (a runaway generation)
-MAX_JSON_STARTS = 400        # '{' positions tried when looking for the operations object
+MAX_ANSWER_CHARS = 20000  # longer answers are cut before parsing (a runaway generation)
+MAX_JSON_STARTS = 400  # '{' positions tried when looking for the operations object
 NO_REASONING = "The model gave no reasoning."
 
 ANSWER_FORMAT = (
     "Answer in two parts. First the reasoning: a few sentences on what the photo shows (use the measurements) and "
     "why each operation. Then one JSON object, in a ```json fenced block, of the form "
     '{"operations": [{"module": ..., "params": {...}}, ...]}. Use only the modules and fields listed, inside their '
-    "ranges; leave out fields that should keep darktable's defaults. An empty list means: change nothing.")
+    "ranges; leave out fields that should keep darktable's defaults. An empty list means: change nothing."
+)
 
-EXAMPLE = {"operations": [
-    {"module": "exposure", "params": {"exposure": 0.5}},
-    {"module": "channelmixerrgb", "params": {"temperature": 5600}},
-    {"module": "exposure", "instance": "sky", "params": {"exposure": -0.6},
-     "mask": {"type": "gradient", "anchor": [0.5, 0.35], "rotation": 0, "compression": 0.3}}]}
+EXAMPLE = {
+    "operations": [
+        {"module": "exposure", "params": {"exposure": 0.5}},
+        {"module": "channelmixerrgb", "params": {"temperature": 5600}},
+        {
+            "module": "exposure",
+            "instance": "sky",
+            "params": {"exposure": -0.6},
+            "mask": {"type": "gradient", "anchor": [0.5, 0.35], "rotation": 0, "compression": 0.3},
+        },
+    ]
+}
 
 
 # ---- the vocabulary as prompt text --------------------------------------------------------------------------
+
 
 def _range(spec: dict) -> str:
     if "enum" in spec:
@@ -71,29 +82,36 @@ def vocabulary_text(detail: bool = True) -> str:
         props = op["properties"]
         name = props["module"]["const"]
         params = props["params"]["properties"]
-        fields = "; ".join(f"{k} {_range(v)}" + (f" ({_short(v.get('description', ''))})" if detail else "")
-                           for k, v in params.items())
+        fields = "; ".join(
+            f"{k} {_range(v)}" + (f" ({_short(v.get('description', ''))})" if detail else "") for k, v in params.items()
+        )
         head = f"- {name}" + (f" — {props['module']['description']}" if detail else "")
         stack = "" if "mask" in props else " [edited in place: no instance, no mask]"
         lines.append(f"{head}{stack}\n    {fields}")
     shapes = []
     for kind, fields in SHAPE_FIELDS.items():
         if kind == "parametric":
-            shapes.append('{"type": "parametric", "channel": "lightness"|"chroma"|"hue", "range": [x0, x1, x2, x3]} '
-                          "(trapezoid in L* 0–100, C* 0–180 or hue °)")
+            shapes.append(
+                '{"type": "parametric", "channel": "lightness"|"chroma"|"hue", "range": [x0, x1, x2, x3]} '
+                "(trapezoid in L* 0–100, C* 0–180 or hue °)"
+            )
             continue
         parts = [f'"type": "{kind}"']
         for key, (default, lo, hi) in fields.items():
-            parts.append(f'"{key}": ' + ("[[x, y], ...]" if default is None else json.dumps(default))
-                         + f" ({lo:g}..{hi:g})")
+            parts.append(
+                f'"{key}": ' + ("[[x, y], ...]" if default is None else json.dumps(default)) + f" ({lo:g}..{hi:g})"
+            )
         shapes.append("{" + ", ".join(parts) + "}")
-    return ("Modules (darktable operation names and params struct fields, in darktable's stored units):\n"
-            + "\n".join(lines)
-            + "\nEvery module except those edited in place also takes: \"instance\" (a short name, for a second "
-              "instance), \"mask\", \"opacity\" (0–100), \"blend_mode\". Masks, coordinates 0–1 of the frame, "
-              "rotation 0 of a gradient covers the top:\n" + "\n".join("  " + s for s in shapes)
-            + '\n  or {"parts": [mask, ...]} to combine; any mask takes "invert", "feathering_radius", '
-              '"blur_radius".')
+    return (
+        "Modules (darktable operation names and params struct fields, in darktable's stored units):\n"
+        + "\n".join(lines)
+        + '\nEvery module except those edited in place also takes: "instance" (a short name, for a second '
+        'instance), "mask", "opacity" (0–100), "blend_mode". Masks, coordinates 0–1 of the frame, '
+        "rotation 0 of a gradient covers the top:\n"
+        + "\n".join("  " + s for s in shapes)
+        + '\n  or {"parts": [mask, ...]} to combine; any mask takes "invert", "feathering_radius", '
+        '"blur_radius".'
+    )
 
 
 def system_prompt(style: str = "full") -> str:
@@ -101,12 +119,21 @@ def system_prompt(style: str = "full") -> str:
     ``short``: names and ranges only (for models fine-tuned on RetouchIQ's triples, to keep sequences short)."""
     if style not in ("full", "short"):
         raise PolicyError(f"unknown system prompt style {style!r} (full or short)")
-    head = ("You are RetouchIQ, a retouching assistant inside darktable. You turn a photographer's instruction "
-            "into darktable history items.")
+    head = (
+        "You are RetouchIQ, a retouching assistant inside darktable. You turn a photographer's instruction "
+        "into darktable history items."
+    )
     if style == "short":
         return head + " " + ANSWER_FORMAT
-    return (head + "\n\n" + vocabulary_text(True) + "\n\n" + ANSWER_FORMAT + "\nExample of the JSON part:\n"
-            + json.dumps(EXAMPLE))
+    return (
+        head
+        + "\n\n"
+        + vocabulary_text(True)
+        + "\n\n"
+        + ANSWER_FORMAT
+        + "\nExample of the JSON part:\n"
+        + json.dumps(EXAMPLE)
+    )
 
 
 def history_text(history: Sidecar | None) -> str:
@@ -114,8 +141,9 @@ def history_text(history: Sidecar | None) -> str:
         return "none (the photo is unedited)"
     names = []
     for item in sorted(history.active_history(), key=lambda h: h.num):
-        names.append(item.operation + (f" '{item.multi_name}'" if item.multi_name else "")
-                     + ("" if item.enabled else " (off)"))
+        names.append(
+            item.operation + (f" '{item.multi_name}'" if item.multi_name else "") + ("" if item.enabled else " (off)")
+        )
     return ", ".join(names[-24:]) if names else "none"
 
 
@@ -149,9 +177,11 @@ def photo_facts(image: np.ndarray) -> str:
 
 def user_prompt(instruction: str, facts: str, history: str = "none (the photo is unedited)") -> str:
     """The text beside the photo. The same function writes the SFT prompts, so training and use agree."""
-    return (f"Measurements of the photo as it looks now: {facts}\n"
-            f"Current darktable history: {history}. Your operations are added on top of it.\n"
-            f"Instruction: {' '.join(instruction.split())}")
+    return (
+        f"Measurements of the photo as it looks now: {facts}\n"
+        f"Current darktable history: {history}. Your operations are added on top of it.\n"
+        f"Instruction: {' '.join(instruction.split())}"
+    )
 
 
 def answer_text(reasoning: str, operations: list[dict]) -> str:
@@ -160,11 +190,14 @@ def answer_text(reasoning: str, operations: list[dict]) -> str:
 
 
 def repair_prompt(error: str) -> str:
-    return (f"That answer is not a valid edit: {error}. Answer again, reasoning first, then one ```json block "
-            'with {"operations": [...]} using only the listed modules and fields, inside their ranges.')
+    return (
+        f"That answer is not a valid edit: {error}. Answer again, reasoning first, then one ```json block "
+        'with {"operations": [...]} using only the listed modules and fields, inside their ranges.'
+    )
 
 
 # ---- answers ----------------------------------------------------------------------------------------------
+
 
 def _ops_object(value) -> bool:
     if isinstance(value, dict):
@@ -212,7 +245,7 @@ def _clean_reasoning(text: str) -> str:
             text = text[: -len(fence)].rstrip()
     for label in ("Reasoning:", "reasoning:", "**Reasoning:**", "**Reasoning**"):
         if text.startswith(label):
-            text = text[len(label):].strip()
+            text = text[len(label) :].strip()
     return " ".join(text.split())
 
 
@@ -241,9 +274,11 @@ def parse_answer(text: str) -> EditResult:
 
 # ---- the repair loop ----------------------------------------------------------------------------------------
 
+
 @dataclass
 class Turn:
     """One chat message; ``image`` marks the turn that carries the photo."""
+
     role: str
     text: str
     image: bool = False
@@ -260,8 +295,10 @@ class ChatPolicy:
         raise NotImplementedError
 
     def turns(self, image: np.ndarray, instruction: str, history: Sidecar | None) -> list[Turn]:
-        return [Turn("system", system_prompt(self.prompt_style)),
-                Turn("user", user_prompt(instruction, photo_facts(image), history_text(history)), image=True)]
+        return [
+            Turn("system", system_prompt(self.prompt_style)),
+            Turn("user", user_prompt(instruction, photo_facts(image), history_text(history)), image=True),
+        ]
 
     def edit(self, image: np.ndarray, instruction: str, history: Sidecar | None = None) -> EditResult:
         instruction = checked_instruction(instruction)
@@ -277,5 +314,7 @@ class ChatPolicy:
                 reason = str(exc).removeprefix("could not produce a valid edit: ")
                 errors.append(reason)
                 turns = turns + [Turn("assistant", (text or "")[:4000]), Turn("user", repair_prompt(reason))]
-        raise PolicyError(f"could not produce a valid edit: {len(errors)} answer(s) from {self.name} failed "
-                          f"validation (last: {errors[-1]})")
+        raise PolicyError(
+            f"could not produce a valid edit: {len(errors)} answer(s) from {self.name} failed "
+            f"validation (last: {errors[-1]})"
+        )

@@ -3,6 +3,7 @@
 The wording is the training data's own (``agent.measure.reasoning``), so what the policy says reads like
 what it learned from; this adds the instruction and leaves out knobs that would write nothing.
 """
+
 from __future__ import annotations
 
 from agent.measure import describe, reasoning
@@ -20,9 +21,11 @@ def explain(stats: dict, values: dict[str, float], instruction: str) -> str:
 
 
 def unrecognised(stats: dict, instruction: str, examples: str) -> str:
-    """For a request none of whose words the policy was trained on (agent/policy/vocabulary.py)."""
-    return (f'{describe(stats)} I do not recognise "{_quote(instruction)}" as an editing request: none of its words '
-            f"is one I was trained on, so nothing is changed. I read requests in English, such as {examples}.")
+    """For a request none of whose words the policy was trained on (agent/policy/known_words.py)."""
+    return (
+        f'{describe(stats)} I do not recognise "{_quote(instruction)}" as an editing request: none of its words '
+        f"is one I was trained on, so nothing is changed. I read requests in English, such as {examples}."
+    )
 
 
 def unanswered(clauses: list[tuple[str, bool]]) -> str:

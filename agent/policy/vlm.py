@@ -14,8 +14,10 @@ Settings: a ``retouchiq.json`` in the model folder (written by the SFT command) 
 ``RETOUCHIQ_VLM_IMAGE_SIDE`` (long side of the photo given to the model, 768), ``RETOUCHIQ_VLM_PROMPT``
 (full | short), ``RETOUCHIQ_VLM_REPAIRS`` (1).
 """
+
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import threading
@@ -28,8 +30,13 @@ from agent.policy import EditResult
 from agent.policy.llm import ChatPolicy, Turn, env_number, parse_answer, pil_image
 
 SETTINGS_FILE = "retouchiq.json"
-VISION_TOKEN_KEYS = ("image_token_id", "video_token_id", "vision_start_token_id", "vision_end_token_id",
-                     "image_token_index")
+VISION_TOKEN_KEYS = (
+    "image_token_id",
+    "video_token_id",
+    "vision_start_token_id",
+    "vision_end_token_id",
+    "image_token_index",
+)
 
 
 def resolve(path: str) -> Path:
@@ -46,8 +53,10 @@ def resolve(path: str) -> Path:
             return Path(snapshot_download(path, local_files_only=True))
         except Exception:
             pass
-    raise PolicyError(f"{path}: no such model folder, and not in the Hugging Face cache (RetouchIQ never downloads "
-                      "models: fetch it yourself, e.g. `huggingface-cli download Qwen/Qwen2.5-VL-7B-Instruct`)")
+    raise PolicyError(
+        f"{path}: no such model folder, and not in the Hugging Face cache (RetouchIQ never downloads "
+        "models: fetch it yourself, e.g. `huggingface-cli download Qwen/Qwen2.5-VL-7B-Instruct`)"
+    )
 
 
 def load_processor(path: Path, model_type: str):
@@ -77,8 +86,11 @@ def _settings(path: Path) -> dict:
     for key, var in {"device": "RETOUCHIQ_VLM_DEVICE", "prompt_style": "RETOUCHIQ_VLM_PROMPT"}.items():
         if os.environ.get(var):
             settings[key] = os.environ[var]
-    for key, var in {"max_new_tokens": "RETOUCHIQ_VLM_MAX_NEW_TOKENS", "image_side": "RETOUCHIQ_VLM_IMAGE_SIDE",
-                     "repairs": "RETOUCHIQ_VLM_REPAIRS"}.items():
+    for key, var in {
+        "max_new_tokens": "RETOUCHIQ_VLM_MAX_NEW_TOKENS",
+        "image_side": "RETOUCHIQ_VLM_IMAGE_SIDE",
+        "repairs": "RETOUCHIQ_VLM_REPAIRS",
+    }.items():
         value = env_number(var, None, int)
         if value is not None:
             settings[key] = value
@@ -128,15 +140,25 @@ def load_model(path: Path, device: str):
 class VLMPolicy(ChatPolicy):
     """A local VLM behind the Policy interface; also ``sample`` for RL and robustness checks."""
 
-    def __init__(self, model, processor, name: str = "vlm", prompt_style: str = "full", max_new_tokens: int = 768,
-                 image_side: int = 768, repairs: int = 1, device: str = "cpu"):
+    def __init__(
+        self,
+        model,
+        processor,
+        name: str = "vlm",
+        prompt_style: str = "full",
+        max_new_tokens: int = 768,
+        image_side: int = 768,
+        repairs: int = 1,
+        device: str = "cpu",
+    ):
         self.model, self.processor, self.name = model, processor, name
         self.prompt_style, self.max_new_tokens, self.image_side = prompt_style, max_new_tokens, image_side
         self.repairs, self.device = repairs, device
         tok = getattr(processor, "tokenizer", processor)
         cfg = model.config
         ids = {getattr(cfg, k, None) for k in VISION_TOKEN_KEYS} | {
-            getattr(getattr(cfg, "text_config", None), k, None) for k in VISION_TOKEN_KEYS}
+            getattr(getattr(cfg, "text_config", None), k, None) for k in VISION_TOKEN_KEYS
+        }
         self.suppress = sorted(i for i in ids if isinstance(i, int) and 0 <= i < len(tok))
         self.pad_id = tok.pad_token_id if tok.pad_token_id is not None else tok.eos_token_id
         self.lock = threading.Lock()  # generate() is not re-entrant on one model
@@ -161,28 +183,52 @@ class VLMPolicy(ChatPolicy):
         image = pil_image(image, self.image_side)
         return self.processor(text=[text], images=[image], return_tensors="pt").to(self.device)
 
-    def generate(self, turns: list[Turn], image: np.ndarray, n: int = 1, sample: bool = False,
-                 temperature: float = 1.0, max_new_tokens: int | None = None) -> list[str]:
+    def generate(
+        self,
+        turns: list[Turn],
+        image: np.ndarray,
+        n: int = 1,
+        sample: bool = False,
+        temperature: float = 1.0,
+        max_new_tokens: int | None = None,
+    ) -> list[str]:
         import torch
 
         inputs = self.inputs(turns, image)
-        kw = dict(max_new_tokens=max_new_tokens or self.max_new_tokens, num_return_sequences=n,
-                  pad_token_id=self.pad_id, suppress_tokens=self.suppress or None)
+        kw = dict(
+            max_new_tokens=max_new_tokens or self.max_new_tokens,
+            num_return_sequences=n,
+            pad_token_id=self.pad_id,
+            suppress_tokens=self.suppress or None,
+        )
         kw |= dict(do_sample=True, temperature=temperature, top_k=0) if sample else dict(do_sample=False)
         with self.lock, torch.no_grad():
             out = self.model.generate(**inputs, **kw)
-        new = out[:, inputs["input_ids"].shape[1]:]
+        new = out[:, inputs["input_ids"].shape[1] :]
         return self.processor.batch_decode(new, skip_special_tokens=True)
 
     # -- Policy ----------------------------------------------------------------------------------------------
     def complete(self, turns: list[Turn], image: np.ndarray) -> str:
         return self.generate(turns, image)[0]
 
-    def sample(self, image: np.ndarray, instruction: str, history=None, n: int = 8, temperature: float = 1.0,
-               max_new_tokens: int | None = None) -> list[str]:
+    def sample(
+        self,
+        image: np.ndarray,
+        instruction: str,
+        history=None,
+        n: int = 8,
+        temperature: float = 1.0,
+        max_new_tokens: int | None = None,
+    ) -> list[str]:
         """n sampled raw answers to one request (RL rollouts); ``finish`` turns each into an edit or an error."""
-        return self.generate(self.turns(image, instruction, history), image, n=n, sample=True,
-                             temperature=temperature, max_new_tokens=max_new_tokens)
+        return self.generate(
+            self.turns(image, instruction, history),
+            image,
+            n=n,
+            sample=True,
+            temperature=temperature,
+            max_new_tokens=max_new_tokens,
+        )
 
     @staticmethod
     def finish(text: str) -> EditResult:
@@ -192,15 +238,19 @@ class VLMPolicy(ChatPolicy):
 def load(path: str = "") -> VLMPolicy:
     if not path:
         raise PolicyError("vlm needs a model folder: --policy vlm:PATH (e.g. vlm:~/models/Qwen2.5-VL-7B-Instruct)")
-    try:
-        import transformers  # noqa: F401
-    except ImportError:
-        raise PolicyError("the vlm policy needs transformers: pip install 'retouchiq[vlm]'") from None
+    if importlib.util.find_spec("transformers") is None:
+        raise PolicyError("the vlm policy needs transformers: pip install 'retouchiq[vlm]'")
     folder = resolve(path)
     settings = _settings(folder)
     device = _device(settings.get("device"))
     model, processor, _ = load_model(folder, device)
-    return VLMPolicy(model, processor, name=f"vlm:{path}", prompt_style=settings.get("prompt_style", "full"),
-                     max_new_tokens=int(settings.get("max_new_tokens", 768)),
-                     image_side=int(settings.get("image_side", 768)), repairs=int(settings.get("repairs", 1)),
-                     device=device)
+    return VLMPolicy(
+        model,
+        processor,
+        name=f"vlm:{path}",
+        prompt_style=settings.get("prompt_style", "full"),
+        max_new_tokens=int(settings.get("max_new_tokens", 768)),
+        image_side=int(settings.get("image_side", 768)),
+        repairs=int(settings.get("repairs", 1)),
+        device=device,
+    )

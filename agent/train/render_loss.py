@@ -8,6 +8,7 @@ leaves its module's output as it was (checked by tests/test_render_loss.py again
 sidecar that ``slots.to_operations`` writes). Left out: haze removal, local contrast and sharpening — their
 spatial work means little on a thumbnail and took two thirds of the render time; their slots keep the slot loss.
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -18,31 +19,12 @@ import torch
 from agent import slots as slots_mod
 from agent.policy import compact
 from darktable_bridge.apply import sidecar_of
-from darktable_bridge.modules.channelmixerrgb import TINT_DUV, _uv, _xy
+from darktable_bridge.modules.channelmixerrgb import tinted_xy
 from darktable_bridge.render.base import layout
-from darktable_bridge.render.modules.channelmixerrgb import daylight_xy, planck_xy
-from darktable_bridge.render.pipe import Pipe, module_struct, plan
-from darktable_bridge.render.renderer import tensors
+from darktable_bridge.render.pipe import Pipe, module_struct, plan, tensors
 
 SKIP = ("hazeremoval", "bilat", "sharpen")
 SIDE = 24  # thumbnails are SIDE × SIDE (any aspect: the masks are placed relative to the frame)
-
-
-def tinted_xy(t: torch.Tensor, tint: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-    """The vocabulary's custom illuminant for a temperature and tint (channelmixerrgb.tinted_xy), on tensors:
-    the daylight locus from 4000 K, the Planckian one below, moved off it by the tint along the locus normal."""
-    def locus(k):
-        dx, dy = daylight_xy(k)
-        px, py = planck_xy(k)
-        return torch.where(dx != 0, dx, px), torch.where(dx != 0, dy, py)
-    u0, v0 = _uv(*locus(t))
-    u1, v1 = _uv(*locus(t * 1.01))
-    du, dv = u1 - u0, v1 - v0
-    norm = torch.hypot(du, dv)
-    nu, nv = -dv / norm, du / norm
-    flip = torch.where(nv < 0, -1.0, 1.0)
-    shift = tint * TINT_DUV
-    return _xy(u0 + flip * nu * shift, v0 + flip * nv * shift)
 
 
 class SlotRenderer:

@@ -10,8 +10,9 @@ level, docs/policy.md), also through the renderer: every ``render_every``-th ste
 display values, in percent). Only ``split == "train"`` samples are used: held-out photos
 never reach the weights. Photo features and instruction embeddings are computed once, before the epochs.
 
-    retouchiq train sft --policy compact --data data/synth [data/synth2 ...] -o agent/policy/weights/compact.pt
+    retouchiq train sft --policy compact --data data/synth [data/synth2 ...] -o agent/policy/weights/compact.onnx
 """
+
 from __future__ import annotations
 
 import functools
@@ -28,13 +29,13 @@ from torch.nn import functional as F
 from agent import slots as slots_mod
 from agent.data import read_samples
 from agent.errors import RequestError
-from agent.policy import amounts, compact
+from agent.policy import amounts, compact, compact_net
 from agent.train import render_loss
 
 
 @dataclass
 class TrainConfig:
-    data: list[str]             # folders written by `retouchiq data synth`, used together
+    data: list[str]  # folders written by `retouchiq data synth`, used together
     out: str = str(compact.WEIGHTS)
     epochs: int = 60
     batch_size: int = 128
@@ -42,55 +43,56 @@ class TrainConfig:
     weight_decay: float = 1e-4
     hidden: int = 512
     dropout: float = 0.1
-    value_weight: float = 4.0   # MSE in [-1, 1] units is small next to the BCE; this balances them
-    pos_weight: float = 2.0     # a missed knob fails the request, a spare one rarely does: favour recall
-    stat_noise: float = 1.0     # noise on the standardised statistics, so the photo informs amounts but cannot
-                                # be recognised (held-out photos are other photos); 0.5 let values flip sign on
-                                # held-out photos (docs/policy.md)
-    text_dropout: float = 0.1   # dropout on the 384-d instruction embedding: no single direction of it may decide
-    stat_clip: float = 2.0      # the statistics are clipped at ±2 std: beyond that a photo (a very dark one) only
-                                # taught the network "brighten", whatever the words (6 let "darken it" brighten it)
-    stat_swap: float = 1.0      # share of the batch's explicit requests ("darken it", "golden hour") that read the
-                                # statistics of another sample's photo: the direction they ask for must not hang on
-                                # the photo (a dark held-out photo had "darken it" and "too bright" brightened; 0.5
-                                # still flipped "darken it"); generic requests ("fix it") keep their own photo
-    set_dim: int = 256          # compose "mix" only: also read the clauses one by one (per-clause MLP, summed)
-    amounts: bool = True        # each clause also reads its amount words as numbers (agent/policy/amounts.py)
-    compose: str = "clauses"    # answer each clause on its own and combine per knob (compact.py; "mix": the whole
-                                # request at once, as the weights shipped before it; this is 4–5 points better)
+    value_weight: float = 4.0  # MSE in [-1, 1] units is small next to the BCE; this balances them
+    pos_weight: float = 2.0  # a missed knob fails the request, a spare one rarely does: favour recall
+    stat_noise: float = 1.0  # noise on the standardised statistics, so the photo informs amounts but cannot
+    # be recognised (held-out photos are other photos); 0.5 let values flip sign on
+    # held-out photos (docs/policy.md)
+    text_dropout: float = 0.1  # dropout on the 384-d instruction embedding: no single direction of it may decide
+    stat_clip: float = 2.0  # the statistics are clipped at ±2 std: beyond that a photo (a very dark one) only
+    # taught the network "brighten", whatever the words (6 let "darken it" brighten it)
+    stat_swap: float = 1.0  # share of the batch's explicit requests ("darken it", "golden hour") that read the
+    # statistics of another sample's photo: the direction they ask for must not hang on
+    # the photo (a dark held-out photo had "darken it" and "too bright" brightened; 0.5
+    # still flipped "darken it"); generic requests ("fix it") keep their own photo
+    set_dim: int = 256  # compose "mix" only: also read the clauses one by one (per-clause MLP, summed)
+    amounts: bool = True  # each clause also reads its amount words as numbers (agent/policy/amounts.py)
+    compose: str = "clauses"  # answer each clause on its own and combine per knob (compact_net.py; "mix": the whole
+    # request at once, as the weights shipped before it; this is 4–5 points better)
     nll_weight: float = 0.1
-    val_fraction: float = 0.1   # of the training photos' samples, to watch over-fitting
+    val_fraction: float = 0.1  # of the training photos' samples, to watch over-fitting
     seed: int = 0
-    max_samples: int = 0        # 0 = all
-    members: int = 1            # networks trained from seeds seed, seed + 1, …; shipped as one averaged ensemble
-    threads: int = 1            # the model is small: more threads mostly wait on each other (3× slower, 2 busy cores)
-    render_weight: float = 0.0   # the render term (mean |display − target display| in %; 0.02 measured, not shipped)
-    render_every: int = 4       # render on every n-th step (the render costs ~5× a step of the network)
-    render_batch: int = 64      # samples of the batch rendered
-    render_side: int = 16       # thumbnail side in pixels
+    max_samples: int = 0  # 0 = all
+    members: int = 1  # networks trained from seeds seed, seed + 1, …; shipped as one averaged ensemble
+    threads: int = 1  # the model is small: more threads mostly wait on each other (3× slower, 2 busy cores)
+    render_weight: float = 0.0  # the render term (mean |display − target display| in %; 0.02 measured, not shipped)
+    render_every: int = 4  # render on every n-th step (the render costs ~5× a step of the network)
+    render_batch: int = 64  # samples of the batch rendered
+    render_side: int = 16  # thumbnail side in pixels
 
 
 @dataclass
 class Tensors:
-    text: torch.Tensor      # [N, 384] the clauses' mean embedding
+    text: torch.Tensor  # [N, 384] the clauses' mean embedding
     stats: torch.Tensor
     active: torch.Tensor
     unit: torch.Tensor
-    cidx: torch.Tensor      # [N, MAX_CLAUSES] rows of ``table`` for the clauses one by one, -1 = none
+    cidx: torch.Tensor  # [N, MAX_CLAUSES] rows of ``table`` for the clauses one by one, -1 = none
     explicit: torch.Tensor  # [N] bool: the instruction says what to change (not one of the generic requests)
-    amounts: torch.Tensor   # [N, MAX_CLAUSES, amounts.DIM] the clauses' amount words as numbers
-    table: torch.Tensor     # [distinct clauses, 384], shared, not indexed by take()
-    photo: torch.Tensor     # [N] row of ``thumbs`` for the sample's input photo
-    target: torch.Tensor    # [N, 3, side, side] the target values' render of that thumbnail (empty: no render term)
-    thumbs: torch.Tensor    # [distinct inputs, 3, side, side] sRGB thumbnails, shared
+    amounts: torch.Tensor  # [N, MAX_CLAUSES, amounts.DIM] the clauses' amount words as numbers
+    table: torch.Tensor  # [distinct clauses, 384], shared, not indexed by take()
+    photo: torch.Tensor  # [N] row of ``thumbs`` for the sample's input photo
+    target: torch.Tensor  # [N, 3, side, side] the target values' render of that thumbnail (empty: no render term)
+    thumbs: torch.Tensor  # [distinct inputs, 3, side, side] sRGB thumbnails, shared
 
     def __len__(self):
         return len(self.text)
 
-    def take(self, idx) -> "Tensors":
+    def take(self, idx) -> Tensors:
         rows = [getattr(self, f)[idx] for f in ("text", "stats", "active", "unit", "cidx", "explicit", "amounts")]
-        return Tensors(*rows, self.table, self.photo[idx], self.target[idx] if len(self.target) else self.target,
-                       self.thumbs)
+        return Tensors(
+            *rows, self.table, self.photo[idx], self.target[idx] if len(self.target) else self.target, self.thumbs
+        )
 
     def inputs(self, net) -> tuple:
         """What the network reads: mean embedding and statistics, and the clauses one by one (with their amounts)
@@ -109,8 +111,11 @@ def targets(slot_values: dict) -> tuple[np.ndarray, np.ndarray]:
     for i, name in enumerate(names):
         slot = slots_mod.BY_NAME[name]
         chroma = slots_mod.HUE_OF.get(name)
-        used = (name in slot_values and (slots_mod.is_active(chroma, slot_values.get(chroma, 0.0))
-                                          if chroma else slots_mod.is_active(name, slot_values[name])))
+        used = name in slot_values and (
+            slots_mod.is_active(chroma, slot_values.get(chroma, 0.0))
+            if chroma
+            else slots_mod.is_active(name, slot_values[name])
+        )
         active[i] = used
         unit[i] = compact.to_unit(name, slot_values[name] if used else slot.neutral)
     return active, unit
@@ -149,9 +154,11 @@ def load_tensors(samples: list[dict], log=print, render_side: int = 0) -> Tensor
     table = encoder.encode(list(index))  # a clause is its own only clause: its embedding
     cidx = np.full((len(samples), MAX_CLAUSES), -1, np.int64)
     for row, cs in enumerate(split):
-        cidx[row, :len(cs)] = [index[c] for c in cs]
-    log(f"instruction embeddings: {len({s['instruction'] for s in samples})} distinct, {len(index)} distinct "
-        f"clauses ({time.time() - t0:.0f} s)")
+        cidx[row, : len(cs)] = [index[c] for c in cs]
+    log(
+        f"instruction embeddings: {len({s['instruction'] for s in samples})} distinct, {len(index)} distinct "
+        f"clauses ({time.time() - t0:.0f} s)"
+    )
     from agent.language.banks import GENERIC
 
     generic = {g for g, _ in GENERIC}
@@ -168,11 +175,20 @@ def load_tensors(samples: list[dict], log=print, render_side: int = 0) -> Tensor
     target = torch.zeros(0)
     if render_side:
         target = _target_renders(active_t, unit_t, photo_t, thumbs)
-        log(f"target renders: {len(target)} at {render_side} px from {len(thumbs)} inputs "
-            f"({time.time() - t0:.0f} s)")
-    return Tensors(torch.from_numpy(text), torch.tensor(stats, dtype=torch.float32), active_t, unit_t,
-                   torch.from_numpy(cidx), explicit, torch.from_numpy(amounts.clause_features(split, MAX_CLAUSES)),
-                   torch.from_numpy(table), photo_t, target, thumbs)
+        log(f"target renders: {len(target)} at {render_side} px from {len(thumbs)} inputs ({time.time() - t0:.0f} s)")
+    return Tensors(
+        torch.from_numpy(text),
+        torch.tensor(stats, dtype=torch.float32),
+        active_t,
+        unit_t,
+        torch.from_numpy(cidx),
+        explicit,
+        torch.from_numpy(amounts.clause_features(split, MAX_CLAUSES)),
+        torch.from_numpy(table),
+        photo_t,
+        target,
+        thumbs,
+    )
 
 
 @functools.lru_cache(maxsize=1)
@@ -185,8 +201,8 @@ def _target_renders(active, unit, photo, thumbs, chunk: int = 256) -> torch.Tens
     out = []
     with torch.no_grad():
         for i in range(0, len(active), chunk):
-            values = render_loss.gated(active[i:i + chunk], unit[i:i + chunk], r)
-            out.append(r(thumbs[photo[i:i + chunk]], values).clamp(0.0, 1.0))
+            values = render_loss.gated(active[i : i + chunk], unit[i : i + chunk], r)
+            out.append(r(thumbs[photo[i : i + chunk]], values).clamp(0.0, 1.0))
     return torch.cat(out)
 
 
@@ -233,8 +249,13 @@ def evaluate(net, cfg: TrainConfig, d: Tensors, chunk: int = 4096, render_sample
             sums["nll"] += float(parts["nll"]) * on / n_on
         if cfg.render_weight and len(d.target):  # on the first render_samples samples (the render is slow)
             n = min(len(d), render_samples)
-            sums["render"] = float(sum(render_term(*net(*b.inputs(net))[:2], b) * len(b)
-                                       for b in (d.take(slice(i, min(n, i + 256))) for i in range(0, n, 256))) / n)
+            sums["render"] = float(
+                sum(
+                    render_term(*net(*b.inputs(net))[:2], b) * len(b)
+                    for b in (d.take(slice(i, min(n, i + 256))) for i in range(0, n, 256))
+                )
+                / n
+            )
     net.train()
     return {"loss": total_loss(cfg, sums), **sums}
 
@@ -253,7 +274,7 @@ def _train(cfg: TrainConfig, log) -> dict:
     t0 = time.time()
     torch.manual_seed(cfg.seed)
     samples = [{**s, "dir": str(d)} for d in cfg.data for s in read_samples(d, "train")]  # held-out: never
-    samples = samples[:cfg.max_samples] if cfg.max_samples else samples
+    samples = samples[: cfg.max_samples] if cfg.max_samples else samples
     if not samples:
         raise RequestError(f"{', '.join(map(str, cfg.data))}: no training samples (split 'train')")
     full = load_tensors(samples, log, cfg.render_side if cfg.render_weight else 0)
@@ -271,17 +292,25 @@ def _train(cfg: TrainConfig, log) -> dict:
         net, history = _fit(cfg, tr, val, cfg.seed + k, log, t0)
         nets.append(net)
         histories.append(history)
-    net = nets[0] if len(nets) == 1 else compact.Ensemble(nets)
+    net = nets[0] if len(nets) == 1 else compact_net.Ensemble(nets)
     net.eval()
     history = histories[-1]
     first = histories[0][0]["initial"]
     final = {**history[-1], "train": evaluate(net, cfg, tr)}
     if n_val:
         final["val"] = evaluate(net, cfg, val)
-    record = {"config": asdict(cfg), "samples": len(samples), "train": len(tr), "val": n_val,
-              "initial": first, "final": final, "feature_seconds": round(t_feat, 1),
-              "seconds": round(time.time() - t0, 1), "trained": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
-    compact.save(cfg.out, net, list(compact.STATS), record)
+    record = {
+        "config": asdict(cfg),
+        "samples": len(samples),
+        "train": len(tr),
+        "val": n_val,
+        "initial": first,
+        "final": final,
+        "feature_seconds": round(t_feat, 1),
+        "seconds": round(time.time() - t0, 1),
+        "trained": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+    }
+    compact_net.save(cfg.out, net, list(compact.STATS), record)
     log(f"saved {cfg.out} ({Path(cfg.out).stat().st_size / 1e6:.1f} MB) after {record['seconds']:.0f} s")
     return {**record, "history": [h for hs in histories for h in hs]}
 
@@ -290,19 +319,27 @@ def _fit(cfg: TrainConfig, tr: Tensors, val: Tensors, seed: int, log, t0: float)
     """One network on the training tensors; returns it and its per-epoch record."""
     torch.manual_seed(seed)
     n_val = len(val)
-    net = compact.CompactNet(compact.Config(n_stats=len(compact.STATS), hidden=cfg.hidden, dropout=cfg.dropout,
-                                            stat_noise=cfg.stat_noise, text_dropout=cfg.text_dropout,
-                                            set_dim=cfg.set_dim, stat_clip=cfg.stat_clip,
-                                            compose=cfg.compose,
-                                            amount_dim=amounts.DIM if cfg.amounts and cfg.compose == "clauses" else 0))
+    net = compact_net.CompactNet(
+        compact_net.Config(
+            n_stats=len(compact.STATS),
+            hidden=cfg.hidden,
+            dropout=cfg.dropout,
+            stat_noise=cfg.stat_noise,
+            text_dropout=cfg.text_dropout,
+            set_dim=cfg.set_dim,
+            stat_clip=cfg.stat_clip,
+            compose=cfg.compose,
+            amount_dim=amounts.DIM if cfg.amounts and cfg.compose == "clauses" else 0,
+        )
+    )
     net.stat_mean.copy_(tr.stats.mean(0))
     net.stat_std.copy_(tr.stats.std(0).clamp(min=1e-3))
     with torch.no_grad():  # start from the data's base rates: the head begins at "mostly off, neutral values"
         k = len(compact.SLOT_NAMES)
         rate = tr.active.mean(0).clamp(1e-3, 1 - 1e-3)
         net.head.bias[:k] = torch.log(rate / (1 - rate))
-        net.head.bias[k:2 * k] = ((tr.unit * tr.active).sum(0) / tr.active.sum(0).clamp(min=1)).clamp(-1, 1)
-        net.head.bias[2 * k:] = math.log(0.3)
+        net.head.bias[k : 2 * k] = ((tr.unit * tr.active).sum(0) / tr.active.sum(0).clamp(min=1)).clamp(-1, 1)
+        net.head.bias[2 * k :] = math.log(0.3)
     opt = torch.optim.AdamW(net.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
     steps_per_epoch = max(1, math.ceil(len(tr) / cfg.batch_size))
     total_steps = cfg.epochs * steps_per_epoch
@@ -316,7 +353,7 @@ def _fit(cfg: TrainConfig, tr: Tensors, val: Tensors, seed: int, log, t0: float)
         order = torch.randperm(len(tr))
         running = 0.0
         for i in range(steps_per_epoch):
-            b = tr.take(order[i * cfg.batch_size:(i + 1) * cfg.batch_size])
+            b = tr.take(order[i * cfg.batch_size : (i + 1) * cfg.batch_size])
             if cfg.stat_swap:
                 swap = b.explicit & (torch.rand(len(b)) < cfg.stat_swap)
                 b.stats[swap] = b.stats[torch.randperm(len(b))][swap]
@@ -337,8 +374,11 @@ def _fit(cfg: TrainConfig, tr: Tensors, val: Tensors, seed: int, log, t0: float)
         history.append(rec)
         if epoch == 0 or (epoch + 1) % 5 == 0 or epoch + 1 == cfg.epochs:
             r = f", render {rec['val']['render']:.2f} %" if n_val and "render" in rec["val"] else ""
-            v = f", val {rec['val']['loss']:.4f} (bce {rec['val']['bce']:.3f}, mse {rec['val']['mse']:.4f}{r})" \
-                if n_val else ""
+            v = (
+                f", val {rec['val']['loss']:.4f} (bce {rec['val']['bce']:.3f}, mse {rec['val']['mse']:.4f}{r})"
+                if n_val
+                else ""
+            )
             log(f"epoch {epoch + 1}/{cfg.epochs}: train {rec['train']['loss']:.4f}{v} ({time.time() - t0:.0f} s)")
     net.eval()
     return net, history

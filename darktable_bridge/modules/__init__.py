@@ -1,4 +1,5 @@
-"""One file per darktable module: its vocabulary entry (and, later, its renderer)."""
+"""Each module of ``xmp.modules.NAMES``: its vocabulary entry (fields, ranges, units, GUI names)."""
+
 from importlib import import_module
 
 from xmp.modules import NAMES

@@ -1,4 +1,5 @@
 """Turning agent curves (lists of [x, y] nodes) into darktable's fixed 20-node arrays."""
+
 from xmp.modules._curves import MAXNODES
 
 

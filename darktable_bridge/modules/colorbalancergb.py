@@ -6,7 +6,8 @@ def _p(name, gui, lo=None, hi=None):
 
 
 _FIELDS = [
-    ("contrast", "master ▸ contrast"), ("vibrance", "master ▸ global vibrance"),
+    ("contrast", "master ▸ contrast"),
+    ("vibrance", "master ▸ global vibrance"),
     ("chroma_global", "master ▸ linear chroma grading ▸ global chroma"),
     ("chroma_shadows", "master ▸ linear chroma grading ▸ shadows"),
     ("chroma_midtones", "master ▸ linear chroma grading ▸ mid-tones"),
@@ -21,14 +22,22 @@ _FIELDS = [
     ("brilliance_highlights", "master ▸ perceptual brilliance grading ▸ highlights"),
     ("hue_angle", "master ▸ hue shift"),
 ]
-_ZONES = [(f"{zone}_{c}", f"4 ways ▸ {label} ▸ {what}")
-          for zone, label in (("shadows", "shadows lift"), ("midtones", "power"), ("highlights", "highlights gain"),
-                              ("global", "global offset"))
-          for c, what in (("Y", "luminance"), ("C", "chroma"), ("H", "hue"))]
+_ZONES = [
+    (f"{zone}_{c}", f"4 ways ▸ {label} ▸ {what}")
+    for zone, label in (
+        ("shadows", "shadows lift"),
+        ("midtones", "power"),
+        ("highlights", "highlights gain"),
+        ("global", "global offset"),
+    )
+    for c, what in (("Y", "luminance"), ("C", "chroma"), ("H", "hue"))
+]
 
 MODULE = Module(
-    "colorbalancergb", "color balance rgb",
+    "colorbalancergb",
+    "color balance rgb",
     "contrast, vibrance, chroma, saturation, brilliance and colour grading of shadows, mid-tones, highlights",
     RGB,
     tuple(_p(n, g) for n, g in _FIELDS + _ZONES),
-    neutral={"contrast": 0.0, "vibrance": 0.0, "chroma_global": 0.0, "saturation_global": 0.0})
+    neutral={"contrast": 0.0, "vibrance": 0.0, "chroma_global": 0.0, "saturation_global": 0.0},
+)

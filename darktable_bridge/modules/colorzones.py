@@ -9,12 +9,22 @@ def _curves(out: dict, curves: list) -> None:
 
 
 MODULE = Module(
-    "colorzones", "color zones",
+    "colorzones",
+    "color zones",
     "change lightness, chroma and hue of colours selected by hue (or lightness/chroma); y = 0.5: no change",
     LAB,
-    (field_param("colorzones", "channel", "color zones ▸ select by"),
-     Param("curve", 0.0, 1.0, "color zones ▸ lightness / chroma / hue curves",
-           "curves over the selection axis: lightness, chroma, hue adjustment ([x, y], y = 0.5 no change)",
-           kind="curves", apply=_curves),
-     field_param("colorzones", "strength", "color zones ▸ mix", -100.0, 100.0)),
-    neutral={"strength": 0.0, "curve": _FLAT})
+    (
+        field_param("colorzones", "channel", "color zones ▸ select by"),
+        Param(
+            "curve",
+            0.0,
+            1.0,
+            "color zones ▸ lightness / chroma / hue curves",
+            "curves over the selection axis: lightness, chroma, hue adjustment ([x, y], y = 0.5 no change)",
+            kind="curves",
+            apply=_curves,
+        ),
+        field_param("colorzones", "strength", "color zones ▸ mix", -100.0, 100.0),
+    ),
+    neutral={"strength": 0.0, "curve": _FLAT},
+)

@@ -6,8 +6,19 @@ def _p(name, gui, lo=None, hi=None):
 
 
 MODULE = Module(
-    "vignette", "vignetting", "darken (or brighten) and desaturate the frame's border", RGB,
-    (_p("brightness", "brightness"), _p("saturation", "saturation"), _p("scale", "radius"),
-     _p("falloff_scale", "fall-off strength"), _p("center", "center"), _p("whratio", "width/height ratio"),
-     _p("shape", "shape", 0.5, 3.0), _p("autoratio", "automatic ratio")),
-    neutral={"brightness": 0.0, "saturation": 0.0})
+    "vignette",
+    "vignetting",
+    "darken (or brighten) and desaturate the frame's border",
+    RGB,
+    (
+        _p("brightness", "brightness"),
+        _p("saturation", "saturation"),
+        _p("scale", "radius"),
+        _p("falloff_scale", "fall-off strength"),
+        _p("center", "center"),
+        _p("whratio", "width/height ratio"),
+        _p("shape", "shape", 0.5, 3.0),
+        _p("autoratio", "automatic ratio"),
+    ),
+    neutral={"brightness": 0.0, "saturation": 0.0},
+)

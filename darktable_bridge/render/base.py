@@ -5,6 +5,7 @@ A module works on a batch ``[N, 3, H, W]`` in its colour space (``rgb``: linear 
 ``[N, *shape]``. Integer fields that change the algorithm (enums, switches) are *structure*: they are read as
 Python values (``p.static(name)``), must be equal across a batch, and an ONNX graph is built per structure.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -16,7 +17,7 @@ from xmp import Struct
 
 @dataclass
 class Context:
-    width: int          # full input image size (masks and radii refer to it)
+    width: int  # full input image size (masks and radii refer to it)
     height: int
     scale: float = 1.0  # processing scale relative to the input (1 at 1:1 export)
 
@@ -30,7 +31,7 @@ class Params:
     def __getitem__(self, name: str) -> torch.Tensor:
         start, f = layout(self.struct)[name]
         n = self.flat.shape[0]
-        return self.flat[:, start:start + f.count].reshape((n,) + f.shape) if f.shape else self.flat[:, start]
+        return self.flat[:, start : start + f.count].reshape((n,) + f.shape) if f.shape else self.flat[:, start]
 
     def static(self, name: str):
         return self._static[name]

@@ -4,17 +4,19 @@ A blend step's structure (mask mode, colour space, blend mode, which parametric 
 types) is static; the numbers (opacity, trapezoids, shape geometry) come in as a flat tensor: the blend params
 struct's floats followed by each drawn shape's point values.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 import torch
 
-from xmp import blend as B, masks as M
+from xmp import blend as B
+from xmp import masks as M
 from xmp.sidecar import Sidecar
 
-from . import color
 from ..errors import RenderError
+from . import color
 from .base import Context, Params, flatten
 
 
@@ -23,9 +25,9 @@ class BlendStep:
     mask_mode: int
     cst: int
     mode: int
-    channels: tuple[int, ...]           # active parametric channels (input side)
-    shapes: tuple[tuple[int, int], ...] # (mask type, group state) per drawn shape
-    shape_values: list[float]           # geometry of the shapes (flattened point structs)
+    channels: tuple[int, ...]  # active parametric channels (input side)
+    shapes: tuple[tuple[int, int], ...]  # (mask type, group state) per drawn shape
+    shape_values: list[float]  # geometry of the shapes (flattened point structs)
     combine: int
 
     @property
@@ -42,7 +44,7 @@ class BlendStep:
         b = _to(after, space, blend_space)
         mask = torch.ones((n, 1, h, w), dtype=before.dtype, device=before.device)
         if self.mask_mode & B.MASK_DRAWN and self.shapes:
-            geometry = p.flat[:, p_size():]
+            geometry = p.flat[:, p_size() :]
             drawn = drawn_mask(self.shapes, geometry, ctx, h, w)
             if self.combine & B.COMBINE_DRAWN_INVERTED:
                 drawn = 1.0 - drawn
@@ -111,8 +113,9 @@ def _group_shapes(sidecar: Sidecar, group_id: int) -> tuple[tuple, list[float]]:
         if member["state"] & ~(M.STATE_USE | M.STATE_SHOW | M.STATE_UNION):
             raise RenderError("only unions of drawn shapes are rendered here")
         if form.mask_type not in (M.GRADIENT, M.ELLIPSE, M.CIRCLE):
-            raise RenderError(f"drawn shape type {form.mask_type} is not rendered here yet (gradient, ellipse, "
-                              "circle are)")
+            raise RenderError(
+                f"drawn shape type {form.mask_type} is not rendered here yet (gradient, ellipse, circle are)"
+            )
         points = form.points()
         shapes.append((form.mask_type, member["state"]))
         geometry.extend(flatten(M.point_struct(form.mask_type), points[0]) + [member["opacity"]])

@@ -8,6 +8,7 @@ profiles from xy primaries and its own D65 white (xy 0.312700492, 0.329000939), 
 Lab conversions take the cube root with an approximation (the float's bit pattern divided by 3 plus a magic
 constant, then one Halley step) whose error is visible after a few hand-offs between Lab and RGB modules.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -50,7 +51,7 @@ def matmul3(img: torch.Tensor, m) -> torch.Tensor:
 
 def planes(img: torch.Tensor) -> list[torch.Tensor]:
     """The three channel planes of [N, 3, H, W], each [N, 1, H, W]."""
-    return [img[:, c:c + 1] for c in range(3)]
+    return [img[:, c : c + 1] for c in range(3)]
 
 
 def plane_matmul(m, p: list[torch.Tensor]) -> list[torch.Tensor]:
@@ -96,7 +97,7 @@ def _float_bits(x: torch.Tensor) -> torch.Tensor:
     """IEEE single bit pattern of positive normal floats, as exact float64 integers (no bitcast: ONNX has none)."""
     xd = x.double()
     e = torch.floor(torch.log2(xd))
-    e = torch.where(torch.exp2(e) > xd, e - 1, e)          # log2 may round across a power of two
+    e = torch.where(torch.exp2(e) > xd, e - 1, e)  # log2 may round across a power of two
     e = torch.where(torch.exp2(e + 1) <= xd, e + 1, e)
     return (e + 127.0) * _MANTISSA + (xd / torch.exp2(e) - 1.0) * _MANTISSA
 
@@ -125,7 +126,7 @@ def _lab_f(t: torch.Tensor) -> torch.Tensor:
 
 def _lab_f_inv(f: torch.Tensor) -> torch.Tensor:
     eps, kappa = 0.20689655172413796, 24389.0 / 27.0
-    return torch.where(f > eps, f ** 3, (116.0 * f - 16.0) / kappa)
+    return torch.where(f > eps, f**3, (116.0 * f - 16.0) / kappa)
 
 
 def xyz_to_lab(xyz: torch.Tensor) -> torch.Tensor:
@@ -159,6 +160,15 @@ def as_rows(m) -> tuple:
     return tuple(tuple(float(v) for v in row) for row in np.asarray(m, dtype=np.float64))
 
 
-ROWS = {name: as_rows(globals()[name]) for name in (
-    "REC2020_TO_XYZ_D65", "SRGB_TO_XYZ_D65", "REC2020_TO_XYZ_D50", "XYZ_D50_TO_REC2020", "SRGB_TO_REC2020",
-    "REC2020_TO_SRGB", "SRGB_TO_XYZ_D50")}
+ROWS = {
+    name: as_rows(globals()[name])
+    for name in (
+        "REC2020_TO_XYZ_D65",
+        "SRGB_TO_XYZ_D65",
+        "REC2020_TO_XYZ_D50",
+        "XYZ_D50_TO_REC2020",
+        "SRGB_TO_REC2020",
+        "REC2020_TO_SRGB",
+        "SRGB_TO_XYZ_D50",
+    )
+}

@@ -12,6 +12,7 @@ Modes (``mode`` argument or the ``RETOUCHIQ_RENDER_COMPILE`` environment variabl
 (compile on first use), ``auto`` (compile a key on its ``AUTO_AFTER``-th render: one-off structures, such as
 random edits, stay eager and skip the compile time).
 """
+
 from __future__ import annotations
 
 import os
@@ -41,15 +42,16 @@ TOLERANCE = 1e-4
 @dataclass
 class Entry:
     """One pipe key (structure, shapes, hints): its use count and whether its compiled run was accepted."""
+
     uses: int = 0
     ready: bool = False
     failed: str | None = None
-    compile_s: float = 0.0       # first compiled call (tracing + code generation + C++ build), seconds
+    compile_s: float = 0.0  # first compiled call (tracing + code generation + C++ build), seconds
     check: dict = field(default_factory=dict)
 
 
 _CACHE: dict[tuple, Entry] = {}
-_STAGES: dict[tuple, object] = {}     # stage key + tensor shapes → compiled stage function (or None: failed)
+_STAGES: dict[tuple, object] = {}  # stage key + tensor shapes → compiled stage function (or None: failed)
 _STAGE_ERRORS: dict[tuple, str] = {}
 
 
@@ -76,19 +78,23 @@ def _signature(tensors) -> tuple:
 def _compiled_runner(key, fn, *tensors):
     """Pipe runner: each stage (colorin, a module step with its blend, colorout) is compiled on its own and
     shared by every pipe that has it at this size, so a new structure mostly reuses compiled modules."""
-    if key[0] == "step" and (key[1][0] not in COMPILE_OPS or key[1][3] is not None
-                             or (tensors[0].is_cuda and key[1][0] in CUDA_EAGER_OPS)):
+    if key[0] == "step" and (
+        key[1][0] not in COMPILE_OPS or key[1][3] is not None or (tensors[0].is_cuda and key[1][0] in CUDA_EAGER_OPS)
+    ):
         return fn(*tensors)
     skey = (key, _signature(tensors))
     if skey not in _STAGES:
         try:
             compiled = torch.compile(fn, dynamic=False)
             out = compiled(*tensors)
-        except Exception as exc:  # noqa: BLE001  any compiler failure: this stage stays eager
+        except Exception as exc:  # any compiler failure: this stage stays eager
             _STAGES[skey] = None
             _STAGE_ERRORS[skey] = f"{type(exc).__name__}: {str(exc)[:300]}"
-            warnings.warn(f"renderer: torch.compile failed for {key[:2]}, running it eagerly "
-                          f"({_STAGE_ERRORS[skey]})", RuntimeWarning)
+            warnings.warn(
+                f"renderer: torch.compile failed for {key[:2]}, running it eagerly ({_STAGE_ERRORS[skey]})",
+                RuntimeWarning,
+                stacklevel=2,
+            )
             return fn(*tensors)
         _STAGES[skey] = compiled
         return out
@@ -126,13 +132,16 @@ def _first(entry: Entry, pipe: Pipe, image, params, hints):
     out = pipe(image, *params, hints=hints, runner=_compiled_runner)
     entry.compile_s = time.perf_counter() - t
     diffs = [deviation(a, b) for a, b in zip(ref, out)]
-    nan_ok = all(bool((torch.isnan(a) == torch.isnan(b)).all() and (torch.isinf(a) == torch.isinf(b)).all())
-                 for a, b in zip(ref, out))
+    nan_ok = all(
+        bool((torch.isnan(a) == torch.isnan(b)).all() and (torch.isinf(a) == torch.isinf(b)).all())
+        for a, b in zip(ref, out)
+    )
     entry.check = {"max_deviation": diffs, "nan_match": nan_ok}
     if max(diffs) > TOLERANCE or not nan_ok:
-        entry.failed = (f"compiled output differs from eager by {max(diffs):.2e} relative "
-                        f"(NaN/inf positions match: {nan_ok})")
-        warnings.warn(f"renderer: {entry.failed}; rendering eagerly", RuntimeWarning)
+        entry.failed = (
+            f"compiled output differs from eager by {max(diffs):.2e} relative (NaN/inf positions match: {nan_ok})"
+        )
+        warnings.warn(f"renderer: {entry.failed}; rendering eagerly", RuntimeWarning, stacklevel=2)
         return ref
     entry.ready = True
     return ref

@@ -1,4 +1,5 @@
 """Masks as darktable computes them: parametric (blendif) ranges and drawn shapes (src/develop/masks/)."""
+
 from __future__ import annotations
 
 import math
@@ -28,9 +29,11 @@ def _trapezoid(value: torch.Tensor, t: torch.Tensor, raw: torch.Tensor | None = 
     open_high = (r2 >= 1) & (r3 >= 1)
     rising = torch.where(value <= x0, torch.zeros_like(value), (value - x0) * up)
     falling = torch.where(value >= x3, torch.zeros_like(value), 1.0 - (value - x2) * down)
-    f = torch.where(value < x1, torch.where(open_low, torch.ones_like(value), rising),
-                    torch.where(value <= x2, torch.ones_like(value),
-                                torch.where(open_high, torch.ones_like(value), falling)))
+    f = torch.where(
+        value < x1,
+        torch.where(open_low, torch.ones_like(value), rising),
+        torch.where(value <= x2, torch.ones_like(value), torch.where(open_high, torch.ones_like(value), falling)),
+    )
     return f
 
 
@@ -64,7 +67,7 @@ def parametric_mask(lab: torch.Tensor, p: Params, channels: tuple[int, ...], cst
 # follow the operation order of the shipped x86-64 build, because the gradient's LUT lookup is discontinuous at
 # whole-pixel distances on its negative side and a one-ulp difference there is visible on steep gradients.
 
-_SIZES = {16: 7, 32: 7, 1: 4}   # floats per point: gradient, ellipse, circle
+_SIZES = {16: 7, 32: 7, 1: 4}  # floats per point: gradient, ellipse, circle
 _F32 = torch.float32
 
 
@@ -205,14 +208,13 @@ def _combine(dest, new, op, state: int):
     if state & M.STATE_DIFFERENCE:
         return dest * (1.0 - mask * both.to(mask.dtype))
     if state & M.STATE_EXCLUSION:
-        return torch.where(both, torch.maximum((1.0 - dest) * mask, dest * (1.0 - mask)),
-                           torch.maximum(dest, mask))
+        return torch.where(both, torch.maximum((1.0 - dest) * mask, dest * (1.0 - mask)), torch.maximum(dest, mask))
     return mask
 
 
 def drawn_mask(shapes, geometry: torch.Tensor, ctx: Context, h: int, w: int) -> torch.Tensor:
     """The module's group of drawn shapes as dt_masks_group_render_roi renders it, [N, 1, h, w]."""
-    wd, ht = _f32(ctx.width), _f32(ctx.height)   # pipe->iwidth/iheight: shapes are relative to the input
+    wd, ht = _f32(ctx.width), _f32(ctx.height)  # pipe->iwidth/iheight: shapes are relative to the input
     geometry = geometry.to(_F32)
     xs, ys, grid = _grid_coords(h, w, ctx.scale, geometry)
     out = None
@@ -221,7 +223,7 @@ def drawn_mask(shapes, geometry: torch.Tensor, ctx: Context, h: int, w: int) -> 
         if mask_type not in _SHAPES:
             raise RenderError(f"drawn shape type {mask_type} is not rendered here")
         size = _SIZES[mask_type]
-        g = geometry[:, pos:pos + size]
+        g = geometry[:, pos : pos + size]
         opacity = _col(geometry[:, pos + size])
         pos += size + 1
         shape = _fill(_SHAPES[mask_type](g, xs, ys, wd, ht), h, w, grid)

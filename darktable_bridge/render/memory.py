@@ -11,15 +11,16 @@ still mapped) and lets up to ``TRIM_BYTES`` of freed heap stay with the process.
 CPU render; it changes nothing elsewhere (other allocators, other systems) and can be turned off with
 ``RETOUCHIQ_MALLOC_TUNING=0``.
 """
+
 from __future__ import annotations
 
 import ctypes
 import os
 import sys
 
-M_TRIM_THRESHOLD = -1   # mallopt parameter numbers (malloc.h)
+M_TRIM_THRESHOLD = -1  # mallopt parameter numbers (malloc.h)
 M_MMAP_THRESHOLD = -3
-MMAP_BYTES = 32 << 20   # glibc's largest accepted mmap threshold on 64-bit systems
+MMAP_BYTES = 32 << 20  # glibc's largest accepted mmap threshold on 64-bit systems
 TRIM_BYTES = 256 << 20
 
 _STATE: dict[str, object] = {}

@@ -6,6 +6,7 @@ geometry, opacity — is an input and the batch size is dynamic, so one session 
 structure at that size. CUDA is used when
 onnxruntime has a usable CUDAExecutionProvider, the CPU otherwise (quietly).
 """
+
 from __future__ import annotations
 
 import io
@@ -16,11 +17,10 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from .pipe import Pipe, plan
-from .renderer import tensors
 from ..errors import RenderError
+from .pipe import Pipe, plan, tensors
 
-_SESSIONS: dict[tuple, "OnnxPipe"] = {}
+_SESSIONS: dict[tuple, OnnxPipe] = {}
 
 
 def _exp2(g, x):
@@ -44,8 +44,16 @@ def export(steps, height: int, width: int, path: str | os.PathLike | None = None
     _register_symbolics(opset)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        torch.onnx.export(pipe, (image, *inputs), buf, input_names=names, output_names=["linear", "display"],
-                          dynamic_axes=dynamic, opset_version=opset, dynamo=False)
+        torch.onnx.export(
+            pipe,
+            (image, *inputs),
+            buf,
+            input_names=names,
+            output_names=["linear", "display"],
+            dynamic_axes=dynamic,
+            opset_version=opset,
+            dynamo=False,
+        )
     data = buf.getvalue()
     if path is not None:
         Path(path).write_bytes(data)
@@ -75,6 +83,7 @@ def providers() -> list[str]:
     if "CUDAExecutionProvider" in available:
         try:  # the provider is listed whenever the GPU build is installed; it only works with a device + CUDA libs
             import ctypes
+
             ctypes.CDLL("libcuda.so.1")
             return ["CUDAExecutionProvider", "CPUExecutionProvider"]
         except OSError:

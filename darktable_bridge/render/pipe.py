@@ -4,6 +4,7 @@ Built from a sidecar: the active history's last entry per module instance, enabl
 module order. 8-bit sRGB input (v/255), working space linear Rec2020, output to sRGB; darktable's 8-bit export
 is ``round(clamp(v·255))``. Processing is at the input's size (a 1:1 export); raw files stay with darktable-cli.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -12,14 +13,15 @@ from functools import partial
 import numpy as np
 import torch
 
-from xmp import SidecarError, blend as blend_mod, iop_order
+from xmp import SidecarError, iop_order
+from xmp import blend as blend_mod
 from xmp.sidecar import Sidecar
 
-from . import color
 from ..errors import RenderError
+from . import color
 from .base import Context, Params, flatten
 from .blend import BlendStep, blend_structure
-from .modules import BROKEN, MODULES
+from .modules import MODULES
 
 PIPE_MODULES = {"colorin", "colorout", "gamma", "flip", "mask_manager"}  # done by the pipe itself (or no-ops)
 
@@ -56,13 +58,15 @@ def plan(sidecar: Sidecar) -> Plan:
         if version not in (iop_order.V30_JPG, iop_order.V30_RAW):
             raise RenderError(f"module order version {version} is not rendered here; use --engine darktable")
         if version == iop_order.V30_RAW:
-            raise RenderError("the v3.0 RAW module order runs exposure & co. before colorin on a JPEG; "
-                              "the renderer follows the v3.0 JPEG order only (use --engine darktable)")
+            raise RenderError(
+                "the v3.0 RAW module order runs exposure & co. before colorin on a JPEG; "
+                "the renderer follows the v3.0 JPEG order only (use --engine darktable)"
+            )
         order = iop_order.default_order(version)
     rank = {entry: i for i, entry in enumerate(order)}
     steps, params, blends = [], [], []
     instances = sidecar.instances()
-    for (op, prio), item in sorted(instances.items(), key=lambda kv: rank.get(kv[0], 10 ** 6)):
+    for (op, prio), item in sorted(instances.items(), key=lambda kv: rank.get(kv[0], 10**6)):
         if op in PIPE_MODULES:
             if op == "flip" and item.params not in (b"\xff\xff\xff\xff",) and item.enabled:
                 raise RenderError("flip with a fixed orientation is not rendered here")
@@ -70,8 +74,6 @@ def plan(sidecar: Sidecar) -> Plan:
         if not item.enabled:
             continue
         if op not in MODULES:
-            if op in BROKEN:
-                raise RenderError(f"module '{op}' failed to load in the renderer: {BROKEN[op]}")
             raise RenderError(f"module '{op}' is not implemented by the renderer; use --engine darktable")
         if (op, prio) not in rank:
             raise RenderError(f"module '{op}' instance {prio} is missing from the sidecar's module order")
@@ -102,6 +104,7 @@ def _frozen(value):
 
 def module_struct(op: str):
     from xmp.modules import PARAMS
+
     return PARAMS[op]
 
 
@@ -124,8 +127,9 @@ class Pipe(torch.nn.Module):
             out.append(tuple(sorted(h.items())) if h else ())
         return tuple(out)
 
-    def forward(self, image: torch.Tensor, *params: torch.Tensor, hints: tuple | None = None,
-                runner=None) -> tuple[torch.Tensor, torch.Tensor]:
+    def forward(
+        self, image: torch.Tensor, *params: torch.Tensor, hints: tuple | None = None, runner=None
+    ) -> tuple[torch.Tensor, torch.Tensor]:
         """image: encoded sRGB [N, 3, H, W] in [0, 1]; params: per step [N, K] (and [N, 420/4] blend);
         hints: ``self.hints(image, *params)`` or None; runner: ``runner(key, fn, *tensors)`` runs each stage
         (decode, one per step, encode; ``key`` names the stage's structure) instead of ``fn(*tensors)``.
@@ -157,8 +161,15 @@ def _enter(image: torch.Tensor) -> torch.Tensor:
     return color.xyz_to_lab(color.matmul3(color.srgb_decode(image), "SRGB_TO_XYZ_D50"))
 
 
-def _step(step: Step, static: dict, space: str, ctx: Context, x: torch.Tensor, flat: torch.Tensor,
-          bflat: torch.Tensor | None = None) -> torch.Tensor:
+def _step(
+    step: Step,
+    static: dict,
+    space: str,
+    ctx: Context,
+    x: torch.Tensor,
+    flat: torch.Tensor,
+    bflat: torch.Tensor | None = None,
+) -> torch.Tensor:
     module = MODULES[step.op]
     x = _convert(x, space, module.space)
     out = module.process(x, Params(module_struct(step.op), flat, static), ctx)
@@ -199,3 +210,17 @@ def load_image(path) -> np.ndarray:
             bits = 16 if im.mode.endswith("16") else 8
             arr = np.asarray(im.convert("RGB"), dtype=np.float32) / (65535.0 if bits == 16 else 255.0)
     return np.ascontiguousarray(arr.transpose(2, 0, 1))
+
+
+def tensors(plans: list[Plan], dtype=torch.float32, device="cpu") -> list[torch.Tensor]:
+    """Stack the per-step params of plans that share one structure into the Pipe's inputs."""
+    out = []
+    for i, step in enumerate(plans[0].steps):
+        out.append(torch.tensor([pl.params[i] for pl in plans], dtype=dtype, device=device))
+        if step.blend is not None:
+            out.append(
+                torch.tensor(
+                    [pl.blend_params[i] + pl.steps[i].blend.shape_values for pl in plans], dtype=dtype, device=device
+                )
+            )
+    return out

@@ -1,4 +1,5 @@
 """Render sidecars with the torch pipe (batched, any device) or its ONNX export."""
+
 from __future__ import annotations
 
 import os
@@ -10,22 +11,12 @@ import torch
 from xmp.sidecar import Sidecar
 
 from ..errors import RenderError
-from .pipe import Pipe, Plan, load_image, plan, quantize
+from .pipe import Pipe, load_image, plan, quantize, tensors
 
 
-def tensors(plans: list[Plan], dtype=torch.float32, device="cpu") -> list[torch.Tensor]:
-    """Stack the per-step params of plans that share one structure into the Pipe's inputs."""
-    out = []
-    for i, step in enumerate(plans[0].steps):
-        out.append(torch.tensor([pl.params[i] for pl in plans], dtype=dtype, device=device))
-        if step.blend is not None:
-            out.append(torch.tensor([pl.blend_params[i] + pl.steps[i].blend.shape_values for pl in plans],
-                                    dtype=dtype, device=device))
-    return out
-
-
-def render_torch(images: torch.Tensor, sidecars: list[Sidecar],
-                 compile: str | None = None) -> tuple[torch.Tensor, torch.Tensor]:  # noqa: A002
+def render_torch(
+    images: torch.Tensor, sidecars: list[Sidecar], compile: str | None = None
+) -> tuple[torch.Tensor, torch.Tensor]:
     """images: encoded sRGB [N, 3, H, W]; one sidecar per image, all of one structure.
 
     compile: ``off``, ``on`` or ``auto`` (see ``compiled``; default: ``RETOUCHIQ_RENDER_COMPILE``, else off):
@@ -43,8 +34,9 @@ def render_torch(images: torch.Tensor, sidecars: list[Sidecar],
     return linear, quantize(display)
 
 
-def render_file(photo: str | os.PathLike, xmp: str | os.PathLike | None, output: str | os.PathLike,
-                engine: str = "torch") -> Path:
+def render_file(
+    photo: str | os.PathLike, xmp: str | os.PathLike | None, output: str | os.PathLike, engine: str = "torch"
+) -> Path:
     """Render one photo with one sidecar to .png/.jpg/.tif (8-bit sRGB) or .pfm (linear Rec2020)."""
     from PIL import Image
 
@@ -52,6 +44,7 @@ def render_file(photo: str | os.PathLike, xmp: str | os.PathLike | None, output:
     sidecar = Sidecar.read(xmp) if xmp is not None else Sidecar.new(Path(photo).name)
     if engine == "onnx":
         from .onnx_export import render_onnx
+
         linear, display8 = render_onnx(image.numpy(), [sidecar])
     else:
         linear, display8 = (t.numpy() for t in render_torch(image, [sidecar]))

@@ -1,10 +1,10 @@
 """Shared declarations of darktable's curve modules (rgbcurve, tonecurve, colorzones)."""
+
 from ..structs import Field as F
 
 MAXNODES = 20
 CURVE_TYPES = {0: "cubic spline", 1: "centripetal spline (Catmull-Rom)", 2: "monotonic spline"}
-RGB_NORMS = {0: "none", 1: "luminance", 2: "max RGB", 3: "average RGB", 4: "sum RGB", 5: "norm RGB",
-             6: "basic power"}
+RGB_NORMS = {0: "none", 1: "luminance", 2: "max RGB", 3: "average RGB", 4: "sum RGB", 5: "norm RGB", 6: "basic power"}
 
 
 def nodes_field(name, curves, doc):

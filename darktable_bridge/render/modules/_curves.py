@@ -10,6 +10,7 @@ would poison gradients through ``torch.where``). Everything is plain torch (comp
 loops over the nodes), batched and differentiable w.r.t. the node coordinates; integer rounding of the 16-bit
 samples passes gradients straight through.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -19,21 +20,28 @@ LUT = 0x10000
 CUBIC_SPLINE, CATMULL_ROM, MONOTONE_HERMITE = 0, 1, 2
 SPLINE_TYPES = (CUBIC_SPLINE, CATMULL_ROM, MONOTONE_HERMITE)
 
-_STEP = float(np.float32(1.0 / (LUT - 1)))     # float res = 1.0 / (samplingRes - 1)
+_STEP = float(np.float32(1.0 / (LUT - 1)))  # float res = 1.0 / (samplingRes - 1)
 _FLT_MIN2 = float(2.0 * np.finfo(np.float32).tiny)
 _FLT_EPS = float(np.finfo(np.float32).eps)
 
 # linear ProPhoto RGB (D50), tonecurve's "RGB linked" space (its Y row is also the luminance norm there)
-PROPHOTO_TO_XYZ = ((0.7976749, 0.1351917, 0.0313534), (0.2880402, 0.7118741, 0.0000857),
-                   (0.0000000, 0.0000000, 0.8252100))
-XYZ_TO_PROPHOTO = ((1.3459433, -0.2556075, -0.0511118), (-0.5445989, 1.5081673, 0.0205351),
-                   (0.0000000, 0.0000000, 1.2118128))
+PROPHOTO_TO_XYZ = (
+    (0.7976749, 0.1351917, 0.0313534),
+    (0.2880402, 0.7118741, 0.0000857),
+    (0.0000000, 0.0000000, 0.8252100),
+)
+XYZ_TO_PROPHOTO = (
+    (1.3459433, -0.2556075, -0.0511118),
+    (-0.5445989, 1.5081673, 0.0205351),
+    (0.0000000, 0.0000000, 1.2118128),
+)
 
 RGB_NORM_NONE, RGB_NORM_LUMINANCE, RGB_NORM_MAX, RGB_NORM_AVERAGE = 0, 1, 2, 3
 RGB_NORM_SUM, RGB_NORM_NORM, RGB_NORM_POWER = 4, 5, 6
 
 
 # ----------------------------------------------------------------------------------------------- small helpers
+
 
 def trunc(v: torch.Tensor) -> torch.Tensor:
     """C's float → int conversion (towards zero), as floor/ceil (ONNX has no Trunc)."""
@@ -82,7 +90,7 @@ def _segment_index(x: torch.Tensor, n: torch.Tensor, t: torch.Tensor) -> torch.T
     """Index of the segment [x_i, x_i+1] holding t: the number of nodes 1..n-1 at or below t, capped at n-2."""
     cnt = torch.zeros(x.shape[0], t.shape[-1], device=x.device, dtype=t.dtype)
     for j in range(1, x.shape[-1]):
-        cnt = cnt + (x[:, j:j + 1] <= t).to(t.dtype)
+        cnt = cnt + (x[:, j : j + 1] <= t).to(t.dtype)
     return torch.minimum(cnt, (n - 2)[:, None].to(t.dtype)).long()
 
 
@@ -93,16 +101,16 @@ def _solve(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
     m = a.shape[-1]
     rows = torch.arange(m, device=a.device)
     for k in range(m - 1):
-        f = a[:, :, k] / a[:, k:k + 1, k]
+        f = a[:, :, k] / a[:, k : k + 1, k]
         f = torch.where(rows[None, :] > k, f, torch.zeros_like(f))
-        a = a - f[:, :, None] * a[:, k:k + 1, :]
-        b = b - f * b[:, k:k + 1]
+        a = a - f[:, :, None] * a[:, k : k + 1, :]
+        b = b - f * b[:, k : k + 1]
     sol: list[torch.Tensor] = []
     for k in reversed(range(m)):
         s = b[:, k]
         if sol:
-            tail = torch.stack(sol[::-1], -1)            # x_{k+1} .. x_{m-1}
-            s = s - (a[:, k, k + 1:] * tail).sum(-1)
+            tail = torch.stack(sol[::-1], -1)  # x_{k+1} .. x_{m-1}
+            s = s - (a[:, k, k + 1 :] * tail).sum(-1)
         sol.append(s / a[:, k, k])
     return torch.stack(sol[::-1], -1)
 
@@ -122,8 +130,9 @@ def _onehot(idx: torch.Tensor, m: int, dtype) -> torch.Tensor:
 
 # ------------------------------------------------------------------------------------------- tangent models
 
+
 def _slopes(x, y):
-    return (y[:, 1:] - y[:, :-1]) / (x[:, 1:] - x[:, :-1])      # [B, M-1]
+    return (y[:, 1:] - y[:, :-1]) / (x[:, 1:] - x[:, :-1])  # [B, M-1]
 
 
 def _catmull_rom(x, y, n):
@@ -192,8 +201,8 @@ def _natural_system(x, y, n, v2: bool):
     idx = torch.arange(mm, device=x.device)[None, :]
     inner = (idx >= 1) & (idx <= (n - 2)[:, None])
     z = torch.zeros_like(x[:, :1])
-    sub = torch.cat([z, dx], -1) / 6.0                       # A(i, i-1)
-    sup = torch.cat([dx, z], -1) / 6.0                       # A(i, i+1)
+    sub = torch.cat([z, dx], -1) / 6.0  # A(i, i-1)
+    sup = torch.cat([dx, z], -1) / 6.0  # A(i, i+1)
     if v2:
         diag = torch.cat([z, dx[:, :-1] + dx[:, 1:], z], -1) / 3.0
     else:
@@ -213,7 +222,7 @@ def _cubic_to_tangents(x, y, n, ypp, dx_wrap=None):
     mm = x.shape[-1]
     dx = x[:, 1:] - x[:, :-1]
     dy = y[:, 1:] - y[:, :-1]
-    if dx_wrap is not None:          # periodic: segment n-1 closes the loop
+    if dx_wrap is not None:  # periodic: segment n-1 closes the loop
         idx = torch.arange(mm - 1, device=x.device)[None, :]
         dx = torch.where(idx == (n - 1)[:, None], dx_wrap[0][:, None], dx)
         dy = torch.where(idx == (n - 1)[:, None], dx_wrap[1][:, None], dy)
@@ -227,6 +236,7 @@ def _cubic_to_tangents(x, y, n, ypp, dx_wrap=None):
 
 
 # ------------------------------------------------------------------------------------------------ samplers
+
 
 def _hermite(x, y, m, i0, i1, h, t):
     x0 = _take(x, i0)
@@ -309,7 +319,7 @@ def _periodic_sort(x, y, n):
     key = torch.where(valid, xw, 2.0 + idx[None, :].to(x.dtype))
     ki, kj = key[:, :, None], key[:, None, :]
     before = (kj < ki) | ((kj == ki) & (idx[None, None, :] < idx[None, :, None]))
-    rank = before.to(torch.int64).sum(-1)                                   # [B, M]
+    rank = before.to(torch.int64).sum(-1)  # [B, M]
     order = ((rank[:, None, :] == idx[None, :, None]).to(torch.int64) * idx[None, None, :]).sum(-1)
     return _pad(_take(xw, order), _take(y, order), n)
 
@@ -345,8 +355,9 @@ def _sample_periodic(x, y, n, kind):
         alpha = (h1 + 2.0 * h2) / (3.0 * (h1 + h2))
         prod = s1 * s2
         den = alpha * s2 + (1.0 - alpha) * s1
-        m = torch.where(prod > 0, prod / _nonzero(torch.where(prod > 0, den, torch.ones_like(den))),
-                        torch.zeros_like(prod))
+        m = torch.where(
+            prod > 0, prod / _nonzero(torch.where(prod > 0, den, torch.ones_like(den))), torch.zeros_like(prod)
+        )
     else:
         s = dy / _nonzero(dx)
         sp = _take(s, prev)
@@ -354,14 +365,13 @@ def _sample_periodic(x, y, n, kind):
         rhs = torch.where(valid, s - sp, torch.zeros_like(s))
         a = _band(diag, torch.zeros_like(diag), torch.zeros_like(diag))
         a = a + _onehot(nxt, mm, x.dtype) * torch.where(valid, dx / 6.0, torch.zeros_like(dx))[:, :, None]
-        a = a + _onehot(prev, mm, x.dtype) * torch.where(valid, _take(dx, prev) / 6.0,
-                                                         torch.zeros_like(dx))[:, :, None]
+        a = a + _onehot(prev, mm, x.dtype) * torch.where(valid, _take(dx, prev) / 6.0, torch.zeros_like(dx))[:, :, None]
         m = _cubic_to_tangents(x, y, n, _solve(a, rhs), dx_wrap=wrap)
     t = torch.fmod(_grid(x.device, x.dtype), 1.0)
     t = torch.where(t < x[:, :1], t + 1.0, t)
     cnt = torch.zeros(x.shape[0], LUT, device=x.device, dtype=x.dtype)
     for j in range(mm):
-        cnt = cnt + ((x[:, j:j + 1] <= t) & (n[:, None] > j)).to(x.dtype)
+        cnt = cnt + ((x[:, j : j + 1] <= t) & (n[:, None] > j)).to(x.dtype)
     i0 = cnt.long() - 1
     i0 = torch.where(i0 < 0, nn - 1, i0)
     i1 = torch.where(i0 + 1 < nn, i0 + 1, torch.zeros_like(i0))
@@ -378,6 +388,7 @@ def table(samples: torch.Tensor, lo: float = 0.0, hi: float = 1.0) -> torch.Tens
 
 
 # ------------------------------------------------------------------------------------------------- lookups
+
 
 def lookup(tab: torch.Tensor, v: torch.Tensor) -> torch.Tensor:
     """tab [N, L] at CLAMP((int)(v·0x10000), 0, 0xffff) for v [N, ...] (truncation, no interpolation)."""
@@ -409,7 +420,8 @@ def fit_exp(xs, ys):
         yy, xx = yk / y0, xk / x0
         ok = (yy > 0) & (xx > 0)
         gg = torch.log(torch.where(ok, yy, torch.ones_like(yy))) / torch.log(
-            torch.where(ok, xx, 0.5 * torch.ones_like(xx)))
+            torch.where(ok, xx, 0.5 * torch.ones_like(xx))
+        )
         g = g + torch.where(ok, gg, torch.zeros_like(gg))
         cnt = cnt + ok.to(x0.dtype)
     g = torch.where(cnt > 0, g * (1.0 / torch.clamp(cnt, min=1.0)), torch.ones_like(g))
@@ -425,7 +437,7 @@ def estimate_exp(tab: torch.Tensor, xm: torch.Tensor):
 def eval_exp(coeffs, v: torch.Tensor) -> torch.Tensor:
     """dt_iop_eval_exp: y0·(v/x0)^g; coefficient tensors [N] broadcast over v [N, ...]."""
     c0, c1, c2 = (c.view((-1,) + (1,) * (v.dim() - 1)) for c in coeffs)
-    base = torch.clamp(v * c0, min=1e-30)           # only read where v ≥ x0 > 0
+    base = torch.clamp(v * c0, min=1e-30)  # only read where v ≥ x0 > 0
     return c1 * torch.pow(base, c2)
 
 
@@ -464,6 +476,7 @@ def preserve_ratio(rgb: torch.Tensor, norm: int, lum_row, tab, coeffs) -> torch.
 
 # ------------------------------------------------------------------------------------------- param helpers
 
+
 def curve_nodes(p, nodes_field: str, count_field: str, ch: int):
     """(x [N, M], y [N, M], n [N] int64) of one channel's curve from the module params."""
     nodes = p[nodes_field][:, ch]
@@ -471,8 +484,7 @@ def curve_nodes(p, nodes_field: str, count_field: str, ch: int):
     return nodes[..., 0], nodes[..., 1], n
 
 
-def check_nodes(op: str, nodes, counts, channels, maxnodes: int = 20, periodic: bool = False,
-                types=None) -> None:
+def check_nodes(op: str, nodes, counts, channels, maxnodes: int = 20, periodic: bool = False, types=None) -> None:
     """Refuse curves darktable cannot sample (it would keep a stale table): bad counts or unsorted x."""
     from ...errors import RenderError
 
@@ -485,8 +497,10 @@ def check_nodes(op: str, nodes, counts, channels, maxnodes: int = 20, periodic: 
             wrapped = sorted(x % 1.0 for x in xs)
             dup = any(b <= a for a, b in zip(wrapped, wrapped[1:]))
             if dup and types is not None and int(types[ch]) != CATMULL_ROM:
-                raise RenderError(f"{op}: curve {ch} has two nodes at the same hue; darktable's "
-                                  "periodic cubic/monotone spline is undefined there")
+                raise RenderError(
+                    f"{op}: curve {ch} has two nodes at the same hue; darktable's "
+                    "periodic cubic/monotone spline is undefined there"
+                )
         elif any(b <= a for a, b in zip(xs, xs[1:])):
             raise RenderError(f"{op}: curve {ch} nodes must have strictly increasing x")
         if types is not None and int(types[ch]) not in SPLINE_TYPES:

@@ -6,6 +6,7 @@ Images are [N, C, H, W]; radii and other settings may differ per image ([N] tens
 grids are static (Python ints from the input shape), so per-image scalings are handled by computing every
 possible grid and selecting per image.
 """
+
 from __future__ import annotations
 
 import torch
@@ -13,7 +14,7 @@ import torch.nn.functional as F
 
 from . import _gaussian
 
-MIN_FLOAT = 2.0 ** -16
+MIN_FLOAT = 2.0**-16
 
 
 def _axis_weights(n_in: int, n_out: int, device) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
@@ -26,8 +27,8 @@ def _axis_weights(n_in: int, n_out: int, device) -> tuple[torch.Tensor, torch.Te
     last = float(n_in - 1)
     prev = torch.clamp(prev, max=last)
     nxt = torch.clamp(nxt, max=last)
-    w_next = nxt - pos          # weight of the previous sample
-    w_prev = 1.0 - w_next       # weight of the next sample
+    w_next = nxt - pos  # weight of the previous sample
+    w_prev = 1.0 - w_next  # weight of the next sample
     return prev.long(), nxt.long(), w_next, w_prev
 
 
@@ -82,9 +83,16 @@ def _col(t: torch.Tensor) -> torch.Tensor:
     return t.view(-1, 1, 1, 1)
 
 
-def fast_surface_blur(image: torch.Tensor, radius: torch.Tensor, feathering: torch.Tensor, iterations: int,
-                      geomean: bool, quantization: torch.Tensor, q_min: float = 2.0 ** -14,
-                      q_max: float = 4.0) -> torch.Tensor:
+def fast_surface_blur(
+    image: torch.Tensor,
+    radius: torch.Tensor,
+    feathering: torch.Tensor,
+    iterations: int,
+    geomean: bool,
+    quantization: torch.Tensor,
+    q_min: float = 2.0**-14,
+    q_max: float = 4.0,
+) -> torch.Tensor:
     """Fast guided filter of a grey image [N, 1, H, W] with itself (fast_surface_blur).
 
     radius: [N] integer-valued full-resolution radius; feathering: [N] regularization added to the variance."""
@@ -116,8 +124,9 @@ def _fixed_kernel(sigma: float) -> torch.Tensor:
     """Two-sided impulse response of one pass, long enough for the tails to vanish in float32."""
     if sigma not in _KERNELS:
         pad = 8 + int(8 * sigma)
-        coefs = _gaussian.coefficients(torch.full((1,), sigma, dtype=torch.float32),
-                                       torch.zeros(1, dtype=torch.float32))
+        coefs = _gaussian.coefficients(
+            torch.full((1,), sigma, dtype=torch.float32), torch.zeros(1, dtype=torch.float32)
+        )
         _KERNELS[sigma] = _gaussian.pass_matrix(coefs, 2 * pad + 1)[0, pad].clone()
     return _KERNELS[sigma]
 
@@ -156,8 +165,7 @@ def _eigf_stats(image: torch.Tensor, mask: torch.Tensor, scale: int, sigma, fixe
     m = interpolate_bilinear(image, ds_h, ds_w)
     g = interpolate_bilinear(mask, ds_h, ds_w)
     av = _gaussian_with_bounds(torch.cat([g, g * g, m, m * g], 1), sigma, fixed)
-    av = torch.cat([av[:, :1], av[:, 1:2] - av[:, :1] * av[:, :1], av[:, 2:3],
-                    av[:, 3:4] - av[:, :1] * av[:, 2:3]], 1)
+    av = torch.cat([av[:, :1], av[:, 1:2] - av[:, :1] * av[:, :1], av[:, 2:3], av[:, 3:4] - av[:, :1] * av[:, 2:3]], 1)
     return interpolate_bilinear(av, h, w)
 
 
@@ -173,10 +181,17 @@ def eigf_scalings(radius: torch.Tensor) -> tuple[int, ...]:
     return used if values <= {1.0, 2.0, 3.0, 4.0} else tuple(sorted(set(used) | {1}))
 
 
-def fast_eigf_surface_blur(image: torch.Tensor, radius: torch.Tensor, feathering: torch.Tensor,
-                           iterations: int, geomean: bool, quantization: torch.Tensor,
-                           q_min: float = 2.0 ** -14, q_max: float = 4.0,
-                           scalings: tuple[int, ...] | None = None) -> torch.Tensor:
+def fast_eigf_surface_blur(
+    image: torch.Tensor,
+    radius: torch.Tensor,
+    feathering: torch.Tensor,
+    iterations: int,
+    geomean: bool,
+    quantization: torch.Tensor,
+    q_min: float = 2.0**-14,
+    q_max: float = 4.0,
+    scalings: tuple[int, ...] | None = None,
+) -> torch.Tensor:
     """Exposure-independent guided filter of a grey image [N, 1, H, W] with itself (fast_eigf_surface_blur).
 
     The gaussian sigma is the integer radius [N]; the grid is downscaled by clamp(radius, 1, 4) ∈ {1, 2, 3, 4}

@@ -7,6 +7,7 @@ and last (anti-causal) columns. The recurrences are unrolled with powers of thei
 by doubling), using darktable's float coefficients as they are — b2 is not exactly (b1/2)², and coefp/coefn carry
 their float rounding into the primed states, so edge transients are reproduced as well.
 """
+
 from __future__ import annotations
 
 import torch
@@ -45,8 +46,16 @@ def coefficients(sigma: torch.Tensor, order: torch.Tensor) -> dict[str, torch.Te
     t = (kn, t1, t2, t3, kn + t1, t2 + t3)
     pick = [torch.where(order == 1, o[i], torch.where(order == 2, t[i], z[i])) for i in range(6)]
     den = (ema2 + 1.0) + b1
-    return {"a0": pick[0], "a1": pick[1], "a2": pick[2], "a3": pick[3], "b1": b1, "b2": b2,
-            "coefp": pick[4] / den, "coefn": pick[5] / den}
+    return {
+        "a0": pick[0],
+        "a1": pick[1],
+        "a2": pick[2],
+        "a3": pick[3],
+        "b1": b1,
+        "b2": b2,
+        "coefp": pick[4] / den,
+        "coefn": pick[5] / den,
+    }
 
 
 def _homogeneous(b1: torch.Tensor, b2: torch.Tensor, starts: torch.Tensor, length: int) -> torch.Tensor:
@@ -101,8 +110,13 @@ def pass_matrix(c: dict[str, torch.Tensor], size: int) -> torch.Tensor:
     return fwd + bwd
 
 
-def blur(x: torch.Tensor, sigma: torch.Tensor, order: torch.Tensor,
-         lo: torch.Tensor | None = None, hi: torch.Tensor | None = None) -> torch.Tensor:
+def blur(
+    x: torch.Tensor,
+    sigma: torch.Tensor,
+    order: torch.Tensor,
+    lo: torch.Tensor | None = None,
+    hi: torch.Tensor | None = None,
+) -> torch.Tensor:
     """dt_gaussian_blur on [N, C, H, W]: vertical pass, then horizontal; the input of each pass is clamped to
     [lo, hi] (tensors broadcasting to x, e.g. [N, C, 1, 1]) when given."""
     h, w = int(x.shape[2]), int(x.shape[3])

@@ -6,6 +6,7 @@ fine level; the one-pixel rim is then copied from its neighbour. Expansion is th
 gain 2 per axis) computed on the interior only, the rim (one or two pixels, depending on parity) copied inwards.
 All functions take [B, C, H, W] and work channel by channel; sizes are Python ints (one graph per image size).
 """
+
 from __future__ import annotations
 
 import torch
@@ -41,6 +42,6 @@ def expand(coarse: torch.Tensor, height: int, width: int) -> torch.Tensor:
     # darktable computes rows/columns 1 .. ((size−1) & ~1) − 1 and replicates the rest
     last_j = ((height - 1) & ~1) - 1
     last_i = ((width - 1) & ~1) - 1
-    y = y[:, :, 1:last_j + 1, 1:last_i + 1]
+    y = y[:, :, 1 : last_j + 1, 1 : last_i + 1]
     y = F.pad(y, (1, width - 1 - last_i, 1, height - 1 - last_j), mode="replicate")
     return y.reshape(-1, c, height, width)

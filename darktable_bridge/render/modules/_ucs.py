@@ -5,6 +5,7 @@ HSB), JzAzBz, plus the per-hue gamut tables colour balance rgb builds from the w
 Pixel helpers take and return tuples of [N, H, W] (or any broadcastable) tensors, one per channel. The gamut tables
 are built once in float32 numpy, replaying darktable's own sampling so the smoothing and binning match.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -13,26 +14,38 @@ import torch
 from ..color import REC2020_TO_XYZ_D50, as_rows, fpow, plane_matmul
 
 # chromatic adaptation D50 <-> D65 through CAT16, as darktable hard-codes it
-XYZ_D50_TO_D65_CAT16 = np.array([[9.89466254e-01, -4.00304626e-02, 4.40530317e-02],
-                                 [-5.40518733e-03, 1.00666069e+00, -1.75551955e-03],
-                                 [-4.03920992e-04, 1.50768030e-02, 1.30210211e+00]])
-XYZ_D65_TO_D50_CAT16 = np.array([[1.01085433e+00, 4.07086103e-02, -3.41445825e-02],
-                                 [5.42814201e-03, 9.93581926e-01, 1.15592039e-03],
-                                 [2.50722468e-04, -1.14918759e-02, 7.67964947e-01]])
+XYZ_D50_TO_D65_CAT16 = np.array(
+    [
+        [9.89466254e-01, -4.00304626e-02, 4.40530317e-02],
+        [-5.40518733e-03, 1.00666069e00, -1.75551955e-03],
+        [-4.03920992e-04, 1.50768030e-02, 1.30210211e00],
+    ]
+)
+XYZ_D65_TO_D50_CAT16 = np.array(
+    [
+        [1.01085433e00, 4.07086103e-02, -3.41445825e-02],
+        [5.42814201e-03, 9.93581926e-01, 1.15592039e-03],
+        [2.50722468e-04, -1.14918759e-02, 7.67964947e-01],
+    ]
+)
 # Kirk's CIE 2006 LMS approximation and the Filmlight grading RGB
-XYZ_D65_TO_LMS = np.array([[0.257085, 0.859943, -0.031061],
-                           [-0.394427, 1.175800, 0.106423],
-                           [0.064856, -0.076250, 0.559067]])
-LMS_TO_XYZ_D65 = np.array([[1.80794659, -1.29971660, 0.34785879],
-                           [0.61783960, 0.39595453, -0.04104687],
-                           [-0.12546960, 0.20478038, 1.74274183]])
+XYZ_D65_TO_LMS = np.array(
+    [[0.257085, 0.859943, -0.031061], [-0.394427, 1.175800, 0.106423], [0.064856, -0.076250, 0.559067]]
+)
+LMS_TO_XYZ_D65 = np.array(
+    [
+        [1.80794659, -1.29971660, 0.34785879],
+        [0.61783960, 0.39595453, -0.04104687],
+        [-0.12546960, 0.20478038, 1.74274183],
+    ]
+)
 GRADING_TO_LMS = np.array([[0.95, 0.38, 0.00], [0.05, 0.62, 0.03], [0.00, 0.00, 0.97]])
-LMS_TO_GRADING = np.array([[1.0877193, -0.66666667, 0.02061856],
-                           [-0.0877193, 1.66666667, -0.05154639],
-                           [0.0, 0.0, 1.03092784]])
+LMS_TO_GRADING = np.array(
+    [[1.0877193, -0.66666667, 0.02061856], [-0.0877193, 1.66666667, -0.05154639], [0.0, 0.0, 1.03092784]]
+)
 Y_FROM_LMS = (0.68990272, 0.34832189)
-D65_RG = (0.21902143, 0.54371398)   # Yrg chromaticity of the achromatic axis
-_RG_REST = float(np.float32(1.0) - np.float32(D65_RG[0]) - np.float32(D65_RG[1]))   # folded in float, as in C
+D65_RG = (0.21902143, 0.54371398)  # Yrg chromaticity of the achromatic axis
+_RG_REST = float(np.float32(1.0) - np.float32(D65_RG[0]) - np.float32(D65_RG[1]))  # folded in float, as in C
 
 _F = np.float32
 
@@ -54,19 +67,34 @@ def _cmul(a, b) -> np.ndarray:
 def _inv_f32(m) -> np.ndarray:
     """Cofactor inverse in float, as darktable's mat3SSEinv builds a profile's matrix_out."""
     A = np.asarray(m, _F)
-    a = lambda y, x: A[y - 1, x - 1]  # noqa: E731
-    det = _F(_F(a(1, 1) * _F(_F(a(3, 3) * a(2, 2)) - _F(a(3, 2) * a(2, 3))))
-             - _F(a(2, 1) * _F(_F(a(3, 3) * a(1, 2)) - _F(a(3, 2) * a(1, 3))))
-             + _F(a(3, 1) * _F(_F(a(2, 3) * a(1, 2)) - _F(a(2, 2) * a(1, 3)))))
+    a = lambda y, x: A[y - 1, x - 1]
+    det = _F(
+        _F(a(1, 1) * _F(_F(a(3, 3) * a(2, 2)) - _F(a(3, 2) * a(2, 3))))
+        - _F(a(2, 1) * _F(_F(a(3, 3) * a(1, 2)) - _F(a(3, 2) * a(1, 3))))
+        + _F(a(3, 1) * _F(_F(a(2, 3) * a(1, 2)) - _F(a(2, 2) * a(1, 3))))
+    )
     inv = _F(1) / det
-    cof = lambda p, q, r, s: _F(_F(a(*p) * a(*q)) - _F(a(*r) * a(*s)))  # noqa: E731
-    return np.array([
-        [inv * cof((3, 3), (2, 2), (3, 2), (2, 3)), -inv * cof((3, 3), (1, 2), (3, 2), (1, 3)),
-         inv * cof((2, 3), (1, 2), (2, 2), (1, 3))],
-        [-inv * cof((3, 3), (2, 1), (3, 1), (2, 3)), inv * cof((3, 3), (1, 1), (3, 1), (1, 3)),
-         -inv * cof((2, 3), (1, 1), (2, 1), (1, 3))],
-        [inv * cof((3, 2), (2, 1), (3, 1), (2, 2)), -inv * cof((3, 2), (1, 1), (3, 1), (1, 2)),
-         inv * cof((2, 2), (1, 1), (2, 1), (1, 2))]], _F)
+    cof = lambda p, q, r, s: _F(_F(a(*p) * a(*q)) - _F(a(*r) * a(*s)))
+    return np.array(
+        [
+            [
+                inv * cof((3, 3), (2, 2), (3, 2), (2, 3)),
+                -inv * cof((3, 3), (1, 2), (3, 2), (1, 3)),
+                inv * cof((2, 3), (1, 2), (2, 2), (1, 3)),
+            ],
+            [
+                -inv * cof((3, 3), (2, 1), (3, 1), (2, 3)),
+                inv * cof((3, 3), (1, 1), (3, 1), (1, 3)),
+                -inv * cof((2, 3), (1, 1), (2, 1), (1, 3)),
+            ],
+            [
+                inv * cof((3, 2), (2, 1), (3, 1), (2, 2)),
+                -inv * cof((3, 2), (1, 1), (3, 1), (1, 2)),
+                inv * cof((2, 2), (1, 1), (2, 1), (1, 2)),
+            ],
+        ],
+        _F,
+    )
 
 
 # darktable's pipeline matrices: the working profile's matrix_in / matrix_out and their products with the CATs
@@ -81,8 +109,17 @@ PI_F = float(_F(np.pi))
 
 # the matrices as nested tuples of Python floats: pixel code reads them without touching numpy (which
 # torch.compile would otherwise trace as tensor data)
-ROWS = {name: as_rows(globals()[name]) for name in (
-    "XYZ_D65_TO_LMS", "LMS_TO_XYZ_D65", "GRADING_TO_LMS", "LMS_TO_GRADING", "WORK_TO_LMS", "XYZ_D65_TO_WORK")}
+ROWS = {
+    name: as_rows(globals()[name])
+    for name in (
+        "XYZ_D65_TO_LMS",
+        "LMS_TO_XYZ_D65",
+        "GRADING_TO_LMS",
+        "LMS_TO_GRADING",
+        "WORK_TO_LMS",
+        "XYZ_D65_TO_WORK",
+    )
+}
 
 
 def mat(m, v):
@@ -111,11 +148,12 @@ def safe_div(a, b, fallback=0.0):
 
 # --- Filmlight Yrg / Ych ---------------------------------------------------------------------------------------
 
+
 def lms_to_yrg(lms):
     L, M, S = lms
     Y = Y_FROM_LMS[0] * L + Y_FROM_LMS[1] * M
     a = L + M + S
-    inv = flush(safe_div(torch.ones_like(a), a))      # darktable: reciprocal, flushed to zero (FTZ) when tiny
+    inv = flush(safe_div(torch.ones_like(a), a))  # darktable: reciprocal, flushed to zero (FTZ) when tiny
     norm = tuple(c * inv for c in lms)
     r, g, _ = mat("LMS_TO_GRADING", norm)
     return Y, r, g
@@ -211,7 +249,7 @@ def xy_to_ucs_uv(x, y, lib=torch):
 # (C and C^B_EXP, the chroma of the gamut border and its power, ...): 18 transcendentals per pixel instead of 24.
 # Each differs from powf by a few float32 ulps.
 LOG2_C_GAIN = float(np.log2(UCS_C_GAIN))
-UCS_M_FROM_C_EXP = 0.8322850678616855   # 1 / (2 · UCS_C_M_EXP): M from M² = (C-derived value)^(1 / C_M_EXP)
+UCS_M_FROM_C_EXP = 0.8322850678616855  # 1 / (2 · UCS_C_M_EXP): M from M² = (C-derived value)^(1 / C_M_EXP)
 
 
 def ucs_log2_chroma(L, M2, L_white):
@@ -279,12 +317,16 @@ JZ_G1 = float(_F(JZ_G) - _F(1.0))
 JZ_1D = float(_F(1.0) + _F(JZ_D))
 JZ_M = ((0.41478972, 0.579999, 0.0146480), (-0.2015100, 1.120649, 0.0531008), (-0.0166008, 0.264800, 0.6684799))
 JZ_A = ((0.5, 0.5, 0.0), (3.524000, -4.066708, 0.542708), (0.199076, 1.096799, -1.295875))
-JZ_MI = ((1.9242264357876067, -1.0047923125953657, 0.0376514040306180),
-         (0.3503167620949991, 0.7264811939316552, -0.0653844229480850),
-         (-0.0909828109828475, -0.3127282905230739, 1.5227665613052603))
-JZ_AI = ((1.0, 0.1386050432715393, 0.0580473161561189),
-         (1.0, -0.1386050432715393, -0.0580473161561189),
-         (1.0, -0.0960192420263190, -0.8118918960560390))
+JZ_MI = (
+    (1.9242264357876067, -1.0047923125953657, 0.0376514040306180),
+    (0.3503167620949991, 0.7264811939316552, -0.0653844229480850),
+    (-0.0909828109828475, -0.3127282905230739, 1.5227665613052603),
+)
+JZ_AI = (
+    (1.0, 0.1386050432715393, 0.0580473161561189),
+    (1.0, -0.1386050432715393, -0.0580473161561189),
+    (1.0, -0.0960192420263190, -0.8118918960560390),
+)
 
 
 def _powf(x, y):
@@ -297,7 +339,7 @@ def xyz_to_jzazbz(X, Y, Z, lib=torch):
     lms = []
     for row in JZ_M:
         v = row[0] * xp + row[1] * yp + row[2] * Z
-        if lib is np:   # powf as libm rounds it: evaluate in double, round once to float
+        if lib is np:  # powf as libm rounds it: evaluate in double, round once to float
             v = _powf(np.maximum(v / _F(10000.0), _F(0)), JZ_N)
             v = _powf((_F(JZ_C1) + _F(JZ_C2) * v) / (_F(1) + _F(JZ_C3) * v), JZ_P)
         else:
@@ -340,7 +382,7 @@ def _delta_h(a, b):
 def _ucs_gamut_lut() -> np.ndarray:
     """M² of the working gamut's boundary per dt UCS hue degree, marched along the primaries' triangle in xy."""
     pi = _F(np.pi)
-    prim = WORK_TO_XYZ_D65.T.astype(_F)              # rows: XYZ D65 of pure R, G, B
+    prim = WORK_TO_XYZ_D65.T.astype(_F)  # rows: XYZ D65 of pure R, G, B
     s = prim.sum(1)
     xy = np.stack([prim[:, 0] / s, prim[:, 1] / s], 1).astype(_F)
     w = np.array([0.31269999999999992, 0.32899999999999996], _F)
@@ -363,12 +405,12 @@ def _ucs_gamut_lut() -> np.ndarray:
     U, V = xy_to_ucs_uv(x, y, lib=np)
     U, V = U.astype(_F), V.astype(_F)
     H = (np.arctan2(V, U) * _F(180) / pi).astype(_F)
-    H_round = np.sign(H) * np.floor(np.abs(H) + _F(0.5))       # roundf: half away from zero
+    H_round = np.sign(H) * np.floor(np.abs(H) + _F(0.5))  # roundf: half away from zero
     hit = np.abs(H - H_round) < _F(0.02)
     idx = (H_round + 180).astype(np.int64) % 360
     lut = np.zeros(LUT_ELEM, _F)
     m2 = (U * U + V * V).astype(_F)
-    for k in np.nonzero(hit)[0]:                                  # sequential: the last sample of a bin wins
+    for k in np.nonzero(hit)[0]:  # sequential: the last sample of a bin wins
         lut[idx[k]] = m2[k]
     return lut
 
@@ -401,13 +443,17 @@ def gamut_lut(formula: int) -> np.ndarray:
 
 def lookup_gamut(lut: torch.Tensor, h: torch.Tensor) -> torch.Tensor:
     """Linear interpolation in a 360-entry table spanning [−π, π] end to end, wrapping at the ends."""
-    h = torch.where(h == h, h, torch.zeros_like(h))                # NaN hues only occur on pixels that end at 0
+    h = torch.where(h == h, h, torch.zeros_like(h))  # NaN hues only occur on pixels that end at 0
     x = (LUT_ELEM - 1) * (h + PI_F) / (2.0 * PI_F)
     lo = torch.floor(x)
     hi = torch.ceil(x)
     frac = x - lo
-    i_lo = torch.where(lo < 0, torch.full_like(lo, LUT_ELEM - 1), torch.where(lo > LUT_ELEM - 1, torch.zeros_like(lo), lo))
-    i_hi = torch.where(hi < 0, torch.full_like(hi, LUT_ELEM - 1), torch.where(hi > LUT_ELEM - 1, torch.zeros_like(hi), hi))
+    i_lo = torch.where(
+        lo < 0, torch.full_like(lo, LUT_ELEM - 1), torch.where(lo > LUT_ELEM - 1, torch.zeros_like(lo), lo)
+    )
+    i_hi = torch.where(
+        hi < 0, torch.full_like(hi, LUT_ELEM - 1), torch.where(hi > LUT_ELEM - 1, torch.zeros_like(hi), hi)
+    )
     i_lo = i_lo.clamp(0, LUT_ELEM - 1).long()
     i_hi = i_hi.clamp(0, LUT_ELEM - 1).long()
     y_lo = lut[i_lo]

@@ -9,6 +9,7 @@ linearly interpolated. a and b pass through.
 darktable's SSE2 curve loop never reaches its vector branch (its alignment mask is wrong), so every pixel goes
 through the scalar curve with an exact expf, which is what is reproduced. The bilateral-grid mode is refused.
 """
+
 import torch
 import torch.nn.functional as F
 
@@ -29,8 +30,9 @@ def _curve(x: torch.Tensor, g: torch.Tensor, sigma, shadows, highlights, clarity
     mid_up = g + sigma * 2.0 * (1.0 - t_up) * t_up + t_up * t_up * (sigma + sigma * shadows)
     t_dn = torch.clamp(-c / (2.0 * sigma), 0.0, 1.0)
     mid_dn = g - sigma * 2.0 * (1.0 - t_dn) * t_dn + t_dn * t_dn * (-sigma - sigma * highlights)
-    val = torch.where(c > 2.0 * sigma, lin_up,
-                      torch.where(c < -2.0 * sigma, lin_dn, torch.where(c > 0.0, mid_up, mid_dn)))
+    val = torch.where(
+        c > 2.0 * sigma, lin_up, torch.where(c < -2.0 * sigma, lin_dn, torch.where(c > 0.0, mid_up, mid_dn))
+    )
     return val + clarity * c * torch.exp(-c * c / (2.0 * sigma * sigma / 3.0))
 
 
@@ -42,7 +44,7 @@ def local_laplacian(l01: torch.Tensor, sigma, shadows, highlights, clarity) -> t
     if last < 1:
         raise RenderError("bilat: image too small for the local laplacian filter")
     supp = 1 << last
-    col = lambda t: t.view(-1, 1, 1, 1)  # noqa: E731
+    col = lambda t: t.view(-1, 1, 1, 1)
     sigma, shadows, highlights, clarity = col(sigma), col(shadows), col(highlights), col(clarity)
 
     padded = [F.pad(l01, (supp, supp, supp, supp), mode="replicate")]
@@ -60,7 +62,7 @@ def local_laplacian(l01: torch.Tensor, sigma, shadows, highlights, clarity) -> t
         h, w = int(padded[lev].shape[2]), int(padded[lev].shape[3])
         v = padded[lev]
         # index of the first sample above v, among γ_1..γ_4, as darktable's linear search finds it
-        hi = 1 + (v >= gammas[1:NUM_GAMMA - 1].view(1, -1, 1, 1)).to(torch.int64).sum(1, keepdim=True)
+        hi = 1 + (v >= gammas[1 : NUM_GAMMA - 1].view(1, -1, 1, 1)).to(torch.int64).sum(1, keepdim=True)
         lo = hi - 1
         g_lo = (lo.to(v.dtype) + 0.5) / float(NUM_GAMMA)
         g_hi = (hi.to(v.dtype) + 0.5) / float(NUM_GAMMA)
@@ -68,7 +70,7 @@ def local_laplacian(l01: torch.Tensor, sigma, shadows, highlights, clarity) -> t
         weight = torch.where(k == lo, 1.0 - a, torch.zeros_like(a)) + torch.where(k == hi, a, torch.zeros_like(a))
         lap = remapped[lev] - expand(remapped[lev + 1], h, w)
         out = expand(out, h, w) + (weight * lap).sum(1, keepdim=True)
-    return out[:, :, supp:supp + ht, supp:supp + wd]
+    return out[:, :, supp : supp + ht, supp : supp + wd]
 
 
 class Bilat(RenderModule):

@@ -11,13 +11,14 @@ daylight falls back to the Planckian locus outside 4000–25000 K, the Planckian
 1667–25000 K; "as shot in camera" finds no raw coefficients and keeps the custom x, y with CAT16 forced; the
 auto-detection modes only run in the GUI, so darktable-cli renders them with the stored x, y.
 """
+
 import torch
 
 from ...errors import RenderError
 from ..base import Context, Params, RenderModule, graph_barrier
 from ..color import ROWS, fpow, plane_matmul, planes
 
-REC2020_TO_XYZ_D50 = ROWS["REC2020_TO_XYZ_D50"]   # nested tuples: constants for torch.compile as well
+REC2020_TO_XYZ_D50 = ROWS["REC2020_TO_XYZ_D50"]  # nested tuples: constants for torch.compile as well
 XYZ_D50_TO_REC2020 = ROWS["XYZ_D50_TO_REC2020"]
 NORM_MIN = 1.52587890625e-05  # 2^-16, darktable's floor for norms and Y
 INV_SQRT3 = 0.5773502691896258
@@ -36,11 +37,31 @@ D50_UV = (0.20915914598542354, 0.488075320769787)
 LINEAR_BRADFORD, CAT16, FULL_BRADFORD, XYZ, BYPASS = 0, 1, 2, 3, 4
 
 FIXED_XY = {0: (0.34567, 0.35850), 1: (0.44757, 0.40745), 3: (1.0 / 3.0, 1.0 / 3.0)}
-FLUORESCENT = [(0.31310, 0.33727), (0.37208, 0.37529), (0.40910, 0.39430), (0.44018, 0.40329),
-               (0.31379, 0.34531), (0.37790, 0.38835), (0.31292, 0.32933), (0.34588, 0.35875),
-               (0.37417, 0.37281), (0.34609, 0.35986), (0.38052, 0.37713), (0.43695, 0.40441)]
-LED = [(0.4560, 0.4078), (0.4357, 0.4012), (0.3756, 0.3723), (0.3422, 0.3502), (0.3118, 0.3236),
-       (0.4474, 0.4066), (0.4557, 0.4211), (0.4560, 0.4548), (0.3781, 0.3775)]
+FLUORESCENT = [
+    (0.31310, 0.33727),
+    (0.37208, 0.37529),
+    (0.40910, 0.39430),
+    (0.44018, 0.40329),
+    (0.31379, 0.34531),
+    (0.37790, 0.38835),
+    (0.31292, 0.32933),
+    (0.34588, 0.35875),
+    (0.37417, 0.37281),
+    (0.34609, 0.35986),
+    (0.38052, 0.37713),
+    (0.43695, 0.40441),
+]
+LED = [
+    (0.4560, 0.4078),
+    (0.4357, 0.4012),
+    (0.3756, 0.3723),
+    (0.3422, 0.3502),
+    (0.3118, 0.3236),
+    (0.4474, 0.4066),
+    (0.4557, 0.4211),
+    (0.4560, 0.4548),
+    (0.3781, 0.3775),
+]
 CUSTOM_LIKE = (7, 8, 9, 10)  # custom, the two GUI-only detections, camera (no raw coefficients on a JPEG)
 
 
@@ -51,8 +72,11 @@ def _col(t):
 
 def daylight_xy(t):
     """CIE daylight locus; x = 0 outside 4000–25000 K marks 'not found' as in darktable."""
-    x = torch.where(t <= 7000.0, ((-4.6070e9 / t + 2.9678e6) / t + 0.09911e3) / t + 0.244063,
-                    ((-2.0064e9 / t + 1.9018e6) / t + 0.24748e3) / t + 0.237040)
+    x = torch.where(
+        t <= 7000.0,
+        ((-4.6070e9 / t + 2.9678e6) / t + 0.09911e3) / t + 0.244063,
+        ((-2.0064e9 / t + 1.9018e6) / t + 0.24748e3) / t + 0.237040,
+    )
     x = torch.where((t >= 4000.0) & (t <= 25000.0), x, torch.zeros_like(x))
     return x, (-3.0 * x + 2.87) * x - 0.275
 
@@ -62,9 +86,15 @@ def planck_xy(t):
     x_lo = ((-0.2661239e9 / t - 0.2343589e6) / t + 0.8776956e3) / t + 0.179910
     x_hi = ((-3.0258469e9 / t + 2.1070379e6) / t + 0.2226347e3) / t + 0.240390
     x = torch.where(t <= 4000.0, x_lo, x_hi)
-    y = torch.where(t <= 2222.0, ((-1.1063814 * x - 1.34811020) * x + 2.18555832) * x - 0.20219683,
-                    torch.where(t <= 4000.0, ((-0.9549476 * x - 1.37418593) * x + 2.09137015) * x - 0.16748867,
-                                ((3.0817580 * x - 5.87338670) * x + 3.75112997) * x - 0.37001483))
+    y = torch.where(
+        t <= 2222.0,
+        ((-1.1063814 * x - 1.34811020) * x + 2.18555832) * x - 0.20219683,
+        torch.where(
+            t <= 4000.0,
+            ((-0.9549476 * x - 1.37418593) * x + 2.09137015) * x - 0.16748867,
+            ((3.0817580 * x - 5.87338670) * x + 3.75112997) * x - 0.37001483,
+        ),
+    )
     valid = (t >= 1667.0) & (t <= 25000.0)
     return torch.where(valid, x, torch.zeros_like(x)), torch.where(valid, y, torch.zeros_like(y))
 
@@ -96,6 +126,7 @@ def illuminant_xy(kind: int, p: Params):
 
 # The pixel maths works on lists of three channel planes ([N, 1, H, W] each): under torch.compile the whole
 # chain then stays one loop over the pixels (as 3×3 matmuls and channel concatenations it took nine passes).
+
 
 def _to_lms(xyz, adaptation):
     if adaptation == CAT16:
@@ -174,8 +205,18 @@ def luma_chroma(v, saturation, lightness, version: int):
 class ChannelMixerRGB(RenderModule):
     op = "channelmixerrgb"
     space = "rgb"
-    static_fields = ("illuminant", "adaptation", "clip", "version", "normalize_R", "normalize_G", "normalize_B",
-                     "normalize_sat", "normalize_light", "normalize_grey")
+    static_fields = (
+        "illuminant",
+        "adaptation",
+        "clip",
+        "version",
+        "normalize_R",
+        "normalize_G",
+        "normalize_B",
+        "normalize_sat",
+        "normalize_light",
+        "normalize_grey",
+    )
 
     def check(self, values):
         if values["illuminant"] not in range(11):
@@ -218,8 +259,7 @@ class ChannelMixerRGB(RenderModule):
         """Whether the batch uses the colourfulness/brightness tab and the grey tab; a compiled graph leaves out
         what it does not (with both at 0, ``luma_chroma`` gives the pixel back to within float rounding)."""
         _, saturation, lightness, _, apply_grey, _ = self._coefficients(p)
-        return {"luma_chroma": bool((saturation != 0).any() or (lightness != 0).any()),
-                "grey": bool(apply_grey.any())}
+        return {"luma_chroma": bool((saturation != 0).any() or (lightness != 0).any()), "grey": bool(apply_grey.any())}
 
     def _adaptation(self, p: Params) -> int:
         return CAT16 if p.static("illuminant") == 10 else p.static("adaptation")
@@ -230,14 +270,20 @@ class ChannelMixerRGB(RenderModule):
         clip = bool(p.static("clip"))
         version = p.static("version")
         mix, saturation, lightness, grey, apply_grey, gamut = self._coefficients(p)
-        pos = (lambda v: [c.clamp(min=0.0) for c in v]) if clip else (lambda v: v)  # noqa: E731
+        pos = (lambda v: [c.clamp(min=0.0) for c in v]) if clip else (lambda v: v)
 
         if kind != BYPASS:
             ix, iy = illuminant_xy(p.static("illuminant"), p)
             illum = torch.stack([ix / iy, torch.ones_like(ix), (1.0 - ix - iy) / iy], 1)
-            illum = torch.einsum("ij,nj->ni", torch.as_tensor(
-                XYZ_TO_CAT16 if kind == CAT16 else XYZ_TO_BRADFORD, dtype=x.dtype, device=x.device), illum) \
-                if kind != XYZ else illum
+            illum = (
+                torch.einsum(
+                    "ij,nj->ni",
+                    torch.as_tensor(XYZ_TO_CAT16 if kind == CAT16 else XYZ_TO_BRADFORD, dtype=x.dtype, device=x.device),
+                    illum,
+                )
+                if kind != XYZ
+                else illum
+            )
             if kind == FULL_BRADFORD:
                 pb = _col(torch.pow(0.818155 / illum[:, 2], 0.0834))
             white = {CAT16: D50_CAT16, XYZ: D50_XYZ}.get(kind, D50_BRADFORD)
@@ -265,8 +311,14 @@ class ChannelMixerRGB(RenderModule):
         xyz = gamut_mapping(xyz, _col(gamut), clip)
         work = plane_matmul(XYZ_D50_TO_REC2020, xyz) if kind == BYPASS else _to_lms(xyz, kind)
         if p.hint("luma_chroma", True):
-            work = pos(luma_chroma(pos(work), [_col(saturation[:, i]) for i in range(3)],
-                                   [_col(lightness[:, i]) for i in range(3)], version))
+            work = pos(
+                luma_chroma(
+                    pos(work),
+                    [_col(saturation[:, i]) for i in range(3)],
+                    [_col(lightness[:, i]) for i in range(3)],
+                    version,
+                )
+            )
         else:
             work = pos(work)
 

@@ -1,6 +1,7 @@
 """colorbalancergb v5 (src/iop/colorbalancergb.c), "color balance rgb": chroma/vibrance in Filmlight Ych, 4-ways
 grading (offset / lift-gain / power) in grading RGB, luminance power and contrast in Yrg, then perceptual
 saturation and brilliance in darktable UCS 22 (formula 1) or JzAzBz (formula 0), each with its gamut soft-clip."""
+
 import math
 
 import torch
@@ -10,13 +11,13 @@ from ..base import Context, Params, RenderModule, graph_barrier
 from ..color import fpow
 from . import _ucs as U
 
-MASK_EXP = 0.4101205819200422   # puts middle grey at 50 % in the luminance masks
-ANGLE_SHIFT = -30.0              # GUI hue 0° is Filmlight red at 330°
+MASK_EXP = 0.4101205819200422  # puts middle grey at 50 % in the luminance masks
+ANGLE_SHIFT = -30.0  # GUI hue 0° is Filmlight red at 330°
 
 
 def _grading_of(C, H_deg):
     """Grading RGB [N, 3] of the colour (Y=1, C, H) minus that of white: the colour shift of one wheel."""
-    h = ((H_deg + ANGLE_SHIFT).double() * math.pi / 180.0).to(C.dtype)   # darktable: double maths, float angle
+    h = ((H_deg + ANGLE_SHIFT).double() * math.pi / 180.0).to(C.dtype)  # darktable: double maths, float angle
     one = torch.ones_like(C)
     rgb = U.ych_to_grading(one, C, torch.cos(h), torch.sin(h))
     white = U.ych_to_grading(one, torch.zeros_like(C), one, torch.zeros_like(C))
@@ -46,17 +47,23 @@ class ColorBalanceRGB(RenderModule):
         through grading RGB and back), the luminance masks (also no per-zone chroma, saturation or brilliance),
         vibrance (its term is then 0) and contrast (a power of 1). Eager runs compute everything; the skipped
         arithmetic is exact or within float rounding of it."""
+
         def used(*names):
             return any(bool((p[n] != 0).any()) for n in names)
 
         four_ways = used(*(f"{w}_{k}" for w in ("global", "shadows", "midtones", "highlights") for k in ("C", "Y")))
-        zones = used(*(f"{g}_{z}" for g in ("chroma", "saturation", "brilliance")
-                       for z in ("shadows", "midtones", "highlights")))
+        zones = used(
+            *(f"{g}_{z}" for g in ("chroma", "saturation", "brilliance") for z in ("shadows", "midtones", "highlights"))
+        )
         # build the gamut table now, eagerly: built while torch.compile traces (a compiled stage run before any
         # eager render), its numpy code would split the pixel graph in two
         self._lut(int(p.static("saturation_formula")), p["vibrance"])
-        return {"four_ways": four_ways, "masks": four_ways or zones, "vibrance": used("vibrance"),
-                "contrast": used("contrast")}
+        return {
+            "four_ways": four_ways,
+            "masks": four_ways or zones,
+            "vibrance": used("vibrance"),
+            "contrast": used("contrast"),
+        }
 
     def _lut(self, formula, ref):
         key = (formula, ref.device, ref.dtype)
@@ -66,7 +73,7 @@ class ColorBalanceRGB(RenderModule):
 
     def process(self, x: torch.Tensor, p: Params, ctx: Context) -> torch.Tensor:
         formula = int(p.static("saturation_formula"))
-        col = lambda t: t.view(-1, 1, 1)  # noqa: E731  per-image scalar against [N, H, W]
+        col = lambda t: t.view(-1, 1, 1)  # per-image scalar against [N, H, W]
 
         # commit_params
         d_global, white = _grading_of(p["global_C"], p["global_H"])
@@ -80,7 +87,7 @@ class ColorBalanceRGB(RenderModule):
         mid_Y = col(1.0 / (1.0 + p["midtones_Y"]))
         w_shadows = 2.0 + 2.0 * p["shadows_weight"]
         w_high = 2.0 + 2.0 * p["highlights_weight"]
-        w_mid = col(w_shadows ** 2 * w_high ** 2 / (w_shadows ** 2 + w_high ** 2))
+        w_mid = col(w_shadows**2 * w_high**2 / (w_shadows**2 + w_high**2))
         w_shadows, w_high = col(w_shadows), col(w_high)
         white_fulcrum = col(torch.exp2(p["white_fulcrum"]))
         mask_fulcrum = col(torch.pow(p["mask_grey_fulcrum"], MASK_EXP))

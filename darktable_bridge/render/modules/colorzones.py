@@ -6,6 +6,7 @@ hue) or, for old params, the V1 sampler with a wrapped node added on each side. 
 interpolation. "smooth" mode (process_v3) fades the L and h changes out towards grey when selecting by hue;
 "strong" (process_v1) applies them in LCh directly.
 """
+
 import numpy as np
 import torch
 
@@ -20,6 +21,7 @@ _TWO_PI = float(np.float32(2.0) * np.float32(np.pi))
 
 def _v1_nodes(x, y, n, by_hue: bool):
     """V1 splines: one node before (x[n-2] − 1) and one after (x[1] + 1), wrapped for hue, flat otherwise."""
+
     def at(t, k):
         return torch.gather(t, 1, k[:, None])[:, 0]
 
@@ -30,8 +32,11 @@ def _v1_nodes(x, y, n, by_hue: bool):
     shifted_x = torch.cat([at(x, n - 2)[:, None] - 1.0, x, torch.zeros_like(x[:, :1])], -1)
     shifted_y = torch.cat([y_first[:, None], y, torch.zeros_like(y[:, :1])], -1)
     tail = idx == (n + 1)[:, None]
-    return (torch.where(tail, (x[:, 1] + 1.0)[:, None], shifted_x),
-            torch.where(tail, y_last[:, None], shifted_y), n + 2)
+    return (
+        torch.where(tail, (x[:, 1] + 1.0)[:, None], shifted_x),
+        torch.where(tail, y_last[:, None], shifted_y),
+        n + 2,
+    )
 
 
 class ColorZones(RenderModule):
@@ -49,12 +54,19 @@ class ColorZones(RenderModule):
         if values["mode"] == _STRONG and values["channel"] == _BY_H:
             # every exact grey gets its hue from float noise of darktable's input conversion (atan2 of ±1e-7),
             # and strong mode applies the curves there at full weight: not reproducible pixel for pixel
-            raise RenderError("colorzones: 'strong' mode selecting by hue is not rendered here "
-                              "(use --engine darktable)")
+            raise RenderError(
+                "colorzones: 'strong' mode selecting by hue is not rendered here (use --engine darktable)"
+            )
         v1 = values["splines_version"] == 0
-        cv.check_nodes("colorzones", values["curve"], values["curve_num_nodes"], (0, 1, 2),
-                       maxnodes=18 if v1 else 20, periodic=values["channel"] == _BY_H and not v1,
-                       types=values["curve_type"])
+        cv.check_nodes(
+            "colorzones",
+            values["curve"],
+            values["curve_num_nodes"],
+            (0, 1, 2),
+            maxnodes=18 if v1 else 20,
+            periodic=values["channel"] == _BY_H and not v1,
+            types=values["curve_type"],
+        )
 
     def _tables(self, p: Params) -> list[torch.Tensor]:
         by_hue = p.static("channel") == _BY_H

@@ -1,4 +1,5 @@
 """exposure (src/iop/exposure.c): out = (in − black) / (2^−exposure − black), all channels, unbounded."""
+
 import torch
 
 from ...errors import RenderError

@@ -9,6 +9,7 @@ hue of the input, luminance clipped to the display range, chroma set by the satu
 Yrg gamut and to the output profile's gamut (sRGB for an export), back to the working space. Colour sciences
 v3–v5 (``version`` 0–2) are also reproduced. Highlight reconstruction (off by default) is refused.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -17,8 +18,16 @@ import torch
 from ...errors import RenderError
 from ..base import Context, Params, RenderModule
 from ..color import REC2020_TO_XYZ_D50, SRGB_TO_REC2020
-from ._ucs import (LMS_TO_XYZ_D65, XYZ_D50_TO_D65_CAT16, XYZ_D65_TO_D50_CAT16, XYZ_D65_TO_LMS, fmax0,
-                   gamut_check_yrg, lms_to_yrg, yrg_to_lms)
+from ._ucs import (
+    LMS_TO_XYZ_D65,
+    XYZ_D50_TO_D65_CAT16,
+    XYZ_D65_TO_D50_CAT16,
+    XYZ_D65_TO_LMS,
+    fmax0,
+    gamut_check_yrg,
+    lms_to_yrg,
+    yrg_to_lms,
+)
 
 _F = np.float32
 NORM_MIN = 1.52587890625e-05
@@ -50,6 +59,7 @@ WORK_Y = _f32(REC2020_TO_XYZ_D50)[1]  # luminance row of the working profile
 
 
 # --- per-image curve (commit_params / dt_iop_filmic_rgb_compute_spline) ------------------------------------------
+
 
 def _solve(rows: list[list[torch.Tensor]], rhs: list[torch.Tensor]) -> list[torch.Tensor]:
     """Small dense systems [N] per entry, Gaussian elimination with partial pivoting (float64)."""
@@ -101,8 +111,7 @@ def spline(p: Params) -> dict:
     power = p["output_power"]
     one = torch.ones_like(power)
     if p.static("custom_grey"):
-        grey = torch.minimum(torch.maximum(p["grey_point_target"], p["black_point_target"]),
-                             p["white_point_target"])
+        grey = torch.minimum(torch.maximum(p["grey_point_target"], p["black_point_target"]), p["white_point_target"])
         grey_display = torch.pow(grey / 100.0, 1.0 / power)
         grey_source = p["grey_point_source"] / 100.0
     else:
@@ -140,16 +149,18 @@ def spline(p: Params) -> dict:
         min_contrast = torch.maximum(min_contrast, (grey_display - black_display) / (grey_log - black_log))
         min_contrast = min_contrast + SAFETY_MARGIN
         contrast = slope / (power * torch.pow(grey_display, power - 1.0))
-        contrast = torch.where(contrast > 100.0, 100.0 * one, torch.where(contrast < min_contrast, min_contrast,
-                                                                             contrast))
+        contrast = torch.where(
+            contrast > 100.0, 100.0 * one, torch.where(contrast < min_contrast, min_contrast, contrast)
+        )
         intercept = grey_display - contrast * grey_log
         span = white_display - black_display
         xmin = (black_display + SAFETY_MARGIN * span - intercept) / contrast
         xmax = (white_display - SAFETY_MARGIN * span - intercept) / contrast
         toe_log = (1.0 - latitude) * grey_log + latitude * xmin
         shoulder_log = (1.0 - latitude) * grey_log + latitude * xmax
-        shift = torch.where(balance > 0.0, 2.0 * balance * (shoulder_log - grey_log),
-                            2.0 * balance * (grey_log - toe_log))
+        shift = torch.where(
+            balance > 0.0, 2.0 * balance * (shoulder_log - grey_log), 2.0 * balance * (grey_log - toe_log)
+        )
         toe_log = torch.maximum(toe_log - shift, xmin)
         shoulder_log = torch.minimum(shoulder_log - shift, xmax)
         toe_display = toe_log * contrast + intercept
@@ -159,46 +170,71 @@ def spline(p: Params) -> dict:
     m = {k: [zero, zero, zero] for k in ("M1", "M2", "M3", "M4", "M5")}
     m["M2"][2] = contrast
     m["M1"][2] = toe_display - contrast * toe_log
-    dbl = lambda t: t.double()  # noqa: E731
+    dbl = lambda t: t.double()
     d0, d1 = torch.zeros_like(power, dtype=torch.float64), torch.ones_like(power, dtype=torch.float64)
     tl, sl = dbl(toe_log), dbl(shoulder_log)
     g = dbl(contrast)
     shadows, highlights = p.static("shadows"), p.static("highlights")
     if shadows == POLY4:
-        sol = _solve([[d0, d0, d0, d0, d1], [d0, d0, d0, d1, d0], [tl ** 4, tl ** 3, tl ** 2, tl, d1],
-                      [4.0 * tl ** 3, 3.0 * tl ** 2, 2.0 * tl, d1, d0], [12.0 * tl ** 2, 6.0 * tl, 2.0 * d1, d0, d0]],
-                     [dbl(black_display), d0, dbl(toe_display), g, d0])
+        sol = _solve(
+            [
+                [d0, d0, d0, d0, d1],
+                [d0, d0, d0, d1, d0],
+                [tl**4, tl**3, tl**2, tl, d1],
+                [4.0 * tl**3, 3.0 * tl**2, 2.0 * tl, d1, d0],
+                [12.0 * tl**2, 6.0 * tl, 2.0 * d1, d0, d0],
+            ],
+            [dbl(black_display), d0, dbl(toe_display), g, d0],
+        )
         m["M5"][0], m["M4"][0], m["M3"][0], m["M2"][0], m["M1"][0] = (s.float() for s in sol)
     elif shadows == POLY3:
-        sol = _solve([[d0, d0, d0, d1], [tl ** 3, tl ** 2, tl, d1], [3.0 * tl ** 2, 2.0 * tl, d1, d0],
-                      [6.0 * tl, 2.0 * d1, d0, d0]],
-                     [dbl(black_display), dbl(toe_display), g, d0])
+        sol = _solve(
+            [[d0, d0, d0, d1], [tl**3, tl**2, tl, d1], [3.0 * tl**2, 2.0 * tl, d1, d0], [6.0 * tl, 2.0 * d1, d0, d0]],
+            [dbl(black_display), dbl(toe_display), g, d0],
+        )
         m["M4"][0], m["M3"][0], m["M2"][0], m["M1"][0] = (s.float() for s in sol)
     else:
         m["M1"][0], m["M2"][0], m["M3"][0] = _rational(toe_log, toe_display, black_log, black_display, contrast)
         m["M4"][0] = toe_display
     if highlights == POLY3:
-        sol = _solve([[d1, d1, d1, d1], [sl ** 3, sl ** 2, sl, d1], [3.0 * sl ** 2, 2.0 * sl, d1, d0],
-                      [6.0 * sl, 2.0 * d1, d0, d0]],
-                     [dbl(white_display), dbl(shoulder_display), g, d0])
+        sol = _solve(
+            [[d1, d1, d1, d1], [sl**3, sl**2, sl, d1], [3.0 * sl**2, 2.0 * sl, d1, d0], [6.0 * sl, 2.0 * d1, d0, d0]],
+            [dbl(white_display), dbl(shoulder_display), g, d0],
+        )
         m["M4"][1], m["M3"][1], m["M2"][1], m["M1"][1] = (s.float() for s in sol)
     elif highlights == POLY4:
-        sol = _solve([[d1, d1, d1, d1, d1], [4.0 * d1, 3.0 * d1, 2.0 * d1, d1, d0], [sl ** 4, sl ** 3, sl ** 2, sl, d1],
-                      [4.0 * sl ** 3, 3.0 * sl ** 2, 2.0 * sl, d1, d0], [12.0 * sl ** 2, 6.0 * sl, 2.0 * d1, d0, d0]],
-                     [dbl(white_display), d0, dbl(shoulder_display), g, d0])
+        sol = _solve(
+            [
+                [d1, d1, d1, d1, d1],
+                [4.0 * d1, 3.0 * d1, 2.0 * d1, d1, d0],
+                [sl**4, sl**3, sl**2, sl, d1],
+                [4.0 * sl**3, 3.0 * sl**2, 2.0 * sl, d1, d0],
+                [12.0 * sl**2, 6.0 * sl, 2.0 * d1, d0, d0],
+            ],
+            [dbl(white_display), d0, dbl(shoulder_display), g, d0],
+        )
         m["M5"][1], m["M4"][1], m["M3"][1], m["M2"][1], m["M1"][1] = (s.float() for s in sol)
     else:
-        m["M1"][1], m["M2"][1], m["M3"][1] = _rational(white_log, white_display, shoulder_log, shoulder_display,
-                                                       contrast)
+        m["M1"][1], m["M2"][1], m["M3"][1] = _rational(
+            white_log, white_display, shoulder_log, shoulder_display, contrast
+        )
         m["M4"][1] = shoulder_display
     out = {k: v for k, v in m.items()}
-    out.update(latitude_min=toe_log, latitude_max=shoulder_log, y0=black_display, y4=white_display,
-               grey_source=grey_source, black_source=black_source, dynamic_range=dynamic_range, power=power)
+    out.update(
+        latitude_min=toe_log,
+        latitude_max=shoulder_log,
+        y0=black_display,
+        y4=white_display,
+        grey_source=grey_source,
+        black_source=black_source,
+        dynamic_range=dynamic_range,
+        power=power,
+    )
     return out
 
 
 def _segment(x, kind, m, i, lat_min, lat_max, toe: bool):
-    c = lambda k: m[k][i]  # noqa: E731
+    c = lambda k: m[k][i]
     if kind == POLY4:
         return c("M1") + x * (c("M2") + x * (c("M3") + x * (c("M4") + x * c("M5"))))
     if kind == POLY3:
@@ -217,15 +253,24 @@ def apply_spline(x, s, shadows, highlights):
     lat_min, lat_max = s["latitude_min"], s["latitude_max"]
     x64 = x.double()
     m64 = {k: [t.double() for t in v] for k, v in s.items() if k in ("M1", "M2", "M3", "M4", "M5")}
-    toe = _segment(x64 if shadows != RATIONAL else x, shadows, m64 if shadows != RATIONAL else s, 0,
-                   lat_min, lat_max, True).to(x.dtype)
-    shoulder = _segment(x64 if highlights != RATIONAL else x, highlights, m64 if highlights != RATIONAL else s, 1,
-                        lat_min, lat_max, False).to(x.dtype)
+    toe = _segment(
+        x64 if shadows != RATIONAL else x, shadows, m64 if shadows != RATIONAL else s, 0, lat_min, lat_max, True
+    ).to(x.dtype)
+    shoulder = _segment(
+        x64 if highlights != RATIONAL else x,
+        highlights,
+        m64 if highlights != RATIONAL else s,
+        1,
+        lat_min,
+        lat_max,
+        False,
+    ).to(x.dtype)
     middle = s["M1"][2] + x * s["M2"][2]
     return torch.where(x < lat_min, toe, torch.where(x > lat_max, shoulder, middle))
 
 
 # --- pixel helpers --------------------------------------------------------------------------------------------
+
 
 def _mat(m, v):
     return tuple(float(m[i][0]) * v[0] + float(m[i][1]) * v[1] + float(m[i][2]) * v[2] for i in range(3))
@@ -291,10 +336,13 @@ def _desat_v2(x, sigma_toe, sigma_shoulder, saturation):
 
 # --- colour science v6 gamut mapping (src/common/gamut_mapping.h) -----------------------------------------------
 
+
 def _den_y(row, cos_h, sin_h):
-    return (float(row[0]) * (0.979381443298969 * cos_h + 0.391752577319588 * sin_h)
-            + float(row[1]) * (0.0206185567010309 * cos_h + 0.608247422680412 * sin_h)
-            - float(row[2]) * (cos_h + sin_h))
+    return (
+        float(row[0]) * (0.979381443298969 * cos_h + 0.391752577319588 * sin_h)
+        + float(row[1]) * (0.0206185567010309 * cos_h + 0.608247422680412 * sin_h)
+        - float(row[2]) * (cos_h + sin_h)
+    )
 
 
 def _clip_white_raw(row, white, Y, cos_h, sin_h):
@@ -305,8 +353,10 @@ def _clip_white_raw(row, white, Y, cos_h, sin_h):
     asym = den_t / safe
     ok = ok & ~(Y <= asym)
     den = Y * den_y - den_t
-    num = -0.427506877216495 * (Y * (float(row[0]) + 0.856492345150334 * float(row[1])
-                                     + 0.554995960637719 * float(row[2])) - 0.988237752433297 * white)
+    num = -0.427506877216495 * (
+        Y * (float(row[0]) + 0.856492345150334 * float(row[1]) + 0.554995960637719 * float(row[2]))
+        - 0.988237752433297 * white
+    )
     return torch.where(ok, num / torch.where(ok, den, torch.ones_like(den)), torch.full_like(den, FLT_MAX))
 
 
@@ -344,8 +394,9 @@ def _desaturate_v4(orig, final_Y, final_c, saturation):
     resat = chroma_orig < chroma_final
     desat = chroma_orig > chroma_final
     user = ((saturation > 0) & desat) | (saturation < 0)
-    chroma = torch.where(brightens & resat, (chroma_orig + chroma_final) / 2.0,
-                         torch.where(user, chroma_final + delta, chroma_final))
+    chroma = torch.where(
+        brightens & resat, (chroma_orig + chroma_final) / 2.0, torch.where(user, chroma_final + delta, chroma_final)
+    )
     return fmax0(chroma / final_Y)
 
 
@@ -370,8 +421,17 @@ def gamut_mapping(orig, final, black, white, saturation):
 class FilmicRGB(RenderModule):
     op = "filmicrgb"
     space = "rgb"
-    static_fields = ("version", "preserve_color", "shadows", "highlights", "spline_version", "auto_hardness",
-                     "custom_grey", "compensate_icc_black", "enable_highlight_reconstruction")
+    static_fields = (
+        "version",
+        "preserve_color",
+        "shadows",
+        "highlights",
+        "spline_version",
+        "auto_hardness",
+        "custom_grey",
+        "compensate_icc_black",
+        "enable_highlight_reconstruction",
+    )
 
     def check(self, values):
         if values["enable_highlight_reconstruction"]:
@@ -385,20 +445,24 @@ class FilmicRGB(RenderModule):
                 raise RenderError(f"filmicrgb: unknown curve type {values[k]} for {k}")
 
     def process(self, x: torch.Tensor, p: Params, ctx: Context) -> torch.Tensor:
-        s = {k: ([t.view(-1, 1, 1) for t in v] if isinstance(v, list) else v.view(-1, 1, 1))
-             for k, v in spline(p).items()}
+        s = {
+            k: ([t.view(-1, 1, 1) for t in v] if isinstance(v, list) else v.view(-1, 1, 1))
+            for k, v in spline(p).items()
+        }
         version, variant = p.static("version"), p.static("preserve_color")
         shadows, highlights = p.static("shadows"), p.static("highlights")
         power = s["power"]
         rgb = (x[:, 0], x[:, 1], x[:, 2])
-        curve = lambda v: apply_spline(v, s, shadows, highlights)  # noqa: E731
+        curve = lambda v: apply_spline(v, s, shadows, highlights)
         if version == 3:
             black, white = torch.pow(s["y0"], power), torch.pow(s["y4"], power)
             saturation = (p["saturation"] / 100.0).view(-1, 1, 1)
             orig = _to_ych(rgb, WORK_TO_LMS)
             if variant == 0:
-                out = tuple(torch.pow(torch.minimum(torch.maximum(curve(_log_v2(v, s)), torch.zeros_like(v)), white),
-                                      power) for v in rgb)
+                out = tuple(
+                    torch.pow(torch.minimum(torch.maximum(curve(_log_v2(v, s)), torch.zeros_like(v)), white), power)
+                    for v in rgb
+                )
                 final = _to_ych(out, WORK_TO_LMS)
                 final = (final[0], torch.minimum(orig[1], final[1]), final[2], final[3])
             else:

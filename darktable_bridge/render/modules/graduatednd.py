@@ -3,6 +3,7 @@
 The density 2^(d·t) is computed as darktable does, with a 4th-order Taylor series of e^(ln2·x/8) raised to the
 8th power, so renders match to the last bit rather than to the exact exponential.
 """
+
 import math
 
 import torch
@@ -11,16 +12,25 @@ from ..base import Context, Params, RenderModule
 
 
 def _hue2rgb(m1, m2, hue):
-    return torch.where(hue < 1.0, m1 + (m2 - m1) * hue,
-                       torch.where(hue < 3.0, m2, torch.where(hue < 4.0, m1 + (m2 - m1) * (4.0 - hue), m1)))
+    return torch.where(
+        hue < 1.0,
+        m1 + (m2 - m1) * hue,
+        torch.where(hue < 3.0, m2, torch.where(hue < 4.0, m1 + (m2 - m1) * (4.0 - hue), m1)),
+    )
 
 
 def hsl_to_rgb(h, s, lightness=0.5):
     m2 = torch.where(torch.full_like(h, lightness) < 0.5, lightness * (1.0 + s), lightness + s - lightness * s)
     m1 = 2.0 * lightness - m2
     h6 = h * 6.0
-    rgb = torch.stack([_hue2rgb(m1, m2, torch.where(h6 < 4.0, h6 + 2.0, h6 - 4.0)), _hue2rgb(m1, m2, h6),
-                       _hue2rgb(m1, m2, torch.where(h6 > 2.0, h6 - 2.0, h6 + 4.0))], 1)
+    rgb = torch.stack(
+        [
+            _hue2rgb(m1, m2, torch.where(h6 < 4.0, h6 + 2.0, h6 - 4.0)),
+            _hue2rgb(m1, m2, h6),
+            _hue2rgb(m1, m2, torch.where(h6 > 2.0, h6 - 2.0, h6 + 4.0)),
+        ],
+        1,
+    )
     grey = torch.full_like(rgb, lightness)
     return torch.where((s == 0).unsqueeze(1), grey, rgb)
 
@@ -42,7 +52,7 @@ class GraduatedND(RenderModule):
 
     def process(self, x: torch.Tensor, p: Params, ctx: Context) -> torch.Tensor:
         n, _, h, w = x.shape
-        col = lambda t: t.view(-1, 1, 1, 1)  # noqa: E731
+        col = lambda t: t.view(-1, 1, 1, 1)
         hw, hh = w / 2.0, h / 2.0
         v = -p["rotation"] / 180.0 * math.pi
         sinv, cosv = col(torch.sin(v)), col(torch.cos(v))

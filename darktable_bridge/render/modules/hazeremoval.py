@@ -16,14 +16,15 @@ Windows are in pixels, so the result depends on the resolution, as darktable's v
 to the last bits of the input (a different comparison with a pivot changes every later step), so A0 and
 distance_max only match darktable when the module's input matches darktable's working-space values to ~1e-6.
 """
+
 import numpy as np
 import torch
 import torch.nn.functional as F
 
 from ..base import Context, Params, RenderModule
 
-W_DARK = 6      # box radius of the dark channel and the transmission refinement
-W_GUIDE = 9     # guided filter radius
+W_DARK = 6  # box radius of the dark channel and the transmission refinement
+W_GUIDE = 9  # guided filter radius
 EPS = float(np.float32(np.sqrt(np.float32(0.025))) ** 2)  # darktable passes sqrtf(0.025f) and squares it again
 QUANTILE = np.float32(0.95)
 FLT_MAX = float(np.finfo(np.float32).max)
@@ -254,16 +255,20 @@ def ambient_light(x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     sums = (x.reshape(n, 3, size) * chosen.unsqueeze(1)).sum(2)
     a0 = torch.where(total.unsqueeze(1) > 0, sums / total.clamp(min=1).unsqueeze(1), torch.zeros_like(sums))
     ch = crit_haze[:, 0]
-    depth = torch.where(ch > 0, -1.125 * torch.log(torch.where(ch > 0, ch, torch.ones_like(ch))),
-                        torch.full_like(ch, float(np.log(np.float32(FLT_MAX)) / 2)))
+    depth = torch.where(
+        ch > 0,
+        -1.125 * torch.log(torch.where(ch > 0, ch, torch.ones_like(ch))),
+        torch.full_like(ch, float(np.log(np.float32(FLT_MAX)) / 2)),
+    )
     return a0, depth
 
 
 def guided_filter(guide: torch.Tensor, inp: torch.Tensor, r: int, eps: float) -> torch.Tensor:
     """Colour guided filter: guide [N, 3, H, W], input [N, 1, H, W]; 3×3 systems solved by Cramer's rule."""
     gr, gg, gb = guide[:, 0:1], guide[:, 1:2], guide[:, 2:3]
-    stack = torch.cat([inp, gr, gg, gb, gr * inp, gg * inp, gb * inp,
-                       gr * gr, gr * gg, gr * gb, gg * gg, gg * gb, gb * gb], 1)
+    stack = torch.cat(
+        [inp, gr, gg, gb, gr * inp, gg * inp, gb * inp, gr * gr, gr * gg, gr * gb, gg * gg, gg * gb, gb * gb], 1
+    )
     m = box_mean(stack, r)
     mi, mr, mg, mb = m[:, 0:1], m[:, 1:2], m[:, 2:3], m[:, 3:4]
     s00 = m[:, 7:8] - mr * mr + eps
@@ -296,7 +301,7 @@ class HazeRemoval(RenderModule):
     static_fields = ()
 
     def process(self, x: torch.Tensor, p: Params, ctx: Context) -> torch.Tensor:
-        col = lambda t: t.view(-1, 1, 1, 1)  # noqa: E731
+        col = lambda t: t.view(-1, 1, 1, 1)
         strength, distance = col(p["strength"]), col(p["distance"])
         a0, depth = ambient_light(x)
         a0 = a0.view(-1, 3, 1, 1)

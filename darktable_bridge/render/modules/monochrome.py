@@ -9,6 +9,7 @@ The grid is splatted separably (tent weights along x, then y, via segment sums o
 axis needs only 5 planes), blurred with darktable's [1 4 6 4 1]/16 kernels in x and y and its derivative kernel
 along the range axis, and sliced back trilinearly at each pixel's own filter value.
 """
+
 from __future__ import annotations
 
 import math
@@ -21,7 +22,7 @@ from ..base import Context, Params, RenderModule
 
 _F = np.float32
 
-_SIGMA_S = 20.0      # px at scale 1
+_SIGMA_S = 20.0  # px at scale 1
 _SIGMA_R = 250.0
 _L_RANGE = 100.0
 _MAX_RES_S, _MAX_RES_R = 3000, 50
@@ -99,18 +100,20 @@ def bilateral_base(img: torch.Tensor) -> torch.Tensor:
     zc = torch.clamp(torch.floor(z), max=float(size_z - 2))
     zf = z - zc
     planes = torch.arange(size_z, device=dev, dtype=dt).view(1, -1, 1, 1)
-    wz = torch.where(planes == zc, 1.0 - zf, torch.zeros_like(zf)) + torch.where(planes == zc + 1.0, zf,
-                                                                                 torch.zeros_like(zf))
+    wz = torch.where(planes == zc, 1.0 - zf, torch.zeros_like(zf)) + torch.where(
+        planes == zc + 1.0, zf, torch.zeros_like(zf)
+    )
     norm_w = float(_F(100.0) / (sigma_s * sigma_s))
-    grid = _splat_axis(wz * norm_w, xf_t, torch.from_numpy(xb).to(dev), 3)   # [N, Z, H, Sx]
-    grid = _splat_axis(grid, yf_t, torch.from_numpy(yb).to(dev), 2)          # [N, Z, Sy, Sx]
+    grid = _splat_axis(wz * norm_w, xf_t, torch.from_numpy(xb).to(dev), 3)  # [N, Z, H, Sx]
+    grid = _splat_axis(grid, yf_t, torch.from_numpy(yb).to(dev), 2)  # [N, Z, Sy, Sx]
     grid = _shift_sum(grid, 3, (6 / 16, 4 / 16, 1 / 16), False)
     grid = _shift_sum(grid, 2, (6 / 16, 4 / 16, 1 / 16), False)
     grid = _shift_sum(grid, 1, (0.0, 4 / 16, 2 / 16), True)
     # trilinear slice at each pixel's own value
     yi = torch.from_numpy(yc).to(dev)
     rows = grid.index_select(2, yi) * (1.0 - yf_t.view(1, 1, -1, 1)) + grid.index_select(2, yi + 1) * yf_t.view(
-        1, 1, -1, 1)                                                          # [N, Z, H, Sx]
+        1, 1, -1, 1
+    )  # [N, Z, H, Sx]
     xi = torch.from_numpy(xc).to(dev)
     cols = rows.index_select(3, xi) * (1.0 - xf_t) + rows.index_select(3, xi + 1) * xf_t  # [N, Z, H, W]
     norm = float(_F(1.0) * sigma_r * _F(0.04))
@@ -140,7 +143,7 @@ class Monochrome(RenderModule):
     space = "lab"
 
     def process(self, x: torch.Tensor, p: Params, ctx: Context) -> torch.Tensor:
-        col = lambda t: t.to(x.dtype).view(-1, 1, 1, 1)  # noqa: E731
+        col = lambda t: t.to(x.dtype).view(-1, 1, 1, 1)
         L, a, b = x[:, 0:1], x[:, 1:2], x[:, 2:3]
         size = p["size"].double()
         sigma2 = col(((size * 128.0) * (size * 128.0)).float())

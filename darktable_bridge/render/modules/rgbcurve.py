@@ -5,21 +5,22 @@ looked up by truncation below the last node and extrapolated above it with the p
 ``dt_iop_estimate_exp``. "Linked" applies the first curve to R, G and B, or, with a preserve-colors norm, scales
 RGB by curve(norm)/norm; "independent" applies one curve per channel.
 """
+
 import numpy as np
 import torch
 
-from .. import color
 from ...errors import RenderError
+from .. import color
 from ..base import Context, Params, RenderModule
 from . import _curves as cv
 
 _LINKED, _INDEPENDENT = 0, 1
-_LUM_ROW = tuple(float(v) for v in np.asarray(color.REC2020_TO_XYZ_D50)[1])   # working-profile luminance
+_LUM_ROW = tuple(float(v) for v in np.asarray(color.REC2020_TO_XYZ_D50)[1])  # working-profile luminance
 
 
 def _uncompensate_grey(v: torch.Tensor) -> torch.Tensor:
     """dt_ioppr_uncompensate_middle_grey: v = L/100 of a neutral → the working-space value."""
-    lab = torch.stack([v * 100.0, torch.zeros_like(v), torch.zeros_like(v)], 1)[..., None]   # [N, 3, M, 1]
+    lab = torch.stack([v * 100.0, torch.zeros_like(v), torch.zeros_like(v)], 1)[..., None]  # [N, 3, M, 1]
     return color.lab_to_rgb(lab)[:, 0, :, 0]
 
 
@@ -32,8 +33,7 @@ class RgbCurve(RenderModule):
         if values["curve_autoscale"] not in (_LINKED, _INDEPENDENT):
             raise RenderError(f"rgbcurve: unknown mode {values['curve_autoscale']}")
         used = (0,) if values["curve_autoscale"] == _LINKED else (0, 1, 2)
-        cv.check_nodes("rgbcurve", values["curve_nodes"], values["curve_num_nodes"], used,
-                       types=values["curve_type"])
+        cv.check_nodes("rgbcurve", values["curve_nodes"], values["curve_num_nodes"], used, types=values["curve_type"])
 
     def _curve(self, p: Params, ch: int):
         x, y, n = cv.curve_nodes(p, "curve_nodes", "curve_num_nodes", ch)

@@ -6,6 +6,7 @@ the highlights and then the shadows are overlaid in chunks of at most 1 of their
 each chunk a soft-light style blend weighted by the blurred brightness (`compress` protects the mid-tones) with a
 chroma correction. The UNBOUND_* flag bits decide which clamps apply. The bilateral algorithm is refused.
 """
+
 import torch
 
 from ...errors import RenderError
@@ -41,8 +42,9 @@ def _overlay(ta, tb0, strength2, xform, direction, ccorrect, unbound_mask, flags
         lref = _sign(la) * torch.where(la.abs() > low, 1.0 / la.abs(), 1.0 / low)
         href = _sign(1.0 - la) * torch.where((1.0 - la).abs() > low, 1.0 / (1.0 - la).abs(), 1.0 / low)
         optrans = remaining.clamp(max=1.0) * xform
-        blended = torch.where(la > halfmax, lmax - (lmax - doublemax * (la - halfmax)) * (lmax - lb),
-                              doublemax * la * lb)
+        blended = torch.where(
+            la > halfmax, lmax - (lmax - doublemax * (la - halfmax)) * (lmax - lb), doublemax * la * lb
+        )
         n0 = la * (1.0 - optrans) + blended * optrans
         n0 = torch.where(_bit(flags, l_bit), n0, n0.clamp(lmin, lmax))
         chroma = n0 * lref * ccorrect + (1.0 - n0) * href * (1.0 - ccorrect)
@@ -66,7 +68,7 @@ class Shadhi(RenderModule):
             raise RenderError("shadhi: the bilateral filter algorithm is not rendered here (gaussian only)")
 
     def process(self, x: torch.Tensor, p: Params, ctx: Context) -> torch.Tensor:
-        col = lambda t: t.view(-1, 1, 1, 1)  # noqa: E731
+        col = lambda t: t.view(-1, 1, 1, 1)
         flags = col(p["flags"])
         unbound_mask = _bit(flags, UNBOUND_GAUSSIAN)
         sigma = torch.clamp(p["radius"], min=0.1) * ctx.scale
@@ -81,8 +83,8 @@ class Shadhi(RenderModule):
         highlights = col(2.0 * torch.clamp(p["highlights"] / 100.0, -1.0, 1.0))
         whitepoint = col(torch.clamp(1.0 - p["whitepoint"] / 100.0, min=0.01))
         compress = col(torch.clamp(p["compress"] / 100.0, 0.0, 0.99))
-        sh_cc = col((torch.clamp(p["shadows_ccorrect"] / 100.0, 0.0, 1.0) - 0.5)) * _sign(shadows) + 0.5
-        hi_cc = col((torch.clamp(p["highlights_ccorrect"] / 100.0, 0.0, 1.0) - 0.5)) * _sign(-highlights) + 0.5
+        sh_cc = col(torch.clamp(p["shadows_ccorrect"] / 100.0, 0.0, 1.0) - 0.5) * _sign(shadows) + 0.5
+        hi_cc = col(torch.clamp(p["highlights_ccorrect"] / 100.0, 0.0, 1.0) - 0.5) * _sign(-highlights) + 0.5
         low = col(p["low_approximation"])
 
         ta0 = x[:, :1] / 100.0
@@ -93,11 +95,31 @@ class Shadhi(RenderModule):
         tb0 = torch.where(tb0 > 0.0, tb0 / whitepoint, tb0)
 
         hi_xform = torch.clamp(1.0 - tb0 / (1.0 - compress), 0.0, 1.0)
-        ta = _overlay((ta0, ta1, ta2), tb0, highlights * highlights, hi_xform, _sign(-highlights), 1.0 - hi_cc,
-                      unbound_mask, flags, low, (UNBOUND_HIGHLIGHTS_L, UNBOUND_HIGHLIGHTS_A, UNBOUND_HIGHLIGHTS_B))
+        ta = _overlay(
+            (ta0, ta1, ta2),
+            tb0,
+            highlights * highlights,
+            hi_xform,
+            _sign(-highlights),
+            1.0 - hi_cc,
+            unbound_mask,
+            flags,
+            low,
+            (UNBOUND_HIGHLIGHTS_L, UNBOUND_HIGHLIGHTS_A, UNBOUND_HIGHLIGHTS_B),
+        )
         sh_xform = torch.clamp(tb0 / (1.0 - compress) - compress / (1.0 - compress), 0.0, 1.0)
-        ta = _overlay(ta, tb0, shadows * shadows, sh_xform, _sign(shadows), sh_cc,
-                      unbound_mask, flags, low, (UNBOUND_SHADOWS_L, UNBOUND_SHADOWS_A, UNBOUND_SHADOWS_B))
+        ta = _overlay(
+            ta,
+            tb0,
+            shadows * shadows,
+            sh_xform,
+            _sign(shadows),
+            sh_cc,
+            unbound_mask,
+            flags,
+            low,
+            (UNBOUND_SHADOWS_L, UNBOUND_SHADOWS_A, UNBOUND_SHADOWS_B),
+        )
         return torch.cat([ta[0] * 100.0, ta[1] * 128.0, ta[2] * 128.0], 1)
 
 

@@ -6,6 +6,7 @@ rad = min(12, ceil(2.5·radius)) px and σ² = (1/2.5²)·(2.5·radius)² (compu
 input; an image smaller than 2·rad + 1 in either direction, or rad = 0, passes through. Detail
 d = L − blur is shrunk by the threshold: L + amount·sign(d)·max(|d| − threshold, 0).
 """
+
 import torch
 import torch.nn.functional as F
 
@@ -16,7 +17,7 @@ MAXR = 12
 
 def kernel(radius: torch.Tensor, dtype) -> tuple[torch.Tensor, torch.Tensor]:
     """Per-image normalised taps [N, 2·MAXR+1] (zero beyond rad) and rad [N]."""
-    r25 = (2.5 * radius.float())                       # float, as stored in the pipe data
+    r25 = 2.5 * radius.float()  # float, as stored in the pipe data
     rad = torch.clamp(torch.ceil(r25), max=float(MAXR))
     sigma2 = (0.16 * r25.double() * r25.double()).float()
     taps = torch.arange(-MAXR, MAXR + 1, dtype=torch.float32, device=radius.device).view(1, -1)
@@ -49,9 +50,9 @@ def _separable(img: torch.Tensor, k: torch.Tensor, h: int, w: int) -> torch.Tens
     """Vertical then horizontal pass as sums of shifted copies (per-image taps; ONNX has no per-sample conv)."""
     taps = k.view(k.shape[0], -1, 1, 1, 1)
     padded = F.pad(img, (0, 0, MAXR, MAXR))
-    vertical = sum(taps[:, t] * padded[:, :, t:t + h, :] for t in range(2 * MAXR + 1))
+    vertical = sum(taps[:, t] * padded[:, :, t : t + h, :] for t in range(2 * MAXR + 1))
     padded = F.pad(vertical, (MAXR, MAXR, 0, 0))
-    return sum(taps[:, t] * padded[:, :, :, t:t + w] for t in range(2 * MAXR + 1))
+    return sum(taps[:, t] * padded[:, :, :, t : t + w] for t in range(2 * MAXR + 1))
 
 
 MODULE = Sharpen()

@@ -6,18 +6,19 @@ last bits matter: they are reproduced operation by operation as darktable 4.2.1'
 (-O3 -ffast-math: powf with a constant base becomes expf(x·ln base) with a float constant, x/0.1845 becomes
 x·(1/0.1845)f, and the slope ratio drops the common /2/δ).
 """
+
 import torch
 
 from ..base import Context, Params, RenderModule, graph_barrier
 from ..color import fpow
 
 # float32 constants as folded into darktable's binary
-_LN_GREY = -1.6901057958602905          # ln(0.1845f)
-_LN_GREY_HI = -1.6901004314422607       # ln(0.1845f + 1e-6f)
-_LN_GREY_LO = -1.6901112794876099       # ln(0.1845f - 1e-6f)
-_LN_5 = -1.6094379425048828             # -ln 5 (paper power = 5^-skew)
-_INV_GREY_M1 = 4.4200544357299805       # 1/0.1845 - 1
-_INV_GREY = 5.4200544357299805          # 1/0.1845
+_LN_GREY = -1.6901057958602905  # ln(0.1845f)
+_LN_GREY_HI = -1.6901004314422607  # ln(0.1845f + 1e-6f)
+_LN_GREY_LO = -1.6901112794876099  # ln(0.1845f - 1e-6f)
+_LN_5 = -1.6094379425048828  # -ln 5 (paper power = 5^-skew)
+_INV_GREY_M1 = 4.4200544357299805  # 1/0.1845 - 1
+_INV_GREY = 5.4200544357299805  # 1/0.1845
 _GREY = 0.1845
 _GREY_HI = 0.18450099229812622
 _GREY_LO = 0.18449899554252625
@@ -38,7 +39,7 @@ def _nan_to(v: torch.Tensor, fallback: torch.Tensor) -> torch.Tensor:
 
 def derived(p: Params):
     """commit_params → (white, black, paper_exposure, film_fog, film_power, paper_power), each [N] float32."""
-    f = lambda v: torch.tensor(v, dtype=torch.float32)  # noqa: E731
+    f = lambda v: torch.tensor(v, dtype=torch.float32)
     contrast = p["middle_grey_contrast"].float()
     one = torch.ones_like(contrast)
     # reference log-logistic (no skew, unit white) slope at grey, as a difference of two samples
@@ -92,19 +93,19 @@ def _channel_order(x):
 
     rg = r >= g
     # r >= g branch
-    c1 = g > b            # r >= g > b
-    c2 = b > r            # b > r >= g
-    c3 = b > g            # r >= b > g
+    c1 = g > b  # r >= g > b
+    c2 = b > r  # b > r >= g
+    c3 = b > g  # r >= b > g
     mx_a = torch.where(c1, idx(0), torch.where(c2, idx(2), idx(0)))
     md_a = torch.where(c1, idx(1), torch.where(c2, idx(0), torch.where(c3, idx(2), idx(1))))
     mn_a = torch.where(c1, idx(2), torch.where(c2, idx(1), torch.where(c3, idx(1), idx(2))))
     # g > r branch
-    c5 = r >= b           # g > r >= b
-    c6 = b > g            # b > g > r
+    c5 = r >= b  # g > r >= b
+    c6 = b > g  # b > g > r
     mx_b = torch.where(c5, idx(1), torch.where(c6, idx(2), idx(1)))
     md_b = torch.where(c5, idx(0), torch.where(c6, idx(1), idx(2)))
     mn_b = torch.where(c5, idx(2), idx(0))
-    pick = lambda a, b_: torch.where(rg, a, b_).long()  # noqa: E731
+    pick = lambda a, b_: torch.where(rg, a, b_).long()
     return pick(mn_a, mn_b), pick(md_a, md_b), pick(mx_a, mx_b)
 
 
@@ -134,7 +135,8 @@ def preserve_hue(x, per, hue):
     blend = 2.0 * x0 / torch.where(flat, ones, x0 + x1)
     target = blend * energy + (1.0 - blend) * naive_energy
     low_mid = ((1.0 - hue) * p1 + hue * (midscale * p2 + (1.0 - midscale) * (target - p2))) / (
-        1.0 + hue * (1.0 - midscale))
+        1.0 + hue * (1.0 - midscale)
+    )
     high_mid = ((1.0 - hue) * p1 + hue * (p0 * (1.0 - midscale) + midscale * (target - p0))) / (1.0 + hue * midscale)
     below = naive_mid <= p1
     o_min = torch.where(flat, p0, torch.where(below, target - p2 - low_mid, p0))
@@ -156,7 +158,7 @@ class Sigmoid(RenderModule):
         return {"unit_paper_power": bool((p["contrast_skewness"] == 0).all())}
 
     def process(self, x: torch.Tensor, p: Params, ctx: Context) -> torch.Tensor:
-        col = lambda t: t.to(x.dtype).view(-1, 1, 1, 1)  # noqa: E731
+        col = lambda t: t.to(x.dtype).view(-1, 1, 1, 1)
         white, black, paper_exp, fog, film_power, paper_power = (col(t) for t in derived(p))
         unit = p.hint("unit_paper_power", False)
         hue = col((0.01 * p["hue_preservation"]).clamp(0.0, 1.0))

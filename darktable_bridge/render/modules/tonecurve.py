@@ -6,10 +6,11 @@ Tables come from darktable's V1 curve sampler (``dt_draw_curve_calc_values``), s
 Y → Y table applied to X, Y, Z), 3 RGB linked (a G → G table in linear ProPhoto RGB, per channel or through a
 preserve-colors norm). Values above the last node follow darktable's fitted power law.
 """
+
 import torch
 
-from .. import color
 from ...errors import RenderError
+from .. import color
 from ..base import Context, Params, RenderModule
 from . import _curves as cv
 
@@ -51,8 +52,9 @@ class ToneCurve(RenderModule):
         if mode not in (_INDEPENDENT, _LINKED, _XYZ, _RGB):
             raise RenderError(f"tonecurve: unknown color space mode {mode}")
         used = (0, 1, 2) if mode == _INDEPENDENT else (0,)
-        cv.check_nodes("tonecurve", values["tonecurve"], values["tonecurve_nodes"], used,
-                       types=values["tonecurve_type"])
+        cv.check_nodes(
+            "tonecurve", values["tonecurve"], values["tonecurve_nodes"], used, types=values["tonecurve_type"]
+        )
 
     def _samples(self, p: Params, ch: int):
         x, y, n = cv.curve_nodes(p, "tonecurve", "tonecurve_nodes", ch)
@@ -63,10 +65,10 @@ class ToneCurve(RenderModule):
         nb = x.shape[0]
         xl, nl, sl = self._samples(p, 0)
         tab_l = cv.table(sl) * 100.0
-        if mode == _XYZ:        # Y_in → Y_out through the L curve
+        if mode == _XYZ:  # Y_in → Y_out through the L curve
             lab = _lab(_grey_ramp(nb, x))
             tab_l = color.lab_to_xyz(_remap_l(lab, tab_l))[:, 1, :, 0]
-        elif mode == _RGB:      # G_in → G_out of linear ProPhoto greys
+        elif mode == _RGB:  # G_in → G_out of linear ProPhoto greys
             lab = _prophoto_to_lab(_grey_ramp(nb, x))
             tab_l = _lab_to_prophoto(_remap_l(lab, tab_l))[:, 1, :, 0]
         xm = torch.gather(xl, 1, (nl - 1)[:, None])[:, 0]
@@ -106,8 +108,9 @@ class ToneCurve(RenderModule):
             plain = cv.lookup(tab, v_in)
             xm_r = (1.0 / right[0]).view(-1, 1, 1)
             xm_l = (1.0 - 1.0 / left[0]).view(-1, 1, 1)
-            ext = torch.where(v_in > xm_r, cv.eval_exp(right, v_in),
-                              torch.where(v_in < xm_l, cv.eval_exp(left, 1.0 - v_in), plain))
+            ext = torch.where(
+                v_in > xm_r, cv.eval_exp(right, v_in), torch.where(v_in < xm_l, cv.eval_exp(left, 1.0 - v_in), plain)
+            )
             out.append(torch.where(unbound, ext, plain))
         return torch.stack(out, 1)
 

@@ -5,27 +5,27 @@ filter or the EIGF (``_filters``), its log2 picks a gain from a radial-basis cur
 weights are the least-squares fit of the 9 user gains, solved with darktable's float Cholesky), looked up at the
 1e-4 EV resolution of darktable's LUT, and the RGB channels are multiplied by that gain.
 """
+
 import torch
+
+from xmp.modules.toneequal import BAND_NAMES as BANDS
 
 from ...errors import RenderError
 from ..base import Context, Params, RenderModule, graph_barrier
 from ..color import fpow
 from ._filters import eigf_scalings, fast_eigf_surface_blur, fast_surface_blur
 
-BANDS = ("noise", "ultra_deep_blacks", "deep_blacks", "blacks", "shadows", "midtones", "highlights", "whites",
-         "speculars")
 NONE, AVG_GUIDED, GUIDED, AVG_EIGF, EIGF = range(5)
-MIN_FLOAT = 2.0 ** -16
-CONTRAST_FULCRUM = 2.0 ** -4
+MIN_FLOAT = 2.0**-16
+CONTRAST_FULCRUM = 2.0**-4
 LUT_RESOLUTION = 10000.0
-LUT_SIZE = int(8 * LUT_RESOLUTION) + 1   # −8 … 0 EV
+LUT_SIZE = int(8 * LUT_RESOLUTION) + 1  # −8 … 0 EV
 # the 8 radial-basis centres split [-8, 0] EV in 7 steps; the 9 user nodes sit on whole EVs
 CENTERS_OPS = tuple((-56.0 + 8.0 * i) / 7.0 for i in range(8))
 CENTERS_PARAMS = tuple(float(v) for v in range(-8, 1))
 
 
-def luminance_mask(x: torch.Tensor, method: int, exposure_boost: torch.Tensor, fulcrum,
-                   contrast_boost) -> torch.Tensor:
+def luminance_mask(x: torch.Tensor, method: int, exposure_boost: torch.Tensor, fulcrum, contrast_boost) -> torch.Tensor:
     """[N, 3, H, W] → [N, 1, H, W], never below 2^-16 (NaNs from 0/0 end up there too, as fmaxf does)."""
     r, g, b = x[:, 0:1], x[:, 1:2], x[:, 2:3]
     eb = exposure_boost.view(-1, 1, 1, 1)
@@ -163,8 +163,9 @@ class ToneEqual(RenderModule):
         if details in (AVG_GUIDED, GUIDED):
             lum = fast_surface_blur(lum, radius, feathering, iterations, details == AVG_GUIDED, quantization)
         elif details in (AVG_EIGF, EIGF):
-            lum = fast_eigf_surface_blur(lum, radius, feathering, iterations, details == AVG_EIGF, quantization,
-                                         scalings=p.hint("eigf_scalings"))
+            lum = fast_eigf_surface_blur(
+                lum, radius, feathering, iterations, details == AVG_EIGF, quantization, scalings=p.hint("eigf_scalings")
+            )
 
         exposure = torch.clamp(torch.log2(lum), -8.0, 0.0)
         # the LUT holds the curve every 1e-4 EV, indexed with roundf; keep the gradient of the exact curve
@@ -174,10 +175,10 @@ class ToneEqual(RenderModule):
             # 8 exponentials per entry instead of per pixel (a 1024 px photo has 7× more pixels than entries)
             grid = torch.arange(LUT_SIZE, dtype=x.dtype, device=x.device) / LUT_RESOLUTION - 8.0
             lut = correction(grid.view(1, 1, 1, -1).expand(x.shape[0], 1, 1, LUT_SIZE), weights, sigma)
-            graph_barrier()   # store the table (otherwise inductor folds it back into the per-pixel loop)
+            graph_barrier()  # store the table (otherwise inductor folds it back into the per-pixel loop)
             offsets = torch.arange(x.shape[0], device=x.device).view(-1, 1, 1, 1) * LUT_SIZE
             gain = lut.reshape(-1)[index.long() + offsets]
-            graph_barrier()   # one look-up per pixel, not one per channel
+            graph_barrier()  # one look-up per pixel, not one per channel
             return x * gain
         snapped = index / LUT_RESOLUTION - 8.0
         exposure = exposure + (snapped - exposure).detach()

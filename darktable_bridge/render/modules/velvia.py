@@ -1,4 +1,5 @@
 """velvia v2 (src/iop/velvia.c): saturation boost weighted towards less saturated pixels, clamped to [0, 1]."""
+
 import torch
 
 from ..base import Context, Params, RenderModule
@@ -14,8 +15,11 @@ class Velvia(RenderModule):
         pmax = x.max(dim=1, keepdim=True).values
         pmin = x.min(dim=1, keepdim=True).values
         lum = (pmax + pmin) / 2.0
-        sat = torch.where(lum <= 0.5, (pmax - pmin) / (1e-5 + pmax + pmin),
-                          (pmax - pmin) / (1e-5 + torch.clamp(2.0 - pmax - pmin, min=0.0)))
+        sat = torch.where(
+            lum <= 0.5,
+            (pmax - pmin) / (1e-5 + pmax + pmin),
+            (pmax - pmin) / (1e-5 + torch.clamp(2.0 - pmax - pmin, min=0.0)),
+        )
         inv_bias = 1.0 - bias
         weight = (((1.0 - 1.5 * sat) + (1.0 + (lum - 0.5).abs() * 2.0) * inv_bias) / (1.0 + inv_bias)).clamp(0, 1)
         s = strength * weight

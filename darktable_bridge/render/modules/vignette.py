@@ -5,6 +5,7 @@ on the dithered path), which is what is reproduced; dithered renders add noise (
 across rows per thread, so not reproducible) and are refused. A fixed ratio of exactly 0 or 2 gives darktable an
 infinite scale, NaN distances and thus an untouched image, which is reproduced explicitly.
 """
+
 import torch
 
 from ...errors import RenderError
@@ -23,7 +24,7 @@ class Vignette(RenderModule):
 
     def process(self, x: torch.Tensor, p: Params, ctx: Context) -> torch.Tensor:
         n, _, h, w = x.shape
-        col = lambda t: t.view(-1, 1, 1)  # noqa: E731
+        col = lambda t: t.view(-1, 1, 1)
         cx = col(w * 0.5 + p["center"][:, 0] * w / 2.0)
         cy = col(h * 0.5 + p["center"][:, 1] * h / 2.0)
         wh = p["whratio"]

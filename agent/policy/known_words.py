@@ -6,6 +6,7 @@ network still answers it with some knob ("xyzzy plugh" got contrast +0.12 on the
 gets no edit and a reasoning that says why. A request with a single known word goes to the network as before: an
 unseen word next to it ("it looks frosty and bluish") may well be read right by the sentence encoder.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -13,13 +14,15 @@ import re
 from functools import lru_cache
 
 # words that say nothing about what to change on their own
-FUNCTION_WORDS = frozenset("""
+FUNCTION_WORDS = frozenset(
+    """
 a an the it its this that these those is are was were be been am to of in on at for with from by and or but so as
 if then also too very me my i you your we our us they them he she his her please can could would will should do
 does did what how why when where which who there here some any all more less much many bit little lot just make
 let get give go put want like need d m s t ll re ve don
 thank thanks cheers hi hello hey ok okay
-""".split())  # courtesies too: "thank you" alone asks for nothing (the network once answered it with contrast −0.12)
+""".split()
+)  # courtesies too: "thank you" alone asks for nothing (the network once answered it with contrast −0.12)
 
 EXAMPLES = '"warmer", "lift the shadows", "darken the sky a little", "golden hour look"'
 
