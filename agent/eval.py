@@ -23,6 +23,7 @@ import numpy as np
 from agent import core
 from agent import measure as measure_mod
 from agent.errors import PolicyError
+from agent.metrics import delta_e, ssim
 from agent.policy import EditResult, load_policy
 from xmp.iop_order import V30_JPG
 from xmp.sidecar import Sidecar
@@ -36,36 +37,6 @@ class TargetPolicy:
 
 def get_policy(spec: str):
     return TargetPolicy() if spec == "target" else load_policy(spec)
-
-
-# ------------------------------------------------------------------------------------------------ metrics
-
-
-def _gauss(x: np.ndarray, sigma: float = 1.5, radius: int = 5) -> np.ndarray:
-    k = np.exp(-0.5 * (np.arange(-radius, radius + 1) / sigma) ** 2)
-    k /= k.sum()
-    pad = np.pad(x, radius, mode="reflect")
-    rows = sum(w * pad[:, i : i + x.shape[1]] for i, w in enumerate(k))
-    return sum(w * rows[i : i + x.shape[0], :] for i, w in enumerate(k))
-
-
-def ssim(a: np.ndarray, b: np.ndarray) -> float:
-    """SSIM (Wang et al. 2004: Gaussian σ 1.5, K1 0.01, K2 0.03) of the luma of two uint8 sRGB images."""
-    if a.shape != b.shape:
-        raise ValueError(f"SSIM of images of different shapes {a.shape} and {b.shape}")
-    luma = np.array([0.299, 0.587, 0.114])
-    x, y = a[..., :3].astype(np.float64) @ luma, b[..., :3].astype(np.float64) @ luma
-    c1, c2 = (0.01 * 255) ** 2, (0.03 * 255) ** 2
-    mx, my = _gauss(x), _gauss(y)
-    vx, vy, cxy = _gauss(x * x) - mx**2, _gauss(y * y) - my**2, _gauss(x * y) - mx * my
-    s = ((2 * mx * my + c1) * (2 * cxy + c2)) / ((mx**2 + my**2 + c1) * (vx + vy + c2))
-    return float(s.mean())
-
-
-def delta_e(a: np.ndarray, b: np.ndarray) -> float:
-    from darktable_bridge.images import delta_e_srgb
-
-    return float(delta_e_srgb(a[..., :3] / 255.0, b[..., :3] / 255.0).mean())
 
 
 # ------------------------------------------------------------------------------------------------ render

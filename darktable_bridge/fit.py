@@ -63,8 +63,11 @@ def fit(
     steps: int = 200,
     lr: float = 0.05,
     progress=None,
+    which: dict[str, tuple[str, ...]] | None = None,
 ) -> FitResult:
-    modules = modules or list(DEFAULT_FIELDS)
+    """``which``: per module the fields to fit (default ``DEFAULT_FIELDS``; its keys are then the modules)."""
+    fittable = which or DEFAULT_FIELDS
+    modules = list(which) if which else (modules or list(DEFAULT_FIELDS))
     src, dst = load_image(before), load_image(after)
     if src.shape != dst.shape:
         raise ValueError(
@@ -75,11 +78,11 @@ def fit(
     y = _resize(dst, size)
     target_lab = color.rgb_to_lab(color.matmul3(color.srgb_decode(y), color.SRGB_TO_REC2020))
 
-    fields = [(m, f) for m in modules for f in DEFAULT_FIELDS.get(m, ())]
-    unknown = [m for m in modules if m not in DEFAULT_FIELDS]
+    fields = [(m, f) for m in modules for f in fittable.get(m, ())]
+    unknown = [m for m in modules if m not in fittable]
     if unknown:
         raise ValueError(f"fit does not know which fields of {unknown} to fit; fittable: {list(DEFAULT_FIELDS)}")
-    ops = [{"module": m, "params": {f: _neutral_value(m, f) for f in DEFAULT_FIELDS[m]}} for m in modules]
+    ops = [{"module": m, "params": {f: _neutral_value(m, f) for f in fittable[m]}} for m in modules]
     sidecar = sidecar_of(Path("fit.png"), ops)
     pl = plan(sidecar)
     pipe = Pipe(pl.steps)
@@ -117,7 +120,10 @@ def fit(
             out[idx] = out[idx] * (1 - col) + values[j] * col
         return out
 
-    loss_value = math.nan
+    # the best point seen is kept: with many fields at once a step can land where a module's math has no finite
+    # answer (e.g. chroma, saturation and vibrance all pushed together), and Adam would carry the NaN on; such a
+    # step is undone and the learning rate halved
+    best, best_loss = z.detach().clone(), math.inf
     for it in range(steps):
         values = lo_t + span * torch.sigmoid(z)
         linear, _ = pipe(x, *inputs(values))
@@ -125,11 +131,20 @@ def fit(
         loss = torch.nn.functional.smooth_l1_loss(lab, target_lab)
         opt.zero_grad()
         loss.backward()
-        opt.step()
-        loss_value = float(loss.detach())
+        if not (torch.isfinite(loss) and torch.isfinite(z.grad).all()):
+            with torch.no_grad():
+                z.copy_(best)
+            for group in opt.param_groups:
+                group["lr"] /= 2
+            opt.state.clear()
+        else:
+            if float(loss.detach()) < best_loss:
+                best, best_loss = z.detach().clone(), float(loss.detach())
+            opt.step()
         if progress:
-            progress(it + 1, steps, loss_value)
-    values = (lo_t + span * torch.sigmoid(z)).detach().tolist()
+            progress(it + 1, steps, best_loss)
+    loss_value = best_loss
+    values = (lo_t + span * torch.sigmoid(best)).tolist()
     result_ops = []
     for m in modules:
         params = {f: round(v, 4) for (mm, f), v in zip(fields, values) if mm == m}

@@ -12,7 +12,7 @@ import sys
 
 from xmp import UserError
 
-from . import cmd_darktable, cmd_data, cmd_edit, cmd_plugin, cmd_serve, cmd_train
+from . import cmd_bench, cmd_darktable, cmd_data, cmd_edit, cmd_plugin, cmd_serve, cmd_train
 
 EPILOG = """examples:
   retouchiq edit photo.jpg -i "warmer, lift the shadows"   # writes photo.jpg.xmp (previous one backed up)
@@ -24,7 +24,7 @@ EPILOG = """examples:
 exit status: 0 done, 1 some photos failed, 2 bad request or arguments, 3 photo, 4 sidecar, 5 policy,
 6 darktable-cli or renderer, 7 cannot write a file, 130 interrupted.
 """
-COMMANDS = (cmd_edit, cmd_serve, cmd_darktable, cmd_data, cmd_train, cmd_plugin)
+COMMANDS = (cmd_edit, cmd_serve, cmd_bench, cmd_darktable, cmd_data, cmd_train, cmd_plugin)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -3,8 +3,10 @@ import shutil
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import numpy as np
@@ -154,3 +156,56 @@ def server(tmp_path):
     yield url
     stop(proc)
     log.close()
+
+
+# -- a fake OpenAI-compatible chat server (the remote policy's and the benchmark judge's tests) ------------------
+def completion(content: str) -> dict:
+    return {
+        "id": "x",
+        "object": "chat.completion",
+        "model": "m",
+        "choices": [{"index": 0, "finish_reason": "stop", "message": {"role": "assistant", "content": content}}],
+    }
+
+
+class Script:
+    """What the fake server answers, one entry per request: (status, body) or ("sleep", seconds, then)."""
+
+    def __init__(self):
+        self.replies, self.requests = [], []
+
+
+@pytest.fixture
+def chat_server():
+    """An OpenAI-compatible chat-completions server on loopback that answers from ``script.replies``."""
+    script = Script()
+
+    class Handler(BaseHTTPRequestHandler):
+        def log_message(self, *a):
+            pass
+
+        def do_POST(self):
+            body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+            script.requests.append({"path": self.path, "headers": dict(self.headers), "json": json.loads(body)})
+            reply = script.replies.pop(0) if script.replies else (500, "script exhausted")
+            if reply[0] == "sleep":
+                time.sleep(reply[1])
+                reply = reply[2]
+            status, payload = reply
+            data = payload.encode() if isinstance(payload, str) else json.dumps(payload).encode()
+            try:
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+            except (BrokenPipeError, ConnectionResetError):  # the client gave up (timeout test)
+                pass
+
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    script.url = f"http://127.0.0.1:{httpd.server_address[1]}/v1"
+    yield script
+    httpd.shutdown()
+    httpd.server_close()

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from agent import eval as eval_mod
+from agent import metrics
 from agent.data import read_samples, split_of, synth
 
 from conftest import split_photo_set
@@ -28,18 +29,27 @@ def test_ssim_properties():
     rng = np.random.default_rng(1)
     a = (rng.random((40, 50, 3)) * 255).astype(np.uint8)
     b = np.clip(a.astype(int) + rng.integers(-30, 30, a.shape), 0, 255).astype(np.uint8)
-    assert eval_mod.ssim(a, a) == pytest.approx(1.0)
-    assert eval_mod.ssim(a, b) == pytest.approx(eval_mod.ssim(b, a))
-    assert 0.9 < eval_mod.ssim(a, b) < 0.99  # σ² of the luma ≈ 2500, of the noise ≈ 140
+    assert metrics.ssim(a, a) == pytest.approx(1.0)
+    assert metrics.ssim(a, b) == pytest.approx(metrics.ssim(b, a))
+    assert 0.9 < metrics.ssim(a, b) < 0.99  # σ² of the luma ≈ 2500, of the noise ≈ 140
     flat = np.full_like(a, 128)
-    assert eval_mod.ssim(a, flat) < 0.05  # only C2 / (σ² + C2) of the structure term is left
+    assert metrics.ssim(a, flat) < 0.05  # only C2 / (σ² + C2) of the structure term is left
     # two flat images: only the luminance term is left, (2·μx·μy + C1) / (μx² + μy² + C1)
     c1 = (0.01 * 255) ** 2
-    assert eval_mod.ssim(np.full_like(a, 100), np.full_like(a, 150)) == pytest.approx(
+    assert metrics.ssim(np.full_like(a, 100), np.full_like(a, 150)) == pytest.approx(
         (2 * 100 * 150 + c1) / (100**2 + 150**2 + c1)
     )
     with pytest.raises(ValueError, match="shapes"):
-        eval_mod.ssim(a, a[:-1])
+        metrics.ssim(a, a[:-1])
+
+
+def test_pixel_metrics_on_the_papers_scale():
+    a = np.full((4, 5, 3), 100, np.uint8)
+    b = a.copy()
+    b[..., 0] = 151  # one channel off by 51 levels = 0.2
+    assert metrics.l1(a, b) == pytest.approx(0.2 / 3) and metrics.l2(a, b) == pytest.approx(0.04 / 3)
+    assert metrics.psnr(a, a) == 100.0 and metrics.psnr(a, b) == pytest.approx(10 * np.log10(3 / 0.04))
+    assert metrics.delta_e(a, a) == 0.0 and metrics.delta_e(a, b) > 5
 
 
 def test_summary_counts_attributes_per_family_and_unseen():

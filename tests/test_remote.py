@@ -5,9 +5,7 @@ import base64
 import io
 import json
 import shutil
-import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -20,63 +18,14 @@ from darktable_bridge.photos import preview as load_preview
 from retouchiq.cli import main
 from xmp.sidecar import Sidecar
 
+from conftest import completion
+
 ROOT = Path(__file__).resolve().parent.parent
 PHOTO = ROOT / "tests" / "data" / "photos" / "picosdeeuropa_by_Aitzol_Berasategi.jpg"
 VALID = (
     'The frame is a little dark and cool.\n```json\n{"operations": [{"module": "exposure", "params": '
     '{"exposure": 0.4}}, {"module": "channelmixerrgb", "params": {"temperature": 6000}}]}\n```'
 )
-
-
-def completion(content: str) -> dict:
-    return {
-        "id": "x",
-        "object": "chat.completion",
-        "model": "m",
-        "choices": [{"index": 0, "finish_reason": "stop", "message": {"role": "assistant", "content": content}}],
-    }
-
-
-class Script:
-    """What the fake server answers, one entry per request: (status, body) or ("sleep", seconds, then)."""
-
-    def __init__(self):
-        self.replies, self.requests = [], []
-
-
-@pytest.fixture
-def server():
-    script = Script()
-
-    class Handler(BaseHTTPRequestHandler):
-        def log_message(self, *a):
-            pass
-
-        def do_POST(self):
-            body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
-            script.requests.append({"path": self.path, "headers": dict(self.headers), "json": json.loads(body)})
-            reply = script.replies.pop(0) if script.replies else (500, "script exhausted")
-            if reply[0] == "sleep":
-                time.sleep(reply[1])
-                reply = reply[2]
-            status, payload = reply
-            data = payload.encode() if isinstance(payload, str) else json.dumps(payload).encode()
-            try:
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-            except (BrokenPipeError, ConnectionResetError):  # the client gave up (timeout test)
-                pass
-
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    script.url = f"http://127.0.0.1:{httpd.server_address[1]}/v1"
-    yield script
-    httpd.shutdown()
-    httpd.server_close()
 
 
 @pytest.fixture
@@ -87,13 +36,21 @@ def fast_env(monkeypatch):
     monkeypatch.setattr("agent.policy.remote.MAX_BACKOFF", 0.05)
 
 
-def test_a_valid_reply_becomes_a_sidecar(server, fast_env, tmp_path, capsys):
-    server.replies = [(200, completion(VALID))]
+def test_a_valid_reply_becomes_a_sidecar(chat_server, fast_env, tmp_path, capsys):
+    chat_server.replies = [(200, completion(VALID))]
     photo = tmp_path / "p.jpg"
     shutil.copyfile(PHOTO, photo)
     assert (
         main(
-            ["edit", str(photo), "-i", "brighter and warmer", "--policy", f"openai:{server.url}#qwen2.5vl:7b", "--json"]
+            [
+                "edit",
+                str(photo),
+                "-i",
+                "brighter and warmer",
+                "--policy",
+                f"openai:{chat_server.url}#qwen2.5vl:7b",
+                "--json",
+            ]
         )
         == 0
     )
@@ -101,7 +58,7 @@ def test_a_valid_reply_becomes_a_sidecar(server, fast_env, tmp_path, capsys):
     assert out["reasoning"] == "The frame is a little dark and cool."
     ops = [h.operation for h in Sidecar.read(apply_mod.sidecar_path(photo)).history]
     assert "exposure" in ops and "channelmixerrgb" in ops
-    (req,) = server.requests
+    (req,) = chat_server.requests
     assert req["path"] == "/v1/chat/completions" and req["headers"]["Authorization"] == "Bearer sekret"
     body = req["json"]
     assert body["model"] == "qwen2.5vl:7b" and body["messages"][0]["role"] == "system"
@@ -114,47 +71,47 @@ def test_a_valid_reply_becomes_a_sidecar(server, fast_env, tmp_path, capsys):
         assert im.format == "JPEG" and max(im.size) <= 768
 
 
-def test_malformed_json_gets_a_repair_round(server, fast_env):
-    server.replies = [
+def test_malformed_json_gets_a_repair_round(chat_server, fast_env):
+    chat_server.replies = [
         (200, completion('Sure! {"operations": [{"module": "exposure", "params": {"exposure": 0.4}')),
         (200, completion(VALID)),
     ]
-    res = load_policy(f"openai:{server.url}#m").edit(load_preview(PHOTO), "brighter")
-    assert res.extra["attempts"] == 2 and len(server.requests) == 2
-    repair = server.requests[1]["json"]["messages"]
+    res = load_policy(f"openai:{chat_server.url}#m").edit(load_preview(PHOTO), "brighter")
+    assert res.extra["attempts"] == 2 and len(chat_server.requests) == 2
+    repair = chat_server.requests[1]["json"]["messages"]
     assert repair[-2]["role"] == "assistant" and repair[-2]["content"].startswith("Sure!")
     assert "not a valid edit" in repair[-1]["content"] and "no JSON object" in repair[-1]["content"]
 
 
-def test_out_of_range_twice_is_a_clear_error_and_nothing_is_written(server, fast_env, tmp_path, capsys):
+def test_out_of_range_twice_is_a_clear_error_and_nothing_is_written(chat_server, fast_env, tmp_path, capsys):
     bad = completion('```json\n{"operations": [{"module": "exposure", "params": {"exposure": 12}}]}\n```')
-    server.replies = [(200, bad), (200, bad)]
+    chat_server.replies = [(200, bad), (200, bad)]
     photo = tmp_path / "p.jpg"
     shutil.copyfile(PHOTO, photo)
     assert (
-        main(["edit", str(photo), "-i", "much brighter", "--policy", f"openai:{server.url}#m"]) == 5
+        main(["edit", str(photo), "-i", "much brighter", "--policy", f"openai:{chat_server.url}#m"]) == 5
     )  # a policy that cannot produce a valid edit
     err = capsys.readouterr().err
     assert "could not produce a valid edit" in err and "exposure.exposure" in err and "out of range" in err
-    assert "out of range [-4, 4]" in server.requests[1]["json"]["messages"][-1]["content"]
+    assert "out of range [-4, 4]" in chat_server.requests[1]["json"]["messages"][-1]["content"]
     assert not apply_mod.sidecar_path(photo).exists()
 
 
-def test_server_errors_are_retried_then_reported(server, fast_env):
-    server.replies = [(500, "boom"), (503, "busy"), (200, completion(VALID))]
-    assert load_policy(f"openai:{server.url}#m").edit(load_preview(PHOTO), "brighter").operations
-    server.replies, server.requests[:] = [(500, "boom")] * 3, []
+def test_server_errors_are_retried_then_reported(chat_server, fast_env):
+    chat_server.replies = [(500, "boom"), (503, "busy"), (200, completion(VALID))]
+    assert load_policy(f"openai:{chat_server.url}#m").edit(load_preview(PHOTO), "brighter").operations
+    chat_server.replies, chat_server.requests[:] = [(500, "boom")] * 3, []
     with pytest.raises(PolicyError, match=r"failed 3 time\(s\): HTTP 500: boom"):
-        load_policy(f"openai:{server.url}#m").edit(load_preview(PHOTO), "brighter")
-    assert len(server.requests) == 3
+        load_policy(f"openai:{chat_server.url}#m").edit(load_preview(PHOTO), "brighter")
+    assert len(chat_server.requests) == 3
 
 
-def test_a_timeout_is_retried_then_reported(server, fast_env, monkeypatch):
+def test_a_timeout_is_retried_then_reported(chat_server, fast_env, monkeypatch):
     monkeypatch.setenv("RETOUCHIQ_REMOTE_RETRIES", "1")
-    server.replies = [("sleep", 1.6, (200, completion(VALID)))] * 2
+    chat_server.replies = [("sleep", 1.6, (200, completion(VALID)))] * 2
     t0 = time.perf_counter()
     with pytest.raises(PolicyError, match=r"failed 2 time\(s\): no answer within 1 s"):
-        load_policy(f"openai:{server.url}#m").edit(load_preview(PHOTO), "brighter")
+        load_policy(f"openai:{chat_server.url}#m").edit(load_preview(PHOTO), "brighter")
     assert time.perf_counter() - t0 < 6
 
 
@@ -167,11 +124,11 @@ def test_a_timeout_is_retried_then_reported(server, fast_env, monkeypatch):
         ((200, "<html>proxy page</html>"), "not an OpenAI chat completion"),
     ],
 )
-def test_refusals_and_foreign_answers_are_clear_errors_without_retry(server, fast_env, reply, says):
-    server.replies = [reply]
+def test_refusals_and_foreign_answers_are_clear_errors_without_retry(chat_server, fast_env, reply, says):
+    chat_server.replies = [reply]
     with pytest.raises(PolicyError, match=says):
-        load_policy(f"openai:{server.url}#m").edit(load_preview(PHOTO), "brighter")
-    assert len(server.requests) == 1
+        load_policy(f"openai:{chat_server.url}#m").edit(load_preview(PHOTO), "brighter")
+    assert len(chat_server.requests) == 1
 
 
 def test_nothing_listening_and_bad_specs(fast_env, monkeypatch):
@@ -192,15 +149,15 @@ def test_nothing_listening_and_bad_specs(fast_env, monkeypatch):
         load_policy("openai:http://127.0.0.1:1/v1#m")
 
 
-def test_the_server_can_run_the_remote_policy(server, fast_env):
+def test_the_server_can_run_the_remote_policy(chat_server, fast_env):
     from fastapi.testclient import TestClient
 
     from server.app import create_app
     from server.settings import Settings
 
-    spec = f"openai:{server.url}#m"
-    server.replies = [(200, completion(VALID))]
-    with TestClient(create_app(Settings(policy=spec))) as client:
+    spec = f"openai:{chat_server.url}#m"
+    chat_server.replies = [(200, completion(VALID))]
+    with TestClient(create_app(Settings(policy=spec)), base_url="http://127.0.0.1") as client:
         data = PHOTO.read_bytes()
         r = client.post(
             "/v1/edit",

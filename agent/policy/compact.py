@@ -283,4 +283,6 @@ def load(path: str | None = None) -> CompactPolicy:
         raise PolicyError(f"{path}: not a compact policy file ({exc})") from None
     if slots != list(SLOT_NAMES):
         raise PolicyError(f"{path}: trained for another slot set than agent/slots.py; retrain the policy")
-    return CompactPolicy(session, config, stat_keys, meta)
+    policy = CompactPolicy(session, config, stat_keys, meta)
+    policy.weights_path = path
+    return policy

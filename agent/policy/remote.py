@@ -37,54 +37,22 @@ def jpeg_data_url(image: np.ndarray, side: int = 768, quality: int = 90) -> str:
     return "data:image/jpeg;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
 
 
-class RemotePolicy(ChatPolicy):
-    def __init__(
-        self,
-        url: str,
-        model: str,
-        api_key: str | None = None,
-        timeout: float = 120.0,
-        retries: int = 2,
-        max_tokens: int = 1024,
-        image_side: int = 768,
-        prompt_style: str = "full",
-        repairs: int = 1,
-        temperature: float = 0.0,
-    ):
+class ChatClient:
+    """An OpenAI-compatible chat-completions endpoint: bounded retries on transport errors, one clear
+    ``PolicyError`` when it cannot answer. Shared by the remote policy and the benchmark's judge."""
+
+    def __init__(self, url: str, model: str, api_key: str | None = None, timeout: float = 120.0, retries: int = 2):
         parts = urlsplit(url)
         if parts.scheme not in ("http", "https") or not parts.netloc:
             raise PolicyError(f"openai:{url}#{model}: the URL must start with http:// or https://")
         if not model:
             raise PolicyError(f"openai:{url}: name the model after '#', e.g. openai:{url}#qwen2.5vl:7b")
-        self.endpoint = (
-            url.rstrip("/") if url.rstrip("/").endswith("/chat/completions") else url.rstrip("/") + "/chat/completions"
-        )
+        base = url.rstrip("/")
+        self.endpoint = base if base.endswith("/chat/completions") else base + "/chat/completions"
         self.model, self.api_key, self.timeout, self.retries = model, api_key, timeout, max(0, retries)
-        self.max_tokens, self.image_side, self.prompt_style = max_tokens, image_side, prompt_style
-        self.repairs, self.temperature = repairs, temperature
-        self.name = f"openai:{url}#{model}"
         import requests
 
         self.session = requests.Session()
-
-    def payload(self, turns: list[Turn], image: np.ndarray) -> dict:
-        messages = []
-        for t in turns:
-            if t.image:
-                content = [
-                    {"type": "image_url", "image_url": {"url": jpeg_data_url(image, self.image_side)}},
-                    {"type": "text", "text": t.text},
-                ]
-            else:
-                content = t.text
-            messages.append({"role": t.role, "content": content})
-        return {
-            "model": self.model,
-            "messages": messages,
-            "max_tokens": self.max_tokens,
-            "temperature": self.temperature,
-            "stream": False,
-        }
 
     def _post(self, body: dict):
         import requests
@@ -122,12 +90,18 @@ class RemotePolicy(ChatPolicy):
                 time.sleep(wait)
         raise PolicyError(f"the model server {self.endpoint} failed {1 + self.retries} time(s): {last}")
 
-    def complete(self, turns: list[Turn], image: np.ndarray) -> str:
-        resp = self._post(self.payload(turns, image))
+    def chat(self, messages: list[dict], max_tokens: int = 1024, temperature: float = 0.0) -> str:
+        """The reply's text to ``messages`` (OpenAI format)."""
+        body = {
+            "model": self.model,
+            "messages": messages,
+            "max_tokens": max_tokens,
+            "temperature": temperature,
+            "stream": False,
+        }
+        resp = self._post(body)
         try:
-            data = resp.json()
-            message = data["choices"][0]["message"]
-            content = message.get("content")
+            content = resp.json()["choices"][0]["message"].get("content")
         except (ValueError, KeyError, IndexError, TypeError, AttributeError):
             raise PolicyError(
                 f"the model server {self.endpoint} answered something that is not an OpenAI "
@@ -136,6 +110,42 @@ class RemotePolicy(ChatPolicy):
         if isinstance(content, list):  # some servers answer content parts
             content = "".join(p.get("text", "") for p in content if isinstance(p, dict))
         return content if isinstance(content, str) else ""
+
+
+class RemotePolicy(ChatPolicy):
+    def __init__(
+        self,
+        url: str,
+        model: str,
+        api_key: str | None = None,
+        timeout: float = 120.0,
+        retries: int = 2,
+        max_tokens: int = 1024,
+        image_side: int = 768,
+        prompt_style: str = "full",
+        repairs: int = 1,
+        temperature: float = 0.0,
+    ):
+        self.client = ChatClient(url, model, api_key, timeout, retries)
+        self.max_tokens, self.image_side, self.prompt_style = max_tokens, image_side, prompt_style
+        self.repairs, self.temperature = repairs, temperature
+        self.name = f"openai:{url}#{model}"
+
+    def messages(self, turns: list[Turn], image: np.ndarray) -> list[dict]:
+        messages = []
+        for t in turns:
+            if t.image:
+                content = [
+                    {"type": "image_url", "image_url": {"url": jpeg_data_url(image, self.image_side)}},
+                    {"type": "text", "text": t.text},
+                ]
+            else:
+                content = t.text
+            messages.append({"role": t.role, "content": content})
+        return messages
+
+    def complete(self, turns: list[Turn], image: np.ndarray) -> str:
+        return self.client.chat(self.messages(turns, image), self.max_tokens, self.temperature)
 
 
 def load(spec: str = "") -> RemotePolicy:
