@@ -1,11 +1,11 @@
 """The agent's public face: what the server (and any other front end) may use, and nothing else.
 
 A front end turns its input into a preview and a sidecar, calls ``edit`` (or, for a roll with one look,
-``predict`` → ``consistent_values`` → ``policy.result`` → ``merge``), and hands back ``Outcome.text``.
+``predict`` → ``consistent_plan`` → ``consistent_result`` → ``merge``), and hands back ``Outcome.text``.
 """
 
 from agent.core import Outcome, edit, merge
-from agent.edit import consistent_values, predict, require_shared
+from agent.edit import consistent_plan, consistent_result, predict, require_shared
 from agent.errors import PolicyError, RequestError, instruction
 from agent.policy import EditResult, Policy, load_policy
 from darktable_bridge.apply import parse_sidecar
@@ -27,7 +27,8 @@ __all__ = [
     "RequestError",
     "SidecarError",
     "UserError",
-    "consistent_values",
+    "consistent_plan",
+    "consistent_result",
     "decode_preview",
     "edit",
     "instruction",

@@ -17,7 +17,7 @@ from agent.errors import PolicyError
 from agent.errors import instruction as checked_instruction
 from agent.policy import EditResult, Policy
 from darktable_bridge import apply
-from darktable_bridge.operations import parse_operations
+from darktable_bridge.operations import instance_label, parse_operations
 from xmp import SidecarError
 from xmp.sidecar import HistoryItem, Sidecar
 
@@ -36,13 +36,14 @@ class Outcome:
         return {"reasoning": self.result.reasoning, "operations": self.result.operations, "xmp": self.text}
 
 
-def merge(result: EditResult, sidecar: Sidecar | None, filename: str | os.PathLike) -> Outcome:
+def merge(result: EditResult, sidecar: Sidecar | None, filename: str | os.PathLike, request: str = "") -> Outcome:
     """A policy's answer on top of ``sidecar`` (None: the photo has none yet; changed in place) for the photo
-    named ``filename`` (its extension decides a new sidecar's module order)."""
+    named ``filename`` (its extension decides a new sidecar's module order). ``request`` names the new instances
+    (``exposure retouchiq warmer``), so two edits read apart in darktable's history."""
     if not result.operations:
         return Outcome(result)
     try:
-        edits = parse_operations({"operations": result.operations})
+        edits = parse_operations({"operations": result.operations}, instance_label(request))
     except SidecarError as exc:  # the message names the bad operation or field
         raise PolicyError(f"could not produce a valid edit: {exc}") from None
     merged = apply.merge(filename, edits, sidecar)
@@ -55,4 +56,4 @@ def edit(
     """The request answered: ``preview`` is the photo as it looks now (uint8 sRGB [H, W, 3]), ``sidecar`` its
     current darktable edit (None for none)."""
     text = checked_instruction(instruction)
-    return merge(policy.edit(preview, text, sidecar), sidecar, filename)
+    return merge(policy.edit(preview, text, sidecar), sidecar, filename, text)

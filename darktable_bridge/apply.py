@@ -11,8 +11,9 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from xmp import SidecarError
-from xmp.files import atomic_write, backup
+from xmp import SidecarError, codec
+from xmp.errors import WriteError
+from xmp.files import atomic_write, backup, locked
 from xmp.iop_order import V30_JPG, V30_RAW
 from xmp.merge import Edit, append_edits, detect_version
 from xmp.sidecar import HistoryItem, Sidecar
@@ -23,15 +24,24 @@ from .photos import check_photo, is_raw, sidecar_path
 
 
 def check_known_items(sidecar: Sidecar) -> Sidecar:
-    """darktable silently drops items whose params it cannot read; refuse to build on such a sidecar."""
+    """Every blob of the sidecar decodes within its bounds (``xmp.codec``: no decompression bomb reaches
+    darktable-cli or the renderer), and the items of modules this tool knows decode to their params: darktable
+    silently drops items whose params it cannot read, so such a sidecar is refused rather than built on."""
     for item in sidecar.history:
-        if (item.operation, item.modversion) in REGISTRY:
-            try:
-                item.decoded()
-            except SidecarError as exc:
-                raise SidecarError(
-                    f"history item {item.num} ({item.operation}) is broken: {exc}; darktable would drop it"
-                ) from None
+        try:
+            params, _ = item.params, item.blendop_params  # each decoded within its bound
+            known = REGISTRY.get((item.operation, item.modversion))
+            if known is not None and len(params) != known.size:
+                known.decode(params)  # says what size it must be
+        except SidecarError as exc:
+            raise SidecarError(
+                f"history item {item.get('num', '?')} ({item.operation}) is broken: {exc}; darktable would drop it"
+            ) from None
+    for form in sidecar.masks:
+        try:
+            codec.decode(form.get("mask_points", ""), codec.MASK_LIMIT)
+        except SidecarError as exc:
+            raise SidecarError(f"mask {form.get('mask_id', '?')} is broken: {exc}") from None
     return sidecar
 
 
@@ -66,6 +76,13 @@ def build_sidecar(
     photo = Path(photo)
     raw = is_raw(photo)
     sidecar = base if base is not None else Sidecar.new(photo.name, V30_RAW if raw else V30_JPG)
+    if raw and base is None:
+        # darktable has not developed this raw yet: leave its defaults to darktable (the scene-referred
+        # workflow: default exposure, tone mapper, white balance), which it applies under this history
+        # when it opens the photo, in the GUI and in darktable-cli alike
+        sidecar.auto_presets_applied = False
+    # a raw whose defaults are still to come: they take instance 0 of their modules, the agent's own go above
+    first = 1 if raw and not sidecar.auto_presets_applied else 0
     if (
         not raw
         and not sidecar.active_history()
@@ -77,7 +94,7 @@ def build_sidecar(
         # agent's first edit switches to the JPEG order, in which those modules work on linear values as
         # trained and rendered. With history, the photographer's order is kept (their look depends on it).
         sidecar.iop_order_version = V30_JPG
-    return sidecar, append_edits(sidecar, edits)
+    return sidecar, append_edits(sidecar, edits, first)
 
 
 def sidecar_of(photo: str | os.PathLike, ops: list[dict]) -> Sidecar:
@@ -93,12 +110,29 @@ def merge(photo: str | os.PathLike, edits: list[Edit], base: Sidecar | None) -> 
     return Merged(sidecar, items, text)
 
 
-def write_sidecar(path: str | os.PathLike, text: str) -> Path | None:
-    """Write a sidecar's text to ``path``: the previous file kept as a backup (returned; None if there was
-    none), the new one written atomically."""
+def write_sidecar(path: str | os.PathLike, text: str, base: Sidecar | None) -> Path | None:
+    """Write a sidecar's text to ``path``, built on ``base`` (what was read from ``path``; None: there was no
+    sidecar): the previous file kept as a backup (returned; None if there was none), the new one written
+    atomically. If ``path`` no longer holds what ``base`` was read from — darktable or another program wrote it
+    meanwhile — nothing is written (a ``SidecarError``): that write is not lost. If the new file cannot be
+    written, its backup is removed again and the old file is as it was."""
     path = Path(path)
-    saved = backup(path) if path.exists() else None
-    atomic_write(path, text.encode("utf-8"))
+    try:
+        current = path.read_bytes() if path.exists() else None
+    except OSError as exc:
+        raise SidecarError(f"{path}: cannot read sidecar: {exc.strerror or exc}") from None
+    if current != (base.raw if base is not None else None):
+        raise SidecarError(
+            f"{path} changed while the edit was being made (darktable or another program wrote it); nothing was "
+            "written: run the edit again"
+        )
+    saved = backup(path) if current is not None else None
+    try:
+        atomic_write(path, text.encode("utf-8"))
+    except WriteError:
+        if saved is not None:
+            saved.unlink(missing_ok=True)
+        raise
     return saved
 
 
@@ -114,7 +148,8 @@ def apply_edits(photo: str | os.PathLike, edits: list[Edit], xmp: str | os.PathL
     """Merge ``edits`` into the photo's sidecar (``xmp`` or darktable's default name) and write it."""
     photo = check_photo(photo)
     target = Path(xmp) if xmp else sidecar_path(photo)
-    base = load_sidecar(target)
-    version = detect_version(base) if base is not None else "new"
-    merged = merge(photo, edits, base)
-    return ApplyResult(target, write_sidecar(target, merged.text), merged.items, version)
+    with locked(photo):
+        base = load_sidecar(target)
+        version = detect_version(base) if base is not None else "new"
+        merged = merge(photo, edits, base)  # changes base in memory; base.raw is what the file held
+        return ApplyResult(target, write_sidecar(target, merged.text, base), merged.items, version)

@@ -115,9 +115,16 @@ def _run(
         raise DarktableError(f"darktable-cli took longer than {timeout:g} s on {what}") from None
     log = proc.stdout + proc.stderr
     if proc.returncode != 0 or not all(o.exists() for o in outputs):
+        decoder = [m.group(1) for m in map(RAWSPEED_ERROR.search, log.splitlines()) if m]
+        if decoder:  # the raw decoder's own reason says it all
+            raise DarktableError(f"darktable cannot read {what}: {decoder[-1]}")
         tail = "\n".join(line for line in log.splitlines()[-8:] if line.strip())
         raise DarktableError(f"darktable-cli failed on {what} (exit {proc.returncode}): {tail}")
     return log
+
+
+# "[rawspeed] (IMG.dng) rawspeed::... line 294: ... line 182: Buffer overflow: image file may be truncated"
+RAWSPEED_ERROR = re.compile(r"^\[rawspeed\].*line \d+: (?!.*line \d+: )(.+)$")
 
 
 def render(

@@ -190,8 +190,24 @@ def _parametric(where: str, spec: dict) -> tuple[int, list[float]]:
     return blend.LAB_CHANNELS[channel], [v / scale for v in values]
 
 
-def to_edit(op: Any, index: int = 0) -> Edit:
-    """Validate one agent operation and turn it into an ``xmp.merge.Edit``."""
+LABEL_CHARS = 32  # longest request kept whole in an instance's name
+
+
+def instance_label(request: str) -> str:
+    """A request as darktable shows it in an instance's name (``exposure retouchiq warmer``): one line, no
+    characters an instance name may not hold, cut at a word past ``LABEL_CHARS``."""
+    text = " ".join("".join(c if c.isprintable() else " " for c in request if c not in '"<>&').split())
+    if len(text) <= LABEL_CHARS:
+        return text
+    head = text[: LABEL_CHARS - 1]
+    if text[LABEL_CHARS - 1] != " " and " " in head:  # the last word would be cut: leave it out
+        head = head.rsplit(" ", 1)[0]
+    return head.rstrip(" ,;.") + "…"
+
+
+def to_edit(op: Any, index: int = 0, label: str = "") -> Edit:
+    """Validate one agent operation and turn it into an ``xmp.merge.Edit``; its instance is named after the
+    operation's own ``instance``, else ``label`` (the request), else just the agent's name."""
     where = f"operations[{index}]"
     if not isinstance(op, dict):
         raise SidecarError(f"{where}: an operation is an object")
@@ -211,7 +227,7 @@ def to_edit(op: Any, index: int = 0) -> Edit:
         or any(c in instance for c in '"<>&\n\r\t')
     ):
         raise SidecarError(f"{where}.instance: expected a short name without quotes, <, >, & or control chars")
-    multi_name = f"{AGENT_LABEL} {instance}" if instance else AGENT_LABEL
+    multi_name = f"{AGENT_LABEL} {instance or label}".rstrip()
     blend_values, shapes = None, []
     if "mask" in op:
         shapes, blend_values = mask_to_blend(module, f"{where}.mask", op["mask"])
@@ -245,8 +261,9 @@ def default_blend(module: Module) -> dict:
     return blend.default_params(blend.CS_LAB if module.colorspace == LAB else blend.CS_RGB_SCENE)
 
 
-def parse_operations(doc: Any) -> list[Edit]:
-    """``{"operations": [...]}`` (or the bare list) → edits; every problem is one clear error."""
+def parse_operations(doc: Any, label: str = "") -> list[Edit]:
+    """``{"operations": [...]}`` (or the bare list) → edits; every problem is one clear error. ``label``: what
+    names the instances that have no name of their own (``instance_label`` of the request)."""
     ops = doc.get("operations") if isinstance(doc, dict) else doc
     if isinstance(doc, dict):
         extra = set(doc) - {"operations", "reasoning"}
@@ -256,7 +273,7 @@ def parse_operations(doc: Any) -> list[Edit]:
         raise SidecarError('expected {"operations": [...]}')
     if len(ops) > MAX_OPERATIONS:
         raise SidecarError(f"{len(ops)} operations; at most {MAX_OPERATIONS} per request")
-    return [to_edit(op, i) for i, op in enumerate(ops)]
+    return [to_edit(op, i, label) for i, op in enumerate(ops)]
 
 
 def load_operations(path: str | Path) -> list[Edit]:

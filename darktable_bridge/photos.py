@@ -74,9 +74,22 @@ def check_photo(photo: str | os.PathLike) -> Path:
         raise PhotoError(f"{photo}: not a file")
     try:
         with open(photo, "rb") as fh:
-            fh.read(1)
+            head = fh.read(2)
     except OSError as exc:
         raise PhotoError(f"{photo}: cannot read photo: {exc.strerror or exc}") from None
+    if head == b"\xff\xd8":  # a JPEG: darktable 4.2's reader takes greyscale and RGB ones only
+        from PIL import Image
+
+        try:
+            with Image.open(photo, formats=["JPEG"]) as im:
+                mode = im.mode
+        except (OSError, SyntaxError, ValueError):  # a damaged one is reported where it is decoded
+            mode = None
+        if mode == "CMYK":
+            raise PhotoError(
+                f"{photo}: a CMYK JPEG, which darktable cannot open; convert it to RGB first (e.g. "
+                "`convert in.jpg -colorspace sRGB out.jpg`); nothing was written"
+            )
     return photo
 
 
@@ -90,6 +103,24 @@ def photos_in(folder: str | os.PathLike, raw: bool = True) -> list[Path]:
     return sorted(
         p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in kinds and not p.name.startswith(".")
     )
+
+
+def capture_time(photo: str | os.PathLike) -> float | None:
+    """When the photo was taken (EXIF DateTimeOriginal, else DateTime) in seconds on the camera's clock, or
+    None where the file does not say (or cannot be read here: most raws). Only differences between a roll's
+    frames are used."""
+    import datetime
+
+    from PIL import Image
+
+    try:
+        with Image.open(photo) as im:
+            exif = im.getexif()
+            text = exif.get_ifd(0x8769).get(0x9003) or exif.get(0x0132)
+        stamp = datetime.datetime.strptime(str(text).strip("\0 ")[:19], "%Y:%m:%d %H:%M:%S")
+    except (OSError, ValueError, TypeError, SyntaxError, Image.DecompressionBombError):  # unknown, not an error
+        return None
+    return stamp.replace(tzinfo=datetime.timezone.utc).timestamp()
 
 
 def to_rgb8(im) -> np.ndarray:
@@ -156,6 +187,9 @@ def decode(
         raise PhotoError(f"{what}: damaged or truncated {kind} ({exc})") from None
 
 
+GUESSED_COLOURS = "unsupported input profile has been replaced"  # darktable's log: no matrix for this raw
+
+
 def preview(
     photo: str | os.PathLike, side: int = PREVIEW_SIDE, sidecar: str | os.PathLike | None = None, timeout: float = 300.0
 ) -> np.ndarray:
@@ -175,8 +209,15 @@ def preview(
             out = darktable_cli.render(
                 photo, sidecar, Path(tmp) / "preview.png", width=side, height=side, timeout=timeout
             )
+            if is_raw(photo) and GUESSED_COLOURS in out.log:
+                raise PhotoError(
+                    f"{photo}: darktable has no colour matrix for this raw (a DNG without ColorMatrix1, or a camera "
+                    "darktable does not know) and would guess its colours; nothing was written"
+                )
             with Image.open(out.output) as im:
                 return to_rgb8(im)
     except DarktableError as exc:
+        if str(exc).startswith("darktable cannot read"):
+            raise PhotoError(f"{exc}; nothing was written") from None
         why = "its current edit" if sidecar is not None else "a raw file"
         raise PhotoError(f"{photo}: darktable-cli could not render {why} for the policy to judge ({exc})") from None

@@ -60,6 +60,13 @@ script_data.destroy_method = "hide" -- a lib cannot be unregistered in darktable
 
 -- preferences (preferences > lua options) ----------------------------------------------------------------
 
+-- `retouchiq install-plugin` writes retouchiq/installed.lua: the full command of the server it installed
+local installed = {}
+do
+  local ok, found = pcall(require, "retouchiq.installed")
+  if ok and type(found) == "table" then installed = found end
+end
+
 -- name, type, default, label, tooltip[, min, max]
 local PREFS = {
   {"server_url", "string", "http://127.0.0.1:8765", _("RetouchIQ: server URL"), _("where `retouchiq serve` listens")},
@@ -71,7 +78,7 @@ local PREFS = {
    _("seconds to wait for the server's answer to one request"), 5, 3600},
   {"auto_start", "bool", false, _("RetouchIQ: start the server"),
    _("start the server command below when no server answers")},
-  {"server_command", "string", "retouchiq serve", _("RetouchIQ: server command"),
+  {"server_command", "string", installed.server_command or "retouchiq serve", _("RetouchIQ: server command"),
    _("command that starts the server; --host and --port are taken from the URL")},
   {"policy", "string", "", _("RetouchIQ: policy"),
    _("compact, rules, vlm:PATH or openai:URL#MODEL; empty: whatever the server runs (auto-start passes it as "
@@ -333,7 +340,10 @@ end
 
 local function show_recent(list)
   if not ui.panel then return end
-  for i = math.max(#ui.recent, #list), 1, -1 do ui.recent[i] = list[i] end
+  -- a combobox takes an entry at an index up to one past its last, and drops one given nil: fill from the
+  -- first index up, then clear what is left from the last entry down
+  for i = 1, #list do ui.recent[i] = list[i] end
+  for i = #ui.recent, #list + 1, -1 do ui.recent[i] = nil end
 end
 
 local function remember(instruction)
@@ -530,5 +540,13 @@ end
 script_data.show = script_data.restart
 
 script_data.apply = apply
+-- what the panel's "recent" list shows (most recent first); for the tests and other scripts
+script_data.recent_shown = function()
+  local shown = {}
+  if ui.recent then
+    for i = 1, #ui.recent do shown[i] = ui.recent[i] end
+  end
+  return shown
+end
 
 return script_data

@@ -8,7 +8,7 @@ import sys
 import time
 from pathlib import Path
 
-from agent.edit import edit_photo, roll
+from agent.edit import Skipped, edit_photo, roll
 from agent.errors import RequestError
 from agent.errors import instruction as checked_instruction
 from agent.policy import load_policy
@@ -71,16 +71,28 @@ def _cmd_roll(args) -> int:
     if not photos:
         raise RequestError(f"{args.folder}: no photos found (.jpg, .png, .tif, .webp or raw)")
     instruction = checked_instruction(args.instruction)
+    if args.resume and args.again:
+        raise RequestError("--resume and --again contradict each other: choose one")
     policy = load_policy(args.policy)
     t0, bar = time.time(), Bar()
-    results = roll(photos, instruction, policy, args.consistent, progress=lambda k, n, p: bar(k, n, p.name))
+    results = roll(
+        photos,
+        instruction,
+        policy,
+        args.consistent,
+        progress=lambda k, n, p: bar(k, n, p.name),
+        resume=args.resume,
+        again=args.again,
+    )
     seconds = time.time() - t0
-    done = [r for r in results if not isinstance(r, UserError)]
+    skipped = [r for r in results if isinstance(r, Skipped)]
+    done = [r for r in results if not isinstance(r, (UserError, Skipped))]
     for photo, r in zip(photos, results):
         if isinstance(r, UserError):
             _fail(photo, r, args.json)
         elif args.json:
-            print(json.dumps(r.to_json(), ensure_ascii=False), flush=True)
+            doc = r.to_json() if r not in skipped else {"photo": str(photo), "skipped": "done by an earlier run"}
+            print(json.dumps(doc, ensure_ascii=False), flush=True)
     written = [r for r in done if r.sidecar]
     counts: dict[str, int] = {}
     for r in written:
@@ -89,13 +101,22 @@ def _cmd_roll(args) -> int:
             counts[key] = counts.get(key, 0) + 1
     summary = (
         f"{len(photos)} photo(s) in {seconds:.1f} s: {len(written)} sidecar(s) written, "
-        f"{len(done) - len(written)} unchanged, {len(photos) - len(done)} failed"
+        f"{len(done) - len(written)} unchanged, {len(photos) - len(done) - len(skipped)} failed"
+        + (f", {len(skipped)} skipped (done by an earlier run)" if skipped else "")
         + (" (one look for the roll)" if args.consistent else "")
     )
     print(summary, file=sys.stderr if args.json else sys.stdout)
     if counts and not args.json:
         print("operations: " + ", ".join(f"{k} ×{v}" for k, v in sorted(counts.items())))
-    return exit_status([r for r in results if isinstance(r, UserError)], len(photos))
+    scenes: dict[int, list[str]] = {}
+    for photo, r in zip(photos, results):
+        if r in done and "scene" in r.result.extra:
+            scenes.setdefault(r.result.extra["scene"], []).append(photo.name)
+    for number, names in sorted(scenes.items()):
+        listed = ", ".join(names[:8]) + (f" and {len(names) - 8} more" if len(names) > 8 else "")
+        matched = "exposure and white balance matched" if len(names) > 1 else "its own exposure and white balance"
+        print(f"scene {number}: {listed} ({matched})", file=sys.stderr if args.json else sys.stdout)
+    return exit_status([r for r in results if isinstance(r, UserError)], len(photos) - len(skipped))
 
 
 def register(sub) -> None:
@@ -133,8 +154,9 @@ def register(sub) -> None:
         formatter_class=fmt,
         description="Runs the instruction over a folder (a film roll) with a progress bar and a "
         "summary. --consistent gives the roll one look: the style is predicted once for "
-        "the whole roll, and each frame gets its own exposure and white balance so the "
-        "frames match each other.",
+        "the whole roll, and the frames of one scene (told apart by capture time and "
+        "content) are matched in exposure and white balance; different scenes keep their "
+        "own light. The summary lists the scenes.",
         epilog='example:\n  retouchiq roll ~/photos/2024-06-beach -i "faded film look" --consistent',
     )
     p.add_argument("folder", type=Path, metavar="DIR")
@@ -142,4 +164,11 @@ def register(sub) -> None:
     p.add_argument("--consistent", action="store_true", help="one look for the roll (compact policy)")
     p.add_argument("--policy", default="compact")
     p.add_argument("--json", action="store_true", help="one JSON object per photo on stdout")
+    p.add_argument(
+        "--resume",
+        action="store_true",
+        help="continue a roll that stopped: skip the photos it already edited (its journal, "
+        ".retouchiq-rolls.jsonl in the folder, says which)",
+    )
+    p.add_argument("--again", action="store_true", help="apply a roll that was run here before once more")
     p.set_defaults(func=_cmd_roll)

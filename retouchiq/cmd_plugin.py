@@ -1,14 +1,19 @@
 """``retouchiq install-plugin``: put the darktable plugin into a darktable configuration folder.
 
 Copies ``retouchiq.lua`` and ``retouchiq/*.lua`` into ``<config>/lua/`` (where darktable's ``require`` looks)
-and adds ``require "retouchiq"`` to ``<config>/luarc`` once; an existing luarc is backed up first.
+and adds ``require "retouchiq"`` to ``<config>/luarc`` once; an existing luarc is backed up first. Writes
+``<config>/lua/retouchiq/installed.lua`` with the command that starts this installation's server, by its full
+path: the plugin's "server command" preference defaults to it, so auto-start works whatever darktable's PATH is.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import re
+import shlex
+import sys
 from pathlib import Path
 
 from xmp import UserError, WriteError
@@ -42,12 +47,32 @@ def plugin_files() -> dict[str, bytes]:
     return files
 
 
+def server_command() -> str:
+    """The shell command that starts this installation's server from anywhere (no PATH needed)."""
+    exe = Path(sys.executable).parent / "retouchiq"  # the venv's own script, next to its python
+    if exe.is_file() and os.access(exe, os.X_OK):
+        return f"{shlex.quote(str(exe))} serve"
+    return f"{shlex.quote(sys.executable)} -m retouchiq serve"
+
+
+def installed_lua() -> bytes:
+    # a JSON string (no \u escapes) is a Lua string literal
+    command = json.dumps(server_command(), ensure_ascii=False)
+    return (
+        "-- written by `retouchiq install-plugin`: the command that starts this installation's server, the\n"
+        "-- default of the plugin's 'server command' preference\n"
+        f"return {{server_command = {command}}}\n"
+    ).encode()
+
+
 def install(config: Path) -> list[str]:
     """Install into ``config``; returns what was done, one line each. Running it again only refreshes files."""
     if config.exists() and not config.is_dir():
         raise UserError(f"{config}: not a folder (give darktable's configuration folder)")
     done = []
-    for rel, data in plugin_files().items():
+    files = plugin_files()
+    files["retouchiq/installed.lua"] = installed_lua()
+    for rel, data in files.items():
         target = config / "lua" / rel
         if target.exists() and target.read_bytes() == data:
             continue
@@ -75,7 +100,10 @@ def _cmd_install_plugin(args) -> int:
     lines = install(config)
     for line in lines or ["nothing to do"]:
         print(line)
-    print("restart darktable to load it; the plugin talks to `retouchiq serve` (http://127.0.0.1:8765)")
+    print(
+        "restart darktable to load it; the plugin talks to `retouchiq serve` (http://127.0.0.1:8765); "
+        f"with auto-start on (preferences > lua options) it runs: {server_command()}"
+    )
     return 0
 
 

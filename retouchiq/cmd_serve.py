@@ -16,6 +16,26 @@ EPILOG = """examples:
 """
 
 
+def _port_taken(host: str, port: int) -> str | None:
+    """Why ``host:port`` cannot be listened on (e.g. 'the address is in use'), or None: checked before the policy
+    loads and the server says it is ready, so a busy port is one line and no start-up."""
+    import errno
+    import socket
+
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+    except socket.gaierror as exc:
+        return f"unknown host ({exc.strerror})"
+    family, kind, proto, _, address = infos[0]
+    with socket.socket(family, kind, proto) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn binds
+        try:
+            probe.bind(address)
+        except OSError as exc:
+            return "the address is in use" if exc.errno == errno.EADDRINUSE else (exc.strerror or str(exc)).lower()
+    return None
+
+
 def _cmd_serve(args) -> int:
     import uvicorn
 
@@ -32,6 +52,14 @@ def _cmd_serve(args) -> int:
         )
     except SettingsError as exc:
         print(f"retouchiq: error: {exc}", file=sys.stderr)
+        return 2
+    busy = _port_taken(settings.host, settings.port)
+    if busy:
+        print(
+            f"retouchiq: error: cannot listen on {settings.host}:{settings.port}: {busy} "
+            "(is another 'retouchiq serve' running? choose another --port)",
+            file=sys.stderr,
+        )
         return 2
     configure_logging(args.log_level)
     app = create_app(settings)

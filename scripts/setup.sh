@@ -30,5 +30,17 @@ echo "==> main job: retouchiq edit out/sample.jpg -i \"$INSTRUCTION\" (compact p
 echo "==> rendering before / after with darktable-cli"
 .venv/bin/retouchiq render out/sample.jpg --original -o out/sample-before.jpg --width 1024
 .venv/bin/retouchiq render out/sample.jpg -o out/sample-after.jpg --width 1024
+# `retouchiq` from any shell: a link in ~/.local/bin when that folder is on PATH (Debian's and Ubuntu's
+# ~/.profile put it there once it exists), never over another program of that name
+BIN="$HOME/.local/bin"
+case ":$PATH:" in
+  *":$BIN:"*)
+    if [ ! -e "$BIN/retouchiq" ] || [ -L "$BIN/retouchiq" ]; then
+      mkdir -p "$BIN" && ln -sfn "$PWD/.venv/bin/retouchiq" "$BIN/retouchiq" && echo "==> linked $BIN/retouchiq -> .venv/bin/retouchiq"
+    else
+      echo "==> $BIN/retouchiq exists and is not ours: run $PWD/.venv/bin/retouchiq"
+    fi ;;
+  *) echo "==> retouchiq is $PWD/.venv/bin/retouchiq; from any shell: export PATH=\"$PWD/.venv/bin:\$PATH\"" ;;
+esac
 echo "==> done: out/sample.jpg.xmp (open out/sample.jpg in darktable to see the history),"
 echo "    out/sample-before.jpg, out/sample-after.jpg"

@@ -19,18 +19,21 @@ from typing import Annotated, Any, Literal
 
 from fastapi import Depends, FastAPI, File, Form, Request, UploadFile
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import HTMLResponse, JSONResponse
 from fastapi.routing import APIRoute
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from fastapi.staticfiles import StaticFiles
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, Json
 from starlette.datastructures import UploadFile as StarletteUpload  # what the form holds
 from starlette.exceptions import HTTPException
+from swagger_ui_bundle import swagger_ui_path
 
 from agent import api
 from agent.api import MAX_SIDECAR_BYTES as SIDECAR_BYTES
 
 from .jobs import BadInput, Busy, Roll, RollPhoto, Rolls, WorkQueue, edit_request, run_roll
-from .settings import MB, Settings
+from .settings import MB, Settings, is_loopback
 
 log = logging.getLogger("retouchiq.server")
 MAX_INSTRUCTION = 2000
@@ -131,6 +134,57 @@ class BodyLimit:
             return message
 
         await self.app(scope, counted, send)
+
+
+def _host_name(value: str) -> str:
+    """The name part of a Host header or an origin: "127.0.0.1:8765" → "127.0.0.1", "[::1]:8765" → "::1"."""
+    value = value.strip().lower().split("://", 1)[-1].split("/", 1)[0]
+    if value.startswith("["):
+        return value[1 : value.find("]")] if "]" in value else value
+    return value.rsplit(":", 1)[0] if value.count(":") == 1 else value
+
+
+PUBLIC = {"/openapi.json", "/docs"}  # the API's description is no secret
+DOCS_ASSETS = "/docs/assets"  # Swagger UI's scripts and styles, from the swagger-ui-bundle package (offline)
+
+
+def _public(path: str) -> bool:
+    return path in PUBLIC or path.startswith(DOCS_ASSETS + "/")
+
+
+class Guard:
+    """Who may talk to the server, decided before a byte of the body is read.
+
+    A loopback server takes only requests addressed to a loopback name (``Host``), and none that a web page sent
+    (an ``Origin`` that is not a loopback one): otherwise a page on any site could point a DNS name at 127.0.0.1
+    and drive the token-less server from the photographer's browser (DNS rebinding). With a token, the token is
+    checked here, so an unauthenticated upload is refused without being received."""
+
+    def __init__(self, app, settings: Settings):
+        self.app, self.token, self.loopback = app, settings.token, is_loopback(settings.host)
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
+        refuse = None
+        if self.loopback and not is_loopback(_host_name(headers.get("host", "127.0.0.1"))):
+            refuse = (
+                403,
+                f"Host {headers.get('host')!r} is not this loopback server's address; refused (a web "
+                "page cannot reach the server through a DNS name)",
+            )
+        elif "origin" in headers and not is_loopback(_host_name(headers["origin"])):
+            refuse = (403, f"requests from web pages are refused (Origin {headers['origin']!r})")
+        elif self.token is not None and not _public(scope["path"]):
+            scheme, _, given = headers.get("authorization", "").partition(" ")
+            if scheme.lower() != "bearer" or not hmac.compare_digest(given.strip().encode(), self.token.encode()):
+                refuse = (401, "missing or wrong token: send 'Authorization: Bearer <token>'")
+        if refuse is None:
+            return await self.app(scope, receive, send)
+        extra = {"WWW-Authenticate": "Bearer"} if refuse[0] == 401 else {}
+        response = JSONResponse({"detail": refuse[1]}, status_code=refuse[0], headers=extra)
+        await response(scope, receive, send)
 
 
 # -- models ------------------------------------------------------------------------------------------------
@@ -255,9 +309,24 @@ def create_app(settings: Settings, policy: api.Policy | None = None) -> FastAPI:
         version=version,
         lifespan=lifespan,
         description='Instructions → darktable history items, for the darktable plugin. Errors are `{"detail": "..."}`.',
+        docs_url=None,  # served below from local files: FastAPI's own page loads Swagger UI from a CDN
+        redoc_url=None,
     )
+    app.mount(DOCS_ASSETS, StaticFiles(directory=swagger_ui_path), name="docs-assets")
+
+    @app.get("/docs", include_in_schema=False)
+    def docs() -> HTMLResponse:
+        return get_swagger_ui_html(
+            openapi_url="/openapi.json",
+            title="RetouchIQ API",
+            swagger_js_url=f"{DOCS_ASSETS}/swagger-ui-bundle.js",
+            swagger_css_url=f"{DOCS_ASSETS}/swagger-ui.css",
+            swagger_favicon_url=f"{DOCS_ASSETS}/favicon-32x32.png",
+        )
+
     app.state.queue = queue
     app.add_middleware(BodyLimit, limits={"/v1/rolls": settings.max_roll_bytes}, default=settings.max_edit_bytes)
+    app.add_middleware(Guard, settings=settings)
     app.add_middleware(AccessLog)
     bearer = HTTPBearer(auto_error=False, description="required when the server runs with a token")
 

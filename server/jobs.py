@@ -1,5 +1,5 @@
 """The server's work: the bounded queue policy calls wait in, and film-roll jobs; each photo goes through the
-agent's one edit path (``agent.api.edit``, or for one look over a roll ``predict`` → ``consistent_values`` →
+agent's one edit path (``agent.api.edit``, or for one look over a roll ``predict`` → ``consistent_plan`` →
 ``merge``)."""
 
 from __future__ import annotations
@@ -184,18 +184,17 @@ async def _consistent(roll: Roll, queue: WorkQueue, policy: api.Policy, settings
             for photo in batch:
                 photo.state, photo.error = "failed", str(exc)
     order = sorted(found)
-    values = api.consistent_values([found[k][0] for k in order]) if order else []
-    for k, slot_values in zip(order, values):
+    names = [roll.photos[k].filename for k in order]
+    plan = api.consistent_plan([found[k][0] for k in order], names) if order else []
+    for k, framed in zip(order, plan):
         if roll.cancel:
             return
         photo, (pred, base) = roll.photos[k], found[k]
-        await _step(
-            roll, photo, queue.run(_shared_look, policy, pred, slot_values, roll.instruction, base, photo.filename)
-        )
+        await _step(roll, photo, queue.run(_shared_look, policy, pred, framed, roll.instruction, base, photo.filename))
 
 
-def _shared_look(policy, pred, values: dict, instruction: str, base, filename: str) -> dict:
-    return api.merge(policy.result(pred, values, instruction), base, filename).to_json()
+def _shared_look(policy, pred, framed, instruction: str, base, filename: str) -> dict:
+    return api.merge(api.consistent_result(policy, pred, framed, instruction), base, filename, instruction).to_json()
 
 
 async def run_roll(roll: Roll, queue: WorkQueue, policy: api.Policy, settings: Settings) -> None:

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from raws import make_dng
 
 from darktable_bridge import darktable_cli, images
 
@@ -161,6 +162,52 @@ def datadir_without_luarc(tmp: Path) -> Path:
     return data
 
 
+def install_plugin(config: Path, server: str) -> None:
+    """The installer is what a photographer runs; the server's port goes in as the plugin's preference; the
+    window fills the screen and the right panel is wide enough to read in the screenshot."""
+    subprocess.run(
+        [sys.executable, "-m", "retouchiq", "install-plugin", "--config-dir", str(config)],
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
+    )
+    with open(config / "darktablerc", "a") as rc:
+        rc.write(
+            f"lua/retouchiq/server_url={server}\nui_last/window_x=0\n"
+            "ui_last/window_y=0\nui_last/window_w=1280\nui_last/window_h=1024\n"
+            "lighttable/ui/1/right_size=380\nplugins/lighttable/images_in_row=3\n"
+        )
+
+
+def start_darktable(tmp: Path, config: Path, display: str, script: str, target: Path, log) -> subprocess.Popen:
+    """The darktable GUI on ``display`` with its own config, library and caches under ``tmp``, running
+    ``script`` (Lua) once started, with ``target`` (a folder: lighttable) on its command line."""
+    dttmp = tmp / "dttmp"
+    dttmp.mkdir(exist_ok=True)
+    datadir = tmp / "datadir"
+    cmd = [
+        "darktable",
+        "--configdir",
+        str(config),
+        "--datadir",
+        str(datadir if datadir.exists() else datadir_without_luarc(tmp)),
+        "--library",
+        str(tmp / "library.db"),
+        "--cachedir",
+        str(tmp / "cache"),
+        "--tmpdir",
+        str(dttmp),
+        "--disable-opencl",
+        "-d",
+        "lua",
+        "--luacmd",
+        script,
+        str(target),
+    ]
+    env = dict(os.environ, DISPLAY=display)
+    return subprocess.Popen(cmd, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+
+
 def mean_lab(png: Path) -> np.ndarray:
     return images.srgb_to_lab(images.read_image(png)).reshape(-1, 3).mean(0)
 
@@ -169,57 +216,35 @@ def mean_lab(png: Path) -> np.ndarray:
 # in-memory history and come back); two photos go to the server as a roll, in a darktable job
 @pytest.mark.parametrize(
     "view,names",
-    [("lighttable", ["pico.jpg"]), ("darkroom", ["pico.jpg"]), ("lighttable", ["pico.jpg", "pico-2.jpg"])],
-    ids=["lighttable", "darkroom", "roll"],
+    [
+        ("lighttable", ["pico.jpg"]),
+        ("darkroom", ["pico.jpg"]),
+        ("lighttable", ["pico.jpg", "pico-2.jpg"]),
+        ("lighttable", ["field.dng"]),
+    ],
+    ids=["lighttable", "darkroom", "roll", "raw"],
 )
 def test_plugin_edits_photos_in_darktable(tmp_path, server, display, view, names):
     config, photos, dttmp = tmp_path / "config", tmp_path / "photos", tmp_path / "dttmp"
-    for d in (photos, dttmp):
-        d.mkdir()
+    photos.mkdir()
     for name in names:
-        shutil.copy(PHOTO, photos / name)
+        if name.endswith(".dng"):  # a raw: darktable develops it with its defaults, the agent's edit on top
+            make_dng(PHOTO, photos / name)
+        else:
+            shutil.copy(PHOTO, photos / name)
     photo = photos / names[0]
-    # the installer is what a photographer runs; the server's port goes in as the plugin's preference
-    subprocess.run(
-        [sys.executable, "-m", "retouchiq", "install-plugin", "--config-dir", str(config)],
-        cwd=ROOT,
-        check=True,
-        capture_output=True,
+    raw = photo.suffix == ".dng"
+    install_plugin(config, server)
+    script = luacmd(
+        DIR=str(tmp_path),
+        NAMES=names,
+        INSTRUCTION=INSTRUCTION,
+        VIEW=view,
+        CAPTURE="1" if len(names) == 1 and not raw else "0",
+        SIDECAR=f"/{names[0]}.xmp",
     )
-    # the window fills the screen and the right panel is wide enough to read in the screenshot
-    (config / "darktablerc").write_text(
-        f"lua/retouchiq/server_url={server}\nui_last/window_x=0\n"
-        "ui_last/window_y=0\nui_last/window_w=1280\nui_last/window_h=1024\n"
-        "lighttable/ui/1/right_size=380\nplugins/lighttable/images_in_row=3\n"
-    )
-
-    env = dict(os.environ, DISPLAY=display)
-    cmd = [
-        "darktable",
-        "--configdir",
-        str(config),
-        "--datadir",
-        str(datadir_without_luarc(tmp_path)),
-        "--library",
-        str(tmp_path / "library.db"),
-        "--cachedir",
-        str(tmp_path / "cache"),
-        "--tmpdir",
-        str(dttmp),
-        "--disable-opencl",
-        "--luacmd",
-        luacmd(
-            DIR=str(tmp_path),
-            NAMES=names,
-            INSTRUCTION=INSTRUCTION,
-            VIEW=view,
-            CAPTURE="1" if len(names) == 1 else "0",
-            SIDECAR=f"/{names[0]}.xmp",
-        ),
-        str(photos),
-    ]
     log = open(tmp_path / "darktable.log", "w")
-    dt = subprocess.Popen(cmd, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    dt = start_darktable(tmp_path, config, display, script, photos, log)
     try:
         result_file = tmp_path / "result.json"
         wait_for(result_file.exists, 150, "the plugin's result", dt, tmp_path / "steps.txt")
@@ -260,6 +285,9 @@ def test_plugin_edits_photos_in_darktable(tmp_path, server, display, view, names
         ).fetchall()
         ours = {(op, enabled) for op, name, enabled in history if name.startswith("retouchiq")}
         assert ours >= {("exposure", 1), ("channelmixerrgb", 1)}, history
+        if raw:  # darktable's default raw workflow is there too, under the agent's instances
+            theirs = {op for op, name, _ in history if not name.startswith("retouchiq")}
+            assert theirs >= {"rawprepare", "demosaic", "exposure", "filmicrgb"}, history
         # the sidecar darktable wrote back holds them too; the one before the edit was kept
         text = (photos / f"{res['name']}.xmp").read_text()
         assert 'darktable:operation="exposure"' in text and 'multi_name="retouchiq' in text
@@ -278,7 +306,7 @@ def test_plugin_edits_photos_in_darktable(tmp_path, server, display, view, names
     assert lab1[0] > lab0[0] + 3, (lab0, lab1)  # brighter: mean L*
     assert lab1[2] > lab0[2] + 1, (lab0, lab1)  # warmer: mean b* towards yellow
 
-    if len(names) == 1:
+    if len(names) == 1 and not raw:
         # one path: the command line, given what the plugin gave the server (darktable's preview under the
         # photo's name, the sidecar it sent), writes the very bytes the plugin wrote
         assert (tmp_path / "written.xmp").exists(), "the plugin wrote no sidecar"
@@ -304,3 +332,98 @@ def test_plugin_edits_photos_in_darktable(tmp_path, server, display, view, names
     # the screenshot shows a real window, not a blank screen
     pixels = np.asarray(shot.convert("L"), dtype=np.float64)
     assert shot.size == (1280, 1024) and pixels.std() > 10
+
+
+# Runs inside darktable for test_the_panel_survives_a_restart: wait for the photo and the plugin, note what the
+# panel shows, apply each instruction in turn, note the panel again, quit.
+RESTART = r"""
+local dt = require "darktable"
+local json = require "retouchiq.json"
+local out = {}
+local ok, err = pcall(function()
+  local img
+  for _ = 1, 240 do
+    for _, im in ipairs(dt.database) do
+      if im.filename == "pico.jpg" then img = im end
+    end
+    if img then break end
+    dt.control.sleep(250)
+  end
+  if not img then error("the photo was not imported") end
+  local retouchiq = require "retouchiq"
+  for _ = 1, 240 do
+    if retouchiq.ready then break end
+    dt.control.sleep(250)
+  end
+  out.ready = retouchiq.ready == true
+  if not out.ready then return end
+  out.view = dt.gui.current_view().id
+  out.panel = pcall(function() return dt.gui.libs.retouchiq.id end)
+  out.before = retouchiq.recent_shown()
+  out.edited = {}
+  for _, instruction in ipairs(@INSTRUCTIONS@) do
+    local r = retouchiq.apply({img}, instruction, {})
+    out.edited[#out.edited + 1] = r.edited
+  end
+  out.after = retouchiq.recent_shown()
+end)
+if not ok then out.lua_error = tostring(err) end
+local f = io.open(@OUT@, "w"); f:write(json.encode(out)); f:close()
+dt.gui.action("global/quit", 0, "", "", 1.0)
+"""
+
+
+def test_the_panel_survives_a_restart(tmp_path, server, display):
+    """Three instructions, then darktable starts again with the preferences they left: the plugin gets ready, its
+    panel is there with the three in its recent list, and a fourth instruction edits the photo."""
+    config, photos = tmp_path / "config", tmp_path / "photos"
+    photos.mkdir()
+    shutil.copy(PHOTO, photos / "pico.jpg")
+    install_plugin(config, server)
+    first = ["make it brighter and warmer", "a bit cooler", "more contrast"]
+    runs = {}
+    for phase, instructions in (("first", first), ("second", ["a little darker"])):
+        out = tmp_path / f"{phase}.json"
+        script = RESTART.replace("@INSTRUCTIONS@", "{" + ", ".join(map(luastr, instructions)) + "}")
+        script = script.replace("@OUT@", luastr(str(out)))
+        log_path = tmp_path / f"darktable-{phase}.log"
+        with open(log_path, "w") as log:
+            dt = start_darktable(tmp_path, config, display, script, photos, log)
+            try:
+                wait_for(out.exists, 150, f"the {phase} start's result", dt)
+                rc = dt.wait(60)
+            finally:
+                if dt.poll() is None:
+                    os.killpg(dt.pid, 9)
+                    dt.wait()
+        text = log_path.read_text(errors="replace")
+        runs[phase] = json.loads(out.read_text())
+        # (the one LUA ERROR darktable logs is for the luarc this test leaves out of its data folder)
+        errors = [line for line in text.splitlines() if "LUA ERROR" in line and "datadir/luarc" not in line]
+        assert not errors, text[-3000:]
+        assert rc == 0 and "lua_error" not in runs[phase], (runs[phase], text[-3000:])
+        assert runs[phase]["ready"] and runs[phase]["panel"] and runs[phase]["view"] == "lighttable", runs[phase]
+        assert runs[phase]["edited"] == [1] * len(instructions), runs[phase]
+    assert runs["first"]["after"] == first[::-1]
+    assert runs["second"]["before"] == first[::-1]  # what the preferences held, shown after the restart
+    assert runs["second"]["after"] == ["a little darker"] + first[::-1]
+    text = (photos / "pico.jpg.xmp").read_text()
+    assert text.count('multi_name="retouchiq') >= 4
+    # the sidecar darktable 4.2.1 wrote itself is edited from the command line and previewed without a warning
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "retouchiq",
+            "edit",
+            str(photos / "pico.jpg"),
+            "-i",
+            "a bit cooler",
+            "--policy",
+            "rules",
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 0 and "unedited" not in done.stdout + done.stderr, done.stdout + done.stderr

@@ -1,5 +1,6 @@
 """`retouchiq install-plugin`: the plugin's files land in <config>/lua, luarc requires it once, luarc is backed up."""
 
+import shlex
 import shutil
 import subprocess
 from pathlib import Path
@@ -79,9 +80,16 @@ def test_installed_plugin_loads_where_darktable_looks(tmp_path, capsys):
         'local plugin = require("darktable_stub").load(dt)\n'
         'assert(type(plugin.apply) == "function" and dt.libs_registered[1][1] == "retouchiq")\n'
         'assert(package.searchpath("retouchiq.json", package.path):find("' + str(config) + '", 1, true))\n'
+        'print(dt.defaults["retouchiq/server_command"])\n'
         'print("loaded")'
     )
     proc = subprocess.run(
         [shutil.which("lua5.4") or "lua5.4", "-e", script], capture_output=True, text=True, timeout=30
     )
-    assert proc.returncode == 0 and proc.stdout.strip() == "loaded", proc.stdout + proc.stderr
+    assert proc.returncode == 0 and proc.stdout.split("\n")[1:] == ["loaded", ""], proc.stdout + proc.stderr
+    # auto-start runs this installation's server by its full path: darktable's PATH need not hold the venv
+    command = proc.stdout.split("\n")[0]
+    exe = shlex.split(command)[0]
+    assert Path(exe).is_absolute() and command.endswith(" serve"), command
+    ran = subprocess.run(shlex.split(command)[:-1] + ["--help"], capture_output=True, text=True, timeout=60, env={})
+    assert ran.returncode == 0 and "retouchiq" in ran.stdout, ran.stderr

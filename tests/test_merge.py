@@ -95,8 +95,13 @@ def test_v50_module_order_is_refused():
 
 
 def test_raw_photos_get_the_raw_order(tmp_path):
+    """A raw darktable has not developed yet: its v3.0 RAW order, its defaults left to darktable (instance 0 of
+    exposure is darktable's), the agent's exposure as instance 1 right after it."""
     s, _ = apply_mod.build_sidecar(tmp_path / "x.NEF", edits({"module": "exposure", "params": {}}), None)
-    assert s.iop_order_version == iop_order.V30_RAW
+    order = iop_order.default_order(iop_order.V30_RAW)
+    at = order.index(("exposure", 0)) + 1
+    assert s.iop_order_list == order[:at] + [("exposure", 1)] + order[at:]
+    assert not s.auto_presets_applied and [h.multi_priority for h in s.history] == [1]
     s, _ = apply_mod.build_sidecar(tmp_path / "x.png", edits({"module": "exposure", "params": {}}), None)
     assert s.iop_order_version == iop_order.V30_JPG
 
@@ -110,3 +115,66 @@ def test_a_jpeg_sidecar_without_history_switches_to_the_jpeg_order(tmp_path):
     s, _ = apply_mod.build_sidecar(tmp_path / "x.jpg", edits({"module": "exposure", "params": {}}), edited)
     order = [op for op, _ in s.iop_order_list]  # the photographer's history keeps its (RAW) order
     assert order.index("exposure") < order.index("colorin")
+
+
+def test_header_and_item_numbers_are_darktables_or_refused():
+    """Numbers darktable would read otherwise than as written are refused or read as darktable reads them; the
+    photographer's items are never renumbered."""
+    text = (EXAMPLES / "two_exposure_instances_iop_order_list.xmp").read_text()
+    base = Sidecar.parse(text)
+    n = len(base.history)
+    agent = edits({"module": "exposure", "params": {"exposure": 0.3}})
+    # history_end past the last item: darktable reads "all of them"; the edit goes right after them, active
+    far = Sidecar.parse(text.replace(f'darktable:history_end="{n}"', 'darktable:history_end="100"'))
+    assert far.history_end == n
+    new = append_edits(far, agent)
+    assert [h.num for h in far.history] == list(range(n + 1)) and new[0].num == n and far.history_end == n + 1
+    # a negative history_end, items not numbered 0, 1, …, absurd instance numbers: refused, nothing changed
+    cases = [
+        (text.replace(f'darktable:history_end="{n}"', 'darktable:history_end="-3"'), "negative"),
+        (text.replace('darktable:num="1"', 'darktable:num="7"'), "numbered 7, not 1"),
+        (text.replace('darktable:multi_priority="1"', 'darktable:multi_priority="2147483647"'), "multi_priority"),
+    ]
+    for hostile, says in cases:
+        s = Sidecar.parse(hostile)
+        before = [dict(h.attrs) for h in s.history]
+        with pytest.raises(SidecarError, match=says):
+            append_edits(s, agent)
+        assert [dict(h.attrs) for h in s.history] == before
+
+
+def test_merging_is_linear_in_the_history():
+    """A sidecar of 20 000 items (the photographer's, all one module): reading, merging and writing stay linear
+    (the description element is found once, history_end read once per pass)."""
+    import time
+
+    s = apply_mod.sidecar_of("big.jpg", [{"module": "exposure", "params": {"exposure": 0.1}}])
+    item = s.history[0]
+    from xmp.sidecar import HistoryItem
+
+    s.history = [HistoryItem({**item.attrs, "{http://darktable.sf.net/}num": str(i)}) for i in range(20_000)]
+    s.history_end = 20_000
+    text = s.to_string()
+    start = time.perf_counter()
+    merged = apply_mod.merge("big.jpg", edits({"module": "exposure", "params": {"exposure": 0.3}}), Sidecar.parse(text))
+    seconds = time.perf_counter() - start
+    assert merged.items[0].num == 20_000 and seconds < 30, seconds  # quadratic took minutes; see benchmarks
+
+
+@pytest.mark.darktable
+def test_a_history_end_past_the_items_renders_as_the_correct_merge(tmp_path, dt):
+    """history_end="100" on two items: darktable shows both; the agent's item on top must render exactly as on
+    the same sidecar with history_end="2" (it was written as item 100, which darktable then left inactive)."""
+    import numpy as np
+
+    from conftest import SAMPLE
+
+    text = (EXAMPLES / "two_exposure_instances_iop_order_list.xmp").read_text()
+    renders = []
+    for end in ("2", "100"):
+        s = Sidecar.parse(text.replace('darktable:history_end="2"', f'darktable:history_end="{end}"'))
+        merged = apply_mod.merge(SAMPLE, edits({"module": "exposure", "params": {"exposure": 0.7}}), s)
+        path = tmp_path / f"end{end}.xmp"
+        path.write_text(merged.text)
+        renders.append(dt.xmp(path, photo=SAMPLE, fmt="png"))
+    assert np.abs(renders[0] - renders[1]).max() == 0

@@ -22,7 +22,7 @@ PHOTO = ROOT / "tests" / "data" / "photos" / "picosdeeuropa_by_Aitzol_Berasategi
 
 @pytest.fixture(scope="module")
 def client():
-    with TestClient(create_app(Settings(policy="compact"), load_policy("compact"))) as c:
+    with TestClient(create_app(Settings(policy="compact"), load_policy("compact")), base_url="http://127.0.0.1") as c:
         yield c
 
 

@@ -86,3 +86,17 @@ def test_every_module_field_is_a_struct_field_or_declared_derived():
             if p.name in names and p.kind == "number":
                 f = module.struct.field(p.name)
                 assert f.min is None or p.min >= f.min and p.max <= f.max, (module.name, p.name)
+
+
+def test_instance_labels_are_short_single_lines():
+    from darktable_bridge.operations import LABEL_CHARS, instance_label
+
+    assert instance_label("  warmer\n\tplease ") == "warmer please"
+    assert instance_label('"pop" <&> it') == "pop it"
+    long = instance_label("lift the shadows a lot and make the whole photo much warmer")
+    assert long == "lift the shadows a lot and make…" and len(long) <= LABEL_CHARS
+    assert len(instance_label("x" * 100)) == LABEL_CHARS
+    edit = operations.to_edit({"module": "exposure", "params": {"exposure": 0.5}}, 0, instance_label("brighter"))
+    assert edit.multi_name == "retouchiq brighter"
+    named = {"module": "exposure", "params": {"exposure": 0.5}, "instance": "sky"}
+    assert operations.to_edit(named, 0, "brighter").multi_name == "retouchiq sky"

@@ -69,6 +69,12 @@ class Served:
         self.server.should_exit = True
         self.thread.join(10)
 
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
 
 class Slow:
     """The rules policy slowed down so calls overlap; records what it was asked and how many ran at once."""
@@ -136,7 +142,8 @@ def test_edit_merges_like_retouchiq_apply(client, tmp_path):
     photo = tmp_path / "IMG_7.jpg"
     photo.write_bytes(jpeg(64, 48))
     (tmp_path / "IMG_7.jpg.xmp").write_text(base)
-    apply_mod.apply_edits(photo, operations.parse_operations({"operations": body["operations"]}))
+    label = operations.instance_label("make it brighter and warmer")  # the server names instances by the request
+    apply_mod.apply_edits(photo, operations.parse_operations({"operations": body["operations"]}, label))
     assert body["xmp"] == (tmp_path / "IMG_7.jpg.xmp").read_text()
     as_file = client.post(
         "/v1/edit",
@@ -156,7 +163,11 @@ def test_new_sidecar_follows_the_photo_name(client):
     """No sidecar: a new one, in the module order darktable uses for that kind of file."""
     jpg = Sidecar.parse(post_edit(client, jpeg(), "brighter").json()["xmp"])
     raw = Sidecar.parse(post_edit(client, jpeg(), "brighter", options={"filename": "IMG_1.CR2"}).json()["xmp"])
-    assert (jpg.iop_order_version, raw.iop_order_version) == (3, 2)
+    assert jpg.iop_order_version == 3 and jpg.auto_presets_applied
+    # a raw darktable has not developed: its v3.0 RAW order (with the agent's instance 1 listed), its defaults
+    # left for darktable to apply under the agent's items
+    assert raw.iop_order_list[:3] == [("rawprepare", 0), ("invert", 0), ("temperature", 0)]
+    assert not raw.auto_presets_applied and ("exposure", 1) in raw.iop_order_list
     assert raw.description.get("{http://ns.adobe.com/xap/1.0/mm/}DerivedFrom") == "IMG_1.CR2"
     assert jpg.description.get("{http://ns.adobe.com/xap/1.0/mm/}DerivedFrom") == "preview.jpg"
 
@@ -222,7 +233,7 @@ def test_a_policy_that_fails_is_a_422(rules):
         def edit(self, image, instruction, history=None):
             return EditResult("too much", [{"module": "exposure", "params": {"exposure": 99.0}}])
 
-    c = TestClient(create_app(Settings(policy="wild"), Wild()))
+    c = TestClient(create_app(Settings(policy="wild"), Wild()), base_url="http://127.0.0.1")
     r = c.post("/v1/edit", files={"preview": ("a.jpg", jpeg(), "image/jpeg")}, data={"instruction": "x"})
     assert r.status_code == 422
     assert "could not produce a valid edit" in r.json()["detail"] and "exposure" in r.json()["detail"]
@@ -233,7 +244,9 @@ def test_a_policy_that_fails_is_a_422(rules):
         def edit(self, image, instruction, history=None):
             raise ZeroDivisionError("a bug")
 
-    c = TestClient(create_app(Settings(policy="broken"), Broken()), raise_server_exceptions=False)
+    c = TestClient(
+        create_app(Settings(policy="broken"), Broken()), base_url="http://127.0.0.1", raise_server_exceptions=False
+    )
     r = c.post("/v1/edit", files={"preview": ("a.jpg", jpeg(), "image/jpeg")}, data={"instruction": "x"})
     assert (r.status_code, r.json()["detail"]) == (500, "internal error: ZeroDivisionError: a bug")
     assert c.get("/v1/health").json()["queue_depth"] == 0  # the failed call gave its queue slot back
@@ -244,7 +257,9 @@ def test_token(rules):
         Settings(host="0.0.0.0", policy="rules")
     with pytest.raises(SettingsError, match="at least 16"):
         Settings(host="0.0.0.0", token="short")
-    c = TestClient(create_app(Settings(host="0.0.0.0", policy="rules", token=TOKEN), rules))
+    c = TestClient(
+        create_app(Settings(host="0.0.0.0", policy="rules", token=TOKEN), rules), base_url="http://127.0.0.1"
+    )
     assert c.get("/v1/health").status_code == 401
     assert c.get("/v1/health", headers={"Authorization": "Bearer wrong-token-of-some-length"}).status_code == 401
     r = c.get("/v1/health", headers={"Authorization": f"Bearer {TOKEN}"})
@@ -309,7 +324,9 @@ def test_consistent_roll_shares_one_look(tmp_path):
         ("previews", (f"{i}.jpg", data, "image/jpeg"))
         for i, data in enumerate([frame, darker.getvalue(), frame, b"broken"])
     ]
-    with TestClient(create_app(Settings(policy="compact"), policy)) as c:  # keeps the loop the roll runs on
+    with TestClient(
+        create_app(Settings(policy="compact"), policy), base_url="http://127.0.0.1"
+    ) as c:  # keeps the loop the roll runs on
         r = c.post("/v1/rolls", files=files, data={"instruction": "give the roll a warm film look", "consistent": "1"})
         assert r.status_code == 202, r.text
         status = wait_roll(c, r.json()["id"], lambda s: s["state"] == "done")
@@ -453,7 +470,7 @@ def test_100mb_upload_is_refused_without_being_read(cli_server):
     # a client announcing 100 MB and sending 64 KB is answered at once: the server does not wait for the body
     with socket.create_connection((host, port), timeout=10) as s:
         s.sendall(
-            b"POST /v1/edit HTTP/1.1\r\nHost: x\r\nContent-Type: multipart/form-data; boundary=b\r\n"
+            b"POST /v1/edit HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: multipart/form-data; boundary=b\r\n"
             b"Content-Length: 104857600\r\n\r\n" + b"\0" * 65536
         )
         answer = s.makefile("rb")
@@ -497,3 +514,80 @@ def test_cli_serve_logs_json_and_refuses_an_open_host_without_token(cli_server):
         timeout=60,
     )
     assert out.returncode == 2 and "a token is required" in out.stderr
+
+
+def test_only_loopback_callers_and_no_web_pages(cli_server):
+    """DNS rebinding: a page on attacker.example that points its name at 127.0.0.1 sends Host: attacker.example
+    (and its Origin); both are refused before anything is done. The plugin (curl) sends neither."""
+    _, url, _ = cli_server
+    port = url.rsplit(":", 1)[1]
+    assert httpx.get(url + "/v1/health").status_code == 200
+    for host in ("localhost", f"localhost:{port}", f"127.0.0.1:{port}", f"[::1]:{port}"):
+        assert httpx.get(url + "/v1/health", headers={"Host": host}).status_code == 200, host
+    for headers, says in (
+        ({"Host": "attacker.example"}, "Host"),
+        ({"Host": f"attacker.example:{port}"}, "Host"),
+        ({"Origin": "http://attacker.example"}, "web pages"),
+        ({"Origin": "null"}, "web pages"),
+    ):
+        r = httpx.post(
+            url + "/v1/edit",
+            headers=headers,
+            files={"preview": ("a.jpg", jpeg(), "image/jpeg")},
+            data={"instruction": "warmer"},
+        )
+        assert r.status_code == 403 and says in r.json()["detail"], (headers, r.text)
+    assert httpx.get(url + "/v1/health", headers={"Origin": url}).status_code == 200  # its own docs page
+
+
+def test_an_unauthenticated_upload_is_refused_before_it_is_read(rules):
+    """With a token, a request without it is answered 401 at once: the server does not wait for its body."""
+    with Served(create_app(Settings(host="0.0.0.0", policy="rules", token=TOKEN), rules)) as served:
+        with socket.create_connection(("127.0.0.1", served.port), timeout=10) as s:
+            s.sendall(
+                b"POST /v1/edit HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: multipart/form-data; boundary=b\r\n"
+                b"Content-Length: 30000000\r\n\r\n" + b"\0" * 1024
+            )
+            answer = s.makefile("rb")
+            status = answer.readline()
+            headers = dict(line.rstrip().lower().split(b": ", 1) for line in iter(answer.readline, b"\r\n"))
+            detail = json.loads(answer.read(int(headers[b"content-length"])))["detail"]
+        assert status.startswith(b"HTTP/1.1 401") and "token" in detail
+
+
+def test_a_busy_port_is_one_line_and_no_start():
+    """`retouchiq serve` on a port another program listens on: one line saying so, exit 2, never 'ready'."""
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        proc = subprocess.run(
+            [sys.executable, "-m", "retouchiq", "serve", "--policy", "rules", "--port", str(port)],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+    assert proc.returncode == 2, proc.stderr
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and f"127.0.0.1:{port}" in lines[0] and "in use" in lines[0], proc.stderr
+    assert "ready" not in proc.stderr
+
+
+def test_the_docs_page_works_offline(rules):
+    """/docs needs nothing from the internet: every script, style and icon it names is served here, also when the
+    server runs with a token (the API's description is public; the API is not)."""
+    import re
+
+    c = TestClient(
+        create_app(Settings(policy="rules", token="s3cret-s3cret-s3cret"), rules), base_url="http://127.0.0.1"
+    )
+    page = c.get("/docs")
+    assert page.status_code == 200 and "swagger" in page.text.lower()
+    links = re.findall(r'(?:src|href)=["\']([^"\']+)["\']', page.text) + re.findall(r"url: *'([^']+)'", page.text)
+    assert links and not [u for u in links if "://" in u or u.startswith("//")], links
+    for url in links:
+        r = c.get(url)
+        assert r.status_code == 200 and len(r.content) > 100, url
+    assert c.get("/redoc").status_code in (401, 404)  # no second page that would load from a CDN
+    assert c.get("/v1/health").status_code == 401

@@ -176,6 +176,36 @@ def test_atomic_write_leaves_no_temporary_files(tmp_path):
     assert [p.name for p in tmp_path.iterdir()] == ["a.jpg.xmp"]
 
 
+def test_writes_follow_links_keep_owner_and_mode_and_prune_backups(tmp_path, monkeypatch):
+    import os
+
+    from xmp.files import atomic_write, backup, backups
+
+    real = tmp_path / "store" / "a.jpg.xmp"
+    real.parent.mkdir()
+    real.write_text("old")
+    os.chmod(real, 0o640)
+    if os.geteuid() == 0:
+        os.chown(real, 65534, 65534)
+    link = tmp_path / "a.jpg.xmp"
+    link.symlink_to(real)
+    atomic_write(link, b"new")
+    assert link.is_symlink() and real.read_text() == "new"  # the link still points at the file, now updated
+    st = real.stat()
+    assert st.st_mode & 0o777 == 0o640
+    if os.geteuid() == 0:
+        assert (st.st_uid, st.st_gid) == (65534, 65534)
+    # a temporary file of a killed writer is removed by the next write; a living writer's is left alone
+    dead, alive = real.parent / f".{real.name}.retouchiq-999999999.tmp", real.parent / f".{real.name}.retouchiq-1.tmp"
+    dead.write_text("half"), alive.write_text("in use")
+    atomic_write(real, b"newer")
+    assert not dead.exists() and alive.exists()
+    # backups: the newest N are kept
+    monkeypatch.setenv("RETOUCHIQ_KEEP_BACKUPS", "3")
+    made = [backup(real) for _ in range(5)]
+    assert backups(real) == made[-3:] and all(not m.exists() for m in made[:2])
+
+
 def test_struct_validation_messages():
     s = PARAMS["exposure"]
     with pytest.raises(SidecarError, match="out of range"):

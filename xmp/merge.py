@@ -58,7 +58,36 @@ def detect_version(sidecar: Sidecar) -> str:
     return hints[0]
 
 
+MAX_PRIORITY = 2**30  # darktable keeps multi_priority in a C int; the new instances go above the largest
+
+
+def check_numbers(sidecar: Sidecar) -> None:
+    """The header's and the items' numbers as darktable writes them, or a ``SidecarError``: items numbered 0, 1,
+    … in file order, history_end not negative (a value past the last item is read as "all of them", as darktable
+    reads it), instance numbers (multi_priority) from 0 to MAX_PRIORITY. Building on anything else would renumber
+    or hide the photographer's items."""
+    nums = [h.num for h in sidecar.history]
+    if nums != list(range(len(nums))):
+        bad = next(i for i, n in enumerate(nums) if n != i)
+        raise SidecarError(
+            f"history item {bad + 1} of {len(nums)} is numbered {nums[bad]}, not {bad}: darktable numbers its items "
+            "0, 1, 2, … in order; this tool does not build on a sidecar that does not (open it in darktable, or edit "
+            "a copy)"
+        )
+    if sidecar._header_int("history_end", len(nums)) < 0:
+        raise SidecarError(
+            f"darktable:history_end is {sidecar._header_int('history_end', 0)}, a negative number darktable never "
+            "writes; refused (open the photo in darktable to repair the sidecar)"
+        )
+    for h in sidecar.history:
+        if not 0 <= h.multi_priority <= MAX_PRIORITY:
+            raise SidecarError(
+                f"history item {h.num} ({h.operation}) has multi_priority {h.multi_priority}, outside 0…{MAX_PRIORITY}"
+            )
+
+
 def _check_mergeable(sidecar: Sidecar) -> None:
+    check_numbers(sidecar)
     order = sidecar.iop_order_version
     if order in (4, 5) and sidecar.iop_order_list is None:
         raise SidecarError(
@@ -83,25 +112,33 @@ def _current_forms(sidecar: Sidecar) -> list[MaskForm]:
 
 
 def _update_order(sidecar: Sidecar) -> None:
+    """Every instance in ``iop_order_list``: one missing from it goes right after its module's last listed
+    instance (several: by multi_priority). One pass over the list, whatever its length."""
     instances = {(h.operation, h.multi_priority) for h in sidecar.history}
     if all(p == 0 for _, p in instances):
         return
     order = sidecar.iop_order_list or iop_order.default_order(sidecar.iop_order_version)
     listed = set(order)
-    for op, prio in sorted(instances, key=lambda i: i[1]):
-        if (op, prio) in listed:
-            continue
-        positions = [i for i, (o, _) in enumerate(order) if o == op]
-        if not positions:
-            raise SidecarError(f"module {op!r} is not in the sidecar's module order")
-        order.insert(positions[-1] + 1, (op, prio))
-        listed.add((op, prio))
-    sidecar.iop_order_list = order
+    missing: dict[str, list[int]] = {}
+    for op, prio in instances - listed:
+        missing.setdefault(op, []).append(prio)
+    last = {op: i for i, (op, _) in enumerate(order)}
+    unknown = sorted(op for op in missing if op not in last)
+    if unknown:
+        raise SidecarError(f"module {unknown[0]!r} is not in the sidecar's module order")
+    placed = []
+    for i, entry in enumerate(order):
+        placed.append(entry)
+        if last[entry[0]] == i and entry[0] in missing:
+            placed += [(entry[0], p) for p in sorted(missing[entry[0]])]
+    sidecar.iop_order_list = placed
     sidecar.iop_order_version = iop_order.CUSTOM
 
 
-def append_edits(sidecar: Sidecar, edits: list[Edit]) -> list[HistoryItem]:
-    """Append ``edits`` as active history on top of ``sidecar`` (in memory); returns the new items."""
+def append_edits(sidecar: Sidecar, edits: list[Edit], first_instance: int = 0) -> list[HistoryItem]:
+    """Append ``edits`` as active history on top of ``sidecar`` (in memory); returns the new items.
+    ``first_instance``: the lowest ``multi_priority`` a new instance of a stacking module may take (1 where
+    darktable will put its own default instance, priority 0, under this history)."""
     if not edits:
         return []
     _check_mergeable(sidecar)
@@ -132,7 +169,7 @@ def append_edits(sidecar: Sidecar, edits: list[Edit]) -> list[HistoryItem]:
             blend_text = (base.get("blendop_version"), base.get("blendop_params"))
         else:
             values = struct.defaults() | edit.params
-            priority = max(priorities) + 1 if priorities else 0
+            priority = max(priorities) + 1 if priorities else (first_instance if edit.stack else 0)
             name = edit.multi_name
             blend_text = None
         blend_values = edit.blend

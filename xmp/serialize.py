@@ -13,12 +13,12 @@ INLINE_TAGS = {"{adobe:ns:meta/}xmpmeta", "{http://www.w3.org/1999/02/22-rdf-syn
 RDF_ABOUT = "{http://www.w3.org/1999/02/22-rdf-syntax-ns#}about"
 
 
-def _qname(el, name: str) -> str:
+def _qname(nsmap: dict, name: str) -> str:
     if name.startswith("{"):
         uri, local = name[1:].split("}", 1)
         if uri == "http://www.w3.org/XML/1998/namespace":
             return f"xml:{local}"
-        for prefix, ns in el.nsmap.items():
+        for prefix, ns in nsmap.items():
             if ns == uri and prefix:
                 return f"{prefix}:{local}"
         raise ValueError(f"no prefix for namespace {uri}")
@@ -30,19 +30,25 @@ def _escape(text: str, attr: bool) -> str:
     return text.replace('"', "&quot;") if attr else text
 
 
-def _new_namespaces(el) -> list[tuple[str, str]]:
-    parent = el.getparent()
-    inherited = parent.nsmap if parent is not None else {}
-    return [(p, u) for p, u in el.nsmap.items() if inherited.get(p) != u]
-
-
-def _write(el, depth: int, out: list[str]) -> None:
+def _write(el, depth: int, out: list[str], inherited: dict | None = None, names: dict | None = None) -> None:
+    """``inherited``: the parent's namespace map; ``names``: qualified names already worked out under it (a
+    history of 60 000 items repeats the same few attribute names)."""
     pad = " " * depth
-    tag = _qname(el, el.tag)
+    nsmap = el.nsmap
+    new = [(p, u) for p, u in nsmap.items() if (inherited or {}).get(p) != u]
+    if new or names is None:
+        names = {}
+
+    def qname(name: str) -> str:
+        if name not in names:
+            names[name] = _qname(nsmap, name)
+        return names[name]
+
+    tag = qname(el.tag)
     children = [c for c in el if isinstance(c.tag, str)]
     text = (el.text or "").strip() if not children else ""
-    attrs = [(_qname(el, k), v) for k, v in el.attrib.items()]
-    ns = [(f"xmlns:{p}" if p else "xmlns", u) for p, u in _new_namespaces(el)]
+    attrs = [(qname(k), v) for k, v in el.attrib.items()]
+    ns = [(f"xmlns:{p}" if p else "xmlns", u) for p, u in new]
     if el.tag in INLINE_TAGS or text:
         head = "".join(f' {k}="{_escape(v, True)}"' for k, v in ns + attrs)
         if text:
@@ -62,7 +68,7 @@ def _write(el, depth: int, out: list[str]) -> None:
             return
         out.append("".join(lines) + ">\n")
     for child in children:
-        _write(child, depth + 1, out)
+        _write(child, depth + 1, out, nsmap, names)
     out.append(f"{pad}</{tag}>\n")
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 
 from lxml import etree
@@ -19,7 +20,7 @@ from . import masks as masks_mod
 from .errors import SidecarError
 from .files import atomic_write
 from .serialize import to_string
-from .structs import Struct, lookup
+from .structs import REGISTRY, Struct, lookup
 
 NS_X = "adobe:ns:meta/"
 NS_RDF = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
@@ -43,8 +44,16 @@ MASK_ORDER = ("mask_num", "mask_id", "mask_type", "mask_name", "mask_version", "
 IOP_ORDER_NAMES = {0: "custom", 1: "legacy", 2: "v3.0 RAW", 3: "v3.0 JPEG", 4: "v5.0 RAW", 5: "v5.0 JPEG"}
 
 
+_DT_NAMES: dict[str, str] = {}
+
+
 def _dt(name: str) -> str:
-    return f"{{{NS_DT}}}{name}"
+    """darktable's attribute ``name`` as lxml names it (looked up, not rebuilt: a long history asks millions of
+    times)."""
+    key = _DT_NAMES.get(name)
+    if key is None:
+        key = _DT_NAMES[name] = f"{{{NS_DT}}}{name}"
+    return key
 
 
 def _ordered(values: dict[str, str], order: tuple[str, ...]) -> dict[str, str]:
@@ -68,13 +77,15 @@ class _Row:
 
     ORDER: tuple[str, ...] = ()
 
-    def __init__(self, attrs: dict[str, str]):
+    def __init__(self, attrs: dict[str, str], element=None):
         self.attrs = attrs  # clark name -> text, in file order
+        self._element = element  # the rdf:li it was read from while it holds exactly ``attrs``
 
     def get(self, name: str, default: str | None = None) -> str | None:
         return self.attrs.get(_dt(name), default)
 
     def set(self, name: str, value) -> None:
+        self._element = None
         key = _dt(name)
         text = str(int(value)) if isinstance(value, bool) else str(value)
         if key in self.attrs:
@@ -128,12 +139,14 @@ class HistoryItem(_Row):
 
     @property
     def params(self) -> bytes:
-        return codec.decode(self.get("params", ""))
+        """The params blob, at most its module's struct size when this tool knows the module and version."""
+        known = REGISTRY.get((self.operation, self.int("modversion", -1)))
+        return codec.decode(self.get("params", ""), known.size if known else codec.PARAMS_LIMIT)
 
     @property
     def blendop_params(self) -> bytes | None:
         text = self.get("blendop_params")
-        return None if text is None else codec.decode(text)
+        return None if text is None else codec.decode(text, codec.BLEND_LIMIT)
 
     @property
     def struct(self) -> Struct:
@@ -173,7 +186,7 @@ class MaskForm(_Row):
 
     def points(self) -> list[dict]:
         layout = masks_mod.point_struct(self.mask_type)
-        blob = codec.decode(self.get("mask_points", ""))
+        blob = codec.decode(self.get("mask_points", ""), codec.MASK_LIMIT)
         if layout is None:
             raise SidecarError(f"mask type {self.mask_type} has no known point layout")
         n = self.int("mask_nb")
@@ -199,6 +212,7 @@ class Sidecar:
     history: list[HistoryItem] = field(default_factory=list)
     masks: list[MaskForm] = field(default_factory=list)
     path: Path | None = None
+    raw: bytes | None = None  # the bytes it was parsed from (a writer checks the file still holds them)
 
     # -- reading -------------------------------------------------------------------------------------
     @classmethod
@@ -219,7 +233,7 @@ class Sidecar:
             if found is None:
                 raise SidecarError(f"{where}not an XMP packet (no x:xmpmeta element)")
             root = found
-        sidecar = cls(root=root, path=path)
+        sidecar = cls(root=root, path=path, raw=data)
         desc = sidecar.description
         if desc.get(_dt("xmp_version")) is None:
             raise SidecarError(f"{where}no darktable:xmp_version: not a darktable sidecar")
@@ -228,8 +242,8 @@ class Sidecar:
             raise SidecarError(
                 f"{where}darktable:xmp_version {version} is newer than this tool reads (≤ {XMP_VERSION})"
             )
-        sidecar.history = [HistoryItem(a) for a in sidecar._rows("history")]
-        sidecar.masks = [MaskForm(a) for a in sidecar._rows("masks_history")]
+        sidecar.history = [HistoryItem(a, li) for a, li in sidecar._rows("history")]
+        sidecar.masks = [MaskForm(a, li) for a, li in sidecar._rows("masks_history")]
         for item in sidecar.history:
             for name in ("operation", "params", "modversion"):
                 if item.get(name) is None:
@@ -272,8 +286,10 @@ class Sidecar:
             etree.SubElement(etree.SubElement(desc, _dt(name)), f"{{{NS_RDF}}}Seq")
         return cls(root=root)
 
-    @property
+    @cached_property
     def description(self) -> etree._Element:
+        """The rdf:Description that holds darktable's fields (found once: a sidecar of 60 000 history items
+        must not be searched again for every item)."""
         for desc in self.root.iter(f"{{{NS_RDF}}}Description"):
             if desc.get(_dt("xmp_version")) is not None or desc.find(_dt("history")) is not None:
                 return desc
@@ -282,16 +298,21 @@ class Sidecar:
             raise SidecarError("XMP packet has no rdf:Description")
         return desc
 
-    def _rows(self, name: str) -> Iterator[dict[str, str]]:
+    def _rows(self, name: str) -> Iterator[tuple[dict[str, str], etree._Element | None]]:
+        """(attributes, the rdf:li when they are all of it) per row."""
         seq = self.description.find(f"{_dt(name)}/{{{NS_RDF}}}Seq")
         if seq is None:
             return
-        for li in seq.findall(f"{{{NS_RDF}}}li"):
+        prefix = f"{{{NS_DT}}}"
+        for li in seq.iterchildren(f"{{{NS_RDF}}}li"):
             attrs = dict(li.attrib)
-            for child in li:  # the element form of struct fields, as some writers use
-                if isinstance(child.tag, str) and child.tag.startswith(f"{{{NS_DT}}}"):
+            if not len(li):
+                yield attrs, li
+                continue
+            for child in li:  # the element form of struct fields, as some writers use: written back as attributes
+                if isinstance(child.tag, str) and child.tag.startswith(prefix):
                     attrs[child.tag] = child.text or ""
-            yield attrs
+            yield attrs, None
 
     def _header_int(self, name: str, default: int | None = None) -> int:
         return _parse_int(self.description.get(_dt(name)), name, default, "sidecar")
@@ -299,11 +320,24 @@ class Sidecar:
     # -- header --------------------------------------------------------------------------------------
     @property
     def history_end(self) -> int:
-        return self._header_int("history_end", len(self.history))
+        """darktable's own reading of it: at most the number of items (a larger value counts as all of them);
+        a negative one leaves none active (``xmp.merge`` refuses to build on that)."""
+        return min(self._header_int("history_end", len(self.history)), len(self.history))
 
     @history_end.setter
     def history_end(self, value: int) -> None:
         self.description.set(_dt("history_end"), str(value))
+
+    @property
+    def auto_presets_applied(self) -> bool:
+        """Whether darktable has given the photo its defaults (for a raw: its scene-referred workflow, the
+        default exposure and tone mapper). Not yet: darktable applies them when it opens the photo, under the
+        history written here."""
+        return self._header_int("auto_presets_applied", 0) != 0
+
+    @auto_presets_applied.setter
+    def auto_presets_applied(self, value: bool) -> None:
+        self.description.set(_dt("auto_presets_applied"), "1" if value else "0")
 
     @property
     def iop_order_version(self) -> int:
@@ -344,7 +378,8 @@ class Sidecar:
             desc.set(_dt("iop_order_list"), attrs[_dt("iop_order_list")])
 
     def active_history(self) -> list[HistoryItem]:
-        return [h for h in self.history if h.num < self.history_end]
+        end = self.history_end
+        return [h for h in self.history if h.num < end]
 
     def instances(self) -> dict[tuple[str, int], HistoryItem]:
         """Last active history item per module instance (operation, multi_priority)."""
@@ -363,12 +398,16 @@ class Sidecar:
             seq = container.find(f"{{{NS_RDF}}}Seq")
             if seq is None:
                 seq = etree.SubElement(container, f"{{{NS_RDF}}}Seq")
-            for li in list(seq):
-                seq.remove(li)
-            for row in rows:
-                li = etree.SubElement(seq, f"{{{NS_RDF}}}li")
-                for key, value in row.attrs.items():
-                    li.set(key, value)
+            items = []
+            for row in rows:  # a row read from this list and not changed keeps its element (long histories)
+                li = row._element
+                if li is None or li.getparent() is not seq or dict(li.attrib) != row.attrs:
+                    li = etree.SubElement(seq, f"{{{NS_RDF}}}li")
+                    for key, value in row.attrs.items():
+                        li.set(key, value)
+                    row._element = li
+                items.append(li)
+            seq[:] = items
 
     def to_string(self) -> str:
         self._sync()

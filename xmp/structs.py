@@ -97,21 +97,18 @@ class Struct:
     fields: tuple[Field, ...]
     doc: str = ""
     _index: dict = field(init=False, repr=False, compare=False)
+    size: int = field(init=False, repr=False, compare=False)  # bytes of the packed struct
+    format: str = field(init=False, repr=False, compare=False)  # its struct.pack format
 
     def __post_init__(self):
         names = [f.name for f in self.fields]
         if len(set(names)) != len(names):
             raise ValueError(f"{self.module} v{self.version}: duplicate field names")
         object.__setattr__(self, "_index", {f.name: f for f in self.fields})
-
-    @property
-    def size(self) -> int:
-        return sum(f.size for f in self.fields)
-
-    @property
-    def format(self) -> str:
+        # worked out once: a long history decodes the same struct tens of thousands of times
+        object.__setattr__(self, "size", sum(f.size for f in self.fields))
         parts = [f"{f.size}s" if f.ctype == "char" else f"{f.count}{_FORMATS[f.ctype]}" for f in self.fields]
-        return "<" + "".join(parts)
+        object.__setattr__(self, "format", "<" + "".join(parts))
 
     def field(self, name: str) -> Field:
         try:
