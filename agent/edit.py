@@ -20,6 +20,7 @@ import numpy as np
 from agent import core
 from agent.errors import RequestError
 from agent.errors import instruction as checked_instruction
+from agent.measure import plain
 from agent.policy import EditResult, Policy
 from darktable_bridge import apply, photos
 from darktable_bridge.errors import PhotoError
@@ -52,6 +53,7 @@ class Edited:
             "sidecar": str(self.sidecar) if self.sidecar else None,
             "backup": str(self.backup) if self.backup else None,
             **self.result.to_json(),
+            "summary": plain(self.result.reasoning),
         }
 
 

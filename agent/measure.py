@@ -10,6 +10,8 @@ central ellipse (radius 0.3 of each side) for center.
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 
 from darktable_bridge.images import srgb_to_lab, srgb_to_linear
@@ -261,6 +263,16 @@ def _why(name: str, v: float, values: dict[str, float], s: dict[str, float]) -> 
         centre = "recedes" if up else "stands out"
         return f"vignette {v:+.2f} {'brightens' if up else 'darkens'} the borders so the centre {centre}"
     return None  # tint hues are told with their chroma
+
+
+# a measurement in parentheses, as ``describe`` and ``_why`` write them: "(median L* 36, 5–95 % range 15–93)"
+_MEASURED = re.compile(r" \((?:[^()]*?(?:L\*|a\*|b\*|chroma|std|percentile|neutral|detail|now ))[^()]*\)")
+
+
+def plain(text: str) -> str:
+    """The reasoning in a photographer's words: what was seen and what was done, without the measurements behind
+    it (those stay in the full reasoning: ``--verbose``, the JSON, the plugin's "show measurements")."""
+    return _MEASURED.sub("", text)
 
 
 def reasoning(stats: dict[str, float], values: dict[str, float], lead: str = "As asked") -> str:

@@ -80,6 +80,8 @@ local PREFS = {
    _("start the server command below when no server answers")},
   {"server_command", "string", installed.server_command or "retouchiq serve", _("RetouchIQ: server command"),
    _("command that starts the server; --host and --port are taken from the URL")},
+  {"measurements", "bool", false, _("RetouchIQ: show measurements"),
+   _("show the agent's reasoning with the measurements behind it (median L*, mean b*, ...)")},
   {"policy", "string", "", _("RetouchIQ: policy"),
    _("compact, rules, vlm:PATH or openai:URL#MODEL; empty: whatever the server runs (auto-start passes it as "
      .. "--policy, a running server must run the same one)")},
@@ -100,7 +102,7 @@ local function settings()
     cfg[p[1]] = v
   end
   return {url = cfg.server_url, token = cfg.token, size = cfg.preview_size, timeout = cfg.timeout,
-          auto_start = cfg.auto_start, command = cfg.server_command,
+          auto_start = cfg.auto_start, command = cfg.server_command, measurements = cfg.measurements,
           policy = cfg.policy ~= "" and cfg.policy or nil}
 end
 
@@ -262,7 +264,8 @@ local function edit_one(cfg, img, instruction)
   local backup
   backup, err = install(img, body.xmp)
   if backup == nil then return nil, err end
-  return {image = img, reasoning = body.reasoning, operations = body.operations, backup = backup or nil}
+  return {image = img, reasoning = body.reasoning, summary = body.summary, operations = body.operations,
+          backup = backup or nil}
 end
 
 -- Many photos: one roll job on the server (needed for one consistent look), results installed as they come.
@@ -313,8 +316,8 @@ local function edit_roll(cfg, images, instruction, consistent, job, report)
             local backup
             if body then backup, cerr = install(img, body.xmp) end
             if body and backup ~= nil then
-              report(img, {image = img, reasoning = body.reasoning, operations = body.operations,
-                           backup = backup or nil})
+              report(img, {image = img, reasoning = body.reasoning, summary = body.summary,
+                           operations = body.operations, backup = backup or nil})
             else
               report(img, nil, cerr)
             end
@@ -383,13 +386,15 @@ local function apply(images, instruction, options)
   remember(instruction)
   show(_("working..."), nil, instruction)
   local cfg = settings()
+  -- what the panel says: the photographer's words, or the full reasoning with "show measurements"
+  local function said(result) return (cfg.measurements or not result.summary) and result.reasoning or result.summary end
   local job = dt.gui.create_job(string.format(_("RetouchIQ: %d photo(s)"), #images), true,
                                 function(j) j.valid = false end)
   local function report(img, result, err)
     if result then
       summary.edited = summary.edited + 1
       summary.results[#summary.results + 1] = result
-      show(string.format(_("%s edited"), img.filename), result.reasoning)
+      show(string.format(_("%s edited"), img.filename), said(result))
     else
       summary.failed[#summary.failed + 1] = {image = img, error = err}
       dt.print_log("RetouchIQ: " .. img.filename .. ": " .. tostring(err))
@@ -423,7 +428,7 @@ local function apply(images, instruction, options)
   end
   if cancelled then msg = msg .. " " .. _("(cancelled)") end
   show(msg)
-  dt.print(msg .. (#images == 1 and summary.results[1] and "\n" .. summary.results[1].reasoning or ""))
+  dt.print(msg .. (#images == 1 and summary.results[1] and "\n" .. said(summary.results[1]) or ""))
   return summary
 end
 

@@ -11,6 +11,7 @@ from pathlib import Path
 from agent.edit import Skipped, edit_photo, roll
 from agent.errors import RequestError
 from agent.errors import instruction as checked_instruction
+from agent.measure import plain
 from agent.policy import load_policy
 from darktable_bridge.photos import photos_in
 from xmp import UserError
@@ -26,12 +27,12 @@ def exit_status(errors: list[UserError], total: int) -> int:
     return codes.pop() if len(errors) == total and len(codes) == 1 else 1
 
 
-def _print_edit(done, as_json: bool) -> None:
+def _print_edit(done, as_json: bool, verbose: bool = False) -> None:
     if as_json:
         print(json.dumps(done.to_json(), ensure_ascii=False), flush=True)
         return
     print(f"{done.photo}:")
-    print(f"  {done.result.reasoning}")
+    print(f"  {done.result.reasoning if verbose else plain(done.result.reasoning)}")
     for op in done.result.operations:
         where = f" [{op['instance']}]" if op.get("instance") else ""
         params = ", ".join(f"{k}={v}" for k, v in op["params"].items())
@@ -57,7 +58,7 @@ def _cmd_edit(args) -> int:
     for photo in args.photos:
         try:
             done = edit_photo(photo, instruction, policy, args.preview)
-            _print_edit(done, args.json)
+            _print_edit(done, args.json, args.verbose)
             if done.preview and not args.json:
                 print(f"  preview {done.preview}")
         except UserError as exc:
@@ -145,6 +146,12 @@ def register(sub) -> None:
     p.add_argument("--preview", help="also render the edited photo to this file (.jpg/.png), one photo only")
     p.add_argument(
         "--json", action="store_true", help="one JSON object per photo: photo, sidecar, backup, reasoning, operations"
+    )
+    p.add_argument(
+        "-v",
+        "--verbose",
+        action="store_true",
+        help="the reasoning with the measurements behind it (median L*, mean b*, …); the JSON always has both",
     )
     p.set_defaults(func=_cmd_edit)
 

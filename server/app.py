@@ -221,7 +221,8 @@ class Error(BaseModel):
 
 
 class EditResponse(BaseModel):
-    reasoning: str
+    reasoning: str = Field(description="what the agent saw and did, with the measurements behind it")
+    summary: str = Field(description="the same in a photographer's words, without the measurements")
     operations: list[dict[str, Any]] = Field(description="the action format of docs/architecture.md (see /v1/ops)")
     xmp: str | None = Field(
         description="the photo's whole sidecar with the edit merged in; write it after a "
@@ -245,6 +246,7 @@ class RollPhotoStatus(BaseModel):
     filename: str
     state: Literal["queued", "done", "failed", "cancelled"]
     reasoning: str | None = None
+    summary: str | None = None
     operations: list[dict[str, Any]] | None = None
     xmp: str | None = None
     error: str | None = None

@@ -363,3 +363,26 @@ def test_capture_time_is_read_from_exif(tmp_path):
     Image.new("RGB", (64, 48)).save(tmp_path / "c.jpg")
     assert capture_time(tmp_path / "b.jpg") - capture_time(tmp_path / "a.jpg") == 20 * 60 + 30
     assert capture_time(tmp_path / "c.jpg") is None and capture_time(tmp_path / "missing.jpg") is None
+
+
+def test_the_reasoning_reads_in_plain_words_with_the_measurements_on_request(photo, capsys):
+    from agent.measure import plain
+
+    text = (
+        "The frame is dark (median L* 36, 5–95 % range 15–93) with a cool/blue cast (mean a* +1, b* -5); colours "
+        'are muted (mean chroma 9), flat (L* std 12). The brightest area is the top (L* 50). For "warmer": '
+        "white balance 6068 K (neutral 5003 K) warms the colours (mean b* -5); exposure +0.30 EV under a top "
+        "mask brightens the top (the sky) (now L* 50)."
+    )
+    assert plain(text) == (
+        "The frame is dark with a cool/blue cast; colours are muted, flat. The brightest area is the top. For "
+        '"warmer": white balance 6068 K warms the colours; exposure +0.30 EV under a top mask brightens the top '
+        "(the sky)."
+    )
+    code, out, _ = run(capsys, "edit", str(photo), "-i", "warmer", "--policy", "rules")
+    assert code == 0 and "warms the colours" in out and "L*" not in out and "b*" not in out
+    code, out, _ = run(capsys, "edit", str(photo), "-i", "cooler", "--policy", "rules", "--verbose")
+    assert code == 0 and "median L*" in out
+    code, out, _ = run(capsys, "edit", str(photo), "-i", "darker", "--policy", "rules", "--json")
+    doc = json.loads(out)
+    assert "median L*" in doc["reasoning"] and "L*" not in doc["summary"] and doc["summary"]

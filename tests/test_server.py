@@ -138,6 +138,7 @@ def test_edit_merges_like_retouchiq_apply(client, tmp_path):
     assert r.status_code == 200, r.text
     body = r.json()
     assert body["reasoning"] and body["operations"]
+    assert "median L*" in body["reasoning"] and body["summary"] and "L*" not in body["summary"]  # plain words too
     assert {"exposure", "channelmixerrgb"} <= {op["module"] for op in body["operations"]}
     photo = tmp_path / "IMG_7.jpg"
     photo.write_bytes(jpeg(64, 48))

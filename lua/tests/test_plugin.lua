@@ -336,4 +336,23 @@ return {
     h.eq(recent[2], "look 12", "then the others")
     h.eq(table.concat(recent, ","):find("look 5,.*look 5"), nil, "no repeats")
   end},
+
+  {"the panel says what was done in plain words; the measurements on request", function()
+    for _, measurements in ipairs({false, true}) do
+      local dt, plugin, dir = setup()
+      dt.prefs["retouchiq/measurements"] = measurements
+      serve(dt, function(method, path)
+        if path == "/v1/health" then return 200, '{"status":"ok"}' end
+        return 200, json.encode({reasoning = "The frame is dark (median L* 30). Exposure +0.6 EV brightens it.",
+                                 summary = "The frame is dark. Exposure +0.6 EV brightens it.",
+                                 operations = {{module = "exposure", params = {exposure = 0.6}}}, xmp = NEW})
+      end)
+      local img = stub.image(dt, dir, "a.jpg", JPEG, OLD)
+      local r = plugin.apply({img}, "brighter", {})
+      h.eq(r.edited, 1, "edited")
+      h.eq(r.results[1].summary, "The frame is dark. Exposure +0.6 EV brightens it.", "summary kept")
+      h.eq(dt.printed[#dt.printed]:find("median L*", 1, true) ~= nil, measurements, "measurements shown or not")
+      h.has(dt.printed[#dt.printed], "Exposure +0.6 EV brightens it.", "what was done, either way")
+    end
+  end},
 }
