@@ -15,7 +15,6 @@ import numpy as np
 
 from agent.errors import PolicyError
 from agent.errors import instruction as checked_instruction
-from agent.measure import plain
 from agent.policy import EditResult, Policy
 from darktable_bridge import apply
 from darktable_bridge.operations import instance_label, parse_operations
@@ -34,12 +33,7 @@ class Outcome:
         return self.text is not None
 
     def to_json(self) -> dict:
-        return {
-            "reasoning": self.result.reasoning,
-            "summary": plain(self.result.reasoning),
-            "operations": self.result.operations,
-            "xmp": self.text,
-        }
+        return {**self.result.to_json(), "xmp": self.text}
 
 
 def merge(result: EditResult, sidecar: Sidecar | None, filename: str | os.PathLike, request: str = "") -> Outcome:

@@ -18,7 +18,7 @@ from pathlib import Path
 
 from xmp.sidecar import Sidecar
 
-from .errors import DarktableError
+from .errors import DarktableError, PhotoError
 
 FORMATS = {".png": "SRGB", ".jpg": "SRGB", ".jpeg": "SRGB", ".tif": "SRGB", ".tiff": "SRGB", ".pfm": "LIN_REC2020"}
 _LOADED = re.compile(r"successfully loaded module (\S+) from history")
@@ -116,8 +116,8 @@ def _run(
     log = proc.stdout + proc.stderr
     if proc.returncode != 0 or not all(o.exists() for o in outputs):
         decoder = [m.group(1) for m in map(RAWSPEED_ERROR.search, log.splitlines()) if m]
-        if decoder:  # the raw decoder's own reason says it all
-            raise DarktableError(f"darktable cannot read {what}: {decoder[-1]}")
+        if decoder:  # the raw decoder refused the file: the photo is at fault, and its reason says it all
+            raise PhotoError(f"darktable cannot read {what}: {decoder[-1]}")
         tail = "\n".join(line for line in log.splitlines()[-8:] if line.strip())
         raise DarktableError(f"darktable-cli failed on {what} (exit {proc.returncode}): {tail}")
     return log

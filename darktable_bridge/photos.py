@@ -212,12 +212,12 @@ def preview(
             if is_raw(photo) and GUESSED_COLOURS in out.log:
                 raise PhotoError(
                     f"{photo}: darktable has no colour matrix for this raw (a DNG without ColorMatrix1, or a camera "
-                    "darktable does not know) and would guess its colours; nothing was written"
+                    "darktable does not know) and would guess its colours"
                 )
             with Image.open(out.output) as im:
                 return to_rgb8(im)
+    except PhotoError as exc:  # darktable's raw decoder refused it, or would guess its colours
+        raise PhotoError(f"{exc}; nothing was written") from None
     except DarktableError as exc:
-        if str(exc).startswith("darktable cannot read"):
-            raise PhotoError(f"{exc}; nothing was written") from None
         why = "its current edit" if sidecar is not None else "a raw file"
         raise PhotoError(f"{photo}: darktable-cli could not render {why} for the policy to judge ({exc})") from None

@@ -15,6 +15,7 @@ from typing import Protocol
 import numpy as np
 
 from agent.errors import PolicyError, RequestError
+from agent.measure import plain
 from darktable_bridge import operations
 from xmp.sidecar import Sidecar
 
@@ -26,7 +27,8 @@ class EditResult:
     extra: dict = field(default_factory=dict)  # policy-specific details (scores, timings), JSON-serialisable
 
     def to_json(self) -> dict:
-        return {"reasoning": self.reasoning, "operations": self.operations}
+        """The reasoning (with its measurements), the same in plain words (``summary``), the operations."""
+        return {"reasoning": self.reasoning, "summary": plain(self.reasoning), "operations": self.operations}
 
 
 class Policy(Protocol):
