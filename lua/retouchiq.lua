@@ -17,11 +17,12 @@
 
   For every photo: a preview (long side "preview size") and the current sidecar go to the server; the old
   sidecar is kept as NAME.xmp.retouchiq-YYYYmmdd-HHMMSS.bak, the new one is written atomically and darktable
-  reloads it; the photo is tagged darktable|retouchiq and the server's reasoning is shown.
+  reloads it; the photo is tagged darktable|retouchiq and the server's reasoning is shown (in plain words; the
+  preference "show measurements" shows it with the measurements behind it).
 
   From Lua (e.g. darktable --luacmd): require("retouchiq").apply(images, instruction, {consistent = bool})
   does the same and returns {edited = n, failed = {{image =, error =}...}, results = {{image =, reasoning =,
-  operations =, backup =}...}}.
+  summary =, operations =, backup =}...}}.
 
   Requires darktable 4.2 (Lua API 9.0.0) or newer, and curl.
 ]]
