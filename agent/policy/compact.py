@@ -24,7 +24,7 @@ import numpy as np
 from agent import slots as slots_mod
 from agent.errors import PolicyError
 from agent.errors import instruction as checked_instruction
-from agent.policy import EditResult, known_words
+from agent.policy import EditResult, known_words, limits
 
 WEIGHTS = Path(__file__).resolve().parent / "weights" / "compact.onnx"
 SLOT_NAMES = tuple(s.name for s in slots_mod.SLOTS)
@@ -146,6 +146,7 @@ class Prediction:
     clauses: tuple[str, ...] = ()  # the clauses as read (text.clause_keys), at most MAX_CLAUSES
     clause_known: tuple[bool, ...] = ()  # per clause: has a word the policy was trained on
     clause_prob: np.ndarray | None = None  # per clause and slot, the clause's own activation probability
+    clause_limits: tuple[str | None, ...] = ()  # per clause: why the policy has no tool for it (limits.py), or None
 
     def values(self) -> dict[str, float]:
         return decode(self.prob, self.mean, FALLBACK)
@@ -165,10 +166,11 @@ class Prediction:
             p = self.clause_prob[:, i]
             asking = [j for j in range(len(p)) if p[j] > ACTIVE]
             answered.update(asking or [int(np.argmax(p))])
+        limited = self.clause_limits or (None,) * len(self.clauses)
         return [
             (c, bool(k))
-            for j, (c, k) in enumerate(zip(self.clauses, self.clause_known))
-            if j not in answered and known_words.words(c) and not _NOT_OWN.match(c)
+            for j, (c, k, why) in enumerate(zip(self.clauses, self.clause_known, limited))
+            if j not in answered and why is None and known_words.words(c) and not _NOT_OWN.match(c)
         ]
 
     def sample(self, rng: np.random.Generator) -> dict[str, float]:
@@ -212,12 +214,15 @@ class CompactPolicy:
         feats = [features(im) for im in images]
         keys = [self.text.keys(t)[:MAX_CLAUSES] for t in instructions]
         known_clauses = [[known_words.recognised(k) for k in ks] for ks in keys]
+        limited = [[limits.why(k) for k in ks] for ks in keys]
         feed = {"stats": np.stack([self.stat_vector(f) for f in feats]), "text": self.text.encode(instructions)}
         if "clauses" in self.inputs:
             emb, mask = self.text.encode_clauses(instructions)
             for row, known in enumerate(known_clauses):
                 if any(known):  # a part with no word of the banks asks for nothing, as a whole such request does
                     mask[row, : len(known)] *= np.array(known, np.float32)
+                # a part the policy has no tool for is not given to the network (its reason is said instead)
+                mask[row, : len(known)] *= np.array([why is None for why in limited[row]], np.float32)
             feed |= {"clauses": emb, "mask": mask}
         if "amounts" in self.inputs:
             feed["amounts"] = amounts.clause_features(keys, MAX_CLAUSES)
@@ -228,6 +233,9 @@ class CompactPolicy:
         clause_prob = _sigmoid(out["clause_logit"]) if "clause_logit" in out else None
         known = [known_words.recognised(t) for t in instructions]
         prob[~np.array(known)] = 0.0  # the network answers anything with something; an unknown request gets nothing
+        for row, whys in enumerate(limited):
+            if all(w is not None or not k for w, k in zip(whys, known_clauses[row])):
+                prob[row] = 0.0  # nothing left that the policy can do
         return [
             Prediction(
                 f,
@@ -238,19 +246,20 @@ class CompactPolicy:
                 tuple(keys[i]),
                 tuple(known_clauses[i]),
                 None if clause_prob is None else clause_prob[i, : len(keys[i])],
+                tuple(limited[i]),
             )
             for i, f in enumerate(feats)
         ]
 
     def result(self, pred: Prediction, values: dict[str, float], instruction: str) -> EditResult:
-        from agent.policy.reasoning import explain, unanswered, unrecognised
+        from agent.policy.reasoning import cannot, explain, unanswered, unrecognised
 
         if not pred.recognised:  # also when a roll's shared look (--consistent) would give it values
             return EditResult(
                 unrecognised(pred.stats, instruction, known_words.EXAMPLES), [], {"slots": {}, "unanswered": []}
             )
         skipped = pred.unanswered(values)
-        text = explain(pred.stats, values, instruction) + unanswered(skipped)
+        text = explain(pred.stats, values, instruction) + unanswered(skipped) + cannot(pred, values, instruction)
         return EditResult(
             text, slots_mod.to_operations(values), {"slots": values, "unanswered": [c for c, _ in skipped]}
         )

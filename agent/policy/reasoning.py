@@ -38,3 +38,33 @@ def unanswered(clauses: list[tuple[str, bool]]) -> str:
         else:
             out.append(f' I do not recognise "{_quote(clause)}": none of its words is one I was trained on.')
     return "".join(out)
+
+
+def cannot(pred, values: dict[str, float], instruction: str) -> str:
+    """Sentences for the parts of a request the policy has no tool for (``limits.why``) and for subjects it cannot
+    locate (``limits.subjects``): what it did instead, if anything."""
+    from agent.policy.limits import read_as
+    from agent.policy.text import clauses
+
+    out = [f' I cannot do "{_quote(c)}": {why}.' for c, why in zip(pred.clauses, pred.clause_limits) if why is not None]
+    if not values:
+        return "".join(out)
+    read = [read_as(c) for c in clauses(instruction)]
+    colours = list(dict.fromkeys(n for _, named, _ in read for n in named))
+    if colours:
+        what = " and ".join(f'"{n}"' for n in colours)
+        out.append(
+            f" I cannot change {what} alone: I changed every colour (darktable's 'color zones' module can change"
+            " one colour)."
+        )
+    subjects = list(dict.fromkeys(n for _, _, named in read for n in named))
+    if subjects:
+        what = " and ".join(f'"{n}"' for n in subjects)
+        if any(k.endswith("@center") for k in values):
+            out.append(
+                f" I cannot locate {what} in the photo, so I edited the centre of the frame, where a subject"
+                " usually is."
+            )
+        else:
+            out.append(f" I cannot locate {what} in the photo: the edit is not limited to it.")
+    return "".join(out)

@@ -163,7 +163,9 @@ def clause_keys(text: str, normalise: bool = True) -> list[str]:
     so the normalising is done where it helps, on the requests the policy answers."""
     if not normalise:
         return [" ".join(c.lower().split()) for c in clauses(text, share=False)]
-    return [plain(c) for c in clauses(text)]
+    from agent.policy.limits import read_as
+
+    return [read_as(plain(c))[0] for c in clauses(text)]  # "the greens", "the dogs" read as limits.py says
 
 
 # a description's subject and linking verb, with the degree words after it: "the sky looks too " (bright and blue)

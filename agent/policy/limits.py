@@ -1,0 +1,64 @@
+"""What the compact policy cannot do, said instead of done wrong.
+
+Its knobs (``agent/slots.py``) cover exposure, white balance, tone, colour, local contrast, haze, sharpening,
+vignette and five fixed regions. A network answers anything with something, and users found it (issue 22):
+"remove the noise" lowered saturation, "less saturated greens" tinted the whole frame magenta, "brighten the dogs'
+faces" brightened the whole frame. So:
+
+- a part of a request for which no module is at hand (noise, grain) is not given to the network; the reasoning
+  says why (``why``);
+- one colour named for a change of saturation ("the greens") is read as every colour, and a subject it cannot
+  locate (faces, dogs, people) as "the subject", which the synthesis banks train as the centre of the frame
+  (``read_as``); the reasoning says what was edited instead of the thing named.
+"""
+
+from __future__ import annotations
+
+import re
+
+LIMITS = (
+    (
+        re.compile(
+            r"\bde-?nois\w*|\b(?:remove|reduce|less|clean|cut|kill|fix|lower|get rid of|add|more|suppress|smooth)\b"
+            r"[\w\s']*\b(?:noise|grain)\b|\b(?:noisy|grainy|grainier)\b",
+            re.IGNORECASE,
+        ),
+        "none of the modules I edit with reduces or adds noise or grain (darktable's own 'denoise (profiled)' "
+        "and 'grain' modules do)",
+    ),
+)
+
+# colours as nouns in the plural ("the greens", "desaturate the blues"): the singular is the tint ("more green")
+_COLOURS = r"(?:reds|oranges|yellows|greens|blues|purples|magentas|cyans|teals|pinks)"
+_SATURATION = re.compile(r"saturat|vivid|vibran|mute|intens|\bpop|punch|colou?rful|lively|dull", re.IGNORECASE)
+_COLOUR = re.compile(
+    rf"\b(?:(?:the|its|their)\s+)?{_COLOURS}(?:(?:,\s*|\s+and\s+|\s+or\s+)(?:the\s+)?{_COLOURS})*\b",
+    re.IGNORECASE,
+)
+_SUBJECT = re.compile(
+    r"\b(?:(?:the|her|his|their|its|my|our|your|a|an)\s+)?(?:[a-z]+(?:'s|s')\s+)?"
+    r"(?:faces?|dogs?|cats?|people|persons?|man|woman|men|women|child|children|kids?|baby|babies|bride|groom|"
+    r"couple|animals?|birds?|horses?)\b",
+    re.IGNORECASE,
+)
+
+
+def why(clause: str) -> str | None:
+    """The reason a clause asks for something the policy has no tool for, or None."""
+    for pattern, reason in LIMITS:
+        if pattern.search(clause):
+            return reason
+    return None
+
+
+def read_as(clause: str) -> tuple[str, list[str], list[str]]:
+    """(the clause as the policy reads it, the colours named for a change of saturation — read as "the colours" —,
+    the subjects named — read as "the subject")."""
+    colours: list[str] = []
+    if _SATURATION.search(clause) and re.search(rf"\b{_COLOURS}\b", clause, re.IGNORECASE):
+        colours = [m.group(0) for m in _COLOUR.finditer(clause)]
+        clause = _COLOUR.sub(lambda m: "the colours" if " " in m.group(0) else "colours", clause)
+    subjects = [m.group(0) for m in _SUBJECT.finditer(clause)]
+    if subjects:
+        clause = _SUBJECT.sub("the subject", clause)
+    return clause, colours, subjects
