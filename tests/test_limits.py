@@ -51,6 +51,10 @@ def test_what_is_read_as_what():
     assert limits.read_as("make it more green")[0] == "make it more green"  # the tint, not a colour's saturation
     assert limits.read_as("brighten the dogs' faces") == ("brighten the subject", [], ["the dogs' faces"])
     assert limits.read_as("darken the sky")[0] == "darken the sky"
+    assert limits.read_as("without touching the animals' fur")[0] == "without touching the subject fur"
+    # darktable's colour adaptation (CAT) and compound nouns are not subjects
+    for text in ("raise the cat temperature toward daylight", "the clock face looks yellow", "the rock face"):
+        assert limits.read_as(text) == (text, [], [])
 
 
 def test_remove_the_noise_is_declined_with_the_reason(tmp_path, capsys):

@@ -36,9 +36,11 @@ _COLOUR = re.compile(
     re.IGNORECASE,
 )
 _SUBJECT = re.compile(
-    r"\b(?:(?:the|her|his|their|its|my|our|your|a|an)\s+)?(?:[a-z]+(?:'s|s')\s+)?"
-    r"(?:faces?|dogs?|cats?|people|persons?|man|woman|men|women|child|children|kids?|baby|babies|bride|groom|"
-    r"couple|animals?|birds?|horses?)\b",
+    # a subject noun counts where it opens the clause or follows a determiner, a pronoun or a possessive
+    # ("her face", "the dogs' faces", "brighten the dogs"), not inside a compound ("the clock face", "rock face")
+    r"(?:^|\b(?:the|her|his|their|its|my|our|your|a|an)\s+(?:[a-z]+(?:'s|s')\s+)?|\b[a-z]+(?:'s|s')\s+)"
+    r"(?:faces?|dogs?|cats?(?!\s+(?:illuminant|temperature|to\b|down|up|warm|cool|adapt))|people|persons?|man|"
+    r"woman|men|women|child|children|kids?|bride|groom|couple|animals?|birds?|horses?)(?:'s\b|'|\b)",
     re.IGNORECASE,
 )
 
