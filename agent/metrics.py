@@ -61,3 +61,15 @@ def ssim(a: np.ndarray, b: np.ndarray) -> float:
     vx, vy, cxy = _gauss(x * x) - mx**2, _gauss(y * y) - my**2, _gauss(x * y) - mx * my
     s = ((2 * mx * my + c1) * (2 * cxy + c2)) / ((mx**2 + my**2 + c1) * (vx + vy + c2))
     return float(s.mean())
+
+
+def paired_bootstrap(a, b, n: int = 2000, seed: int = 0, level: float = 0.95) -> tuple[float, float, float]:
+    """Mean of the paired differences a − b over cases and its bootstrap interval (cases resampled with
+    replacement, ``n`` times): (mean, low, high). The difference is "real" where the interval excludes 0."""
+    d = np.asarray(a, np.float64) - np.asarray(b, np.float64)
+    if d.size == 0:
+        return float("nan"), float("nan"), float("nan")
+    rng = np.random.default_rng(seed)
+    means = d[rng.integers(0, d.size, (n, d.size))].mean(1)
+    tail = (1 - level) / 2
+    return float(d.mean()), float(np.quantile(means, tail)), float(np.quantile(means, 1 - tail))

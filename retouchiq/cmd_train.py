@@ -1,4 +1,5 @@
-"""``retouchiq train``: supervised training of the compact policy and of a VLM, and the chat export."""
+"""``retouchiq train``: supervised training of the compact policy and of a VLM, the chat export, the reward model,
+RL with PGRT, and the RL ablation."""
 
 from __future__ import annotations
 
@@ -68,6 +69,85 @@ def _train_vlm(args) -> int:
     return 0
 
 
+def _log(msg: str) -> None:
+    import sys
+
+    print(msg, file=sys.stderr, flush=True)
+
+
+def _cmd_grm(args) -> int:
+    from agent.train import grm
+
+    cfg = grm.GRMTrainConfig(seed=args.seed, **({"epochs": args.epochs} if args.epochs else {}))
+    record = grm.run(
+        [str(d) for d in args.data],
+        str(args.output),
+        cfg,
+        [str(d) for d in args.heldout] if args.heldout else None,
+        args.policy_weights or "",
+        args.max_samples,
+        _log,
+    )
+    line = f"reward model {args.output}: {record['pairs']} stage-1 pairs, trained in {record['seconds']:.0f} s"
+    for key, what in (
+        ("heldout_perturbed", "held-out perturbed pairs"),
+        ("heldout_policy", "the policy's held-out edits"),
+    ):
+        if key in record:
+            line += f"; ranks {100 * record[key]['all']:.1f} % of {record[key]['n']} {what} right"
+    print(line)
+    return 0
+
+
+def _cmd_rl(args) -> int:
+    from agent.policy import compact
+    from agent.train import rl_compact
+
+    if args.policy != "compact":
+        raise RequestError(
+            "train rl: --policy compact (RL of a VLM policy runs through TRL's GRPOTrainer, not yet wired here)"
+        )
+    if args.pgrt and not args.grm_output:
+        raise RequestError("train rl --pgrt needs --grm-output FILE (where the updated reward model is written)")
+    cfg = rl_compact.RLConfig(
+        data=[str(d) for d in args.data],
+        out=str(args.output),
+        policy=str(args.init or compact.WEIGHTS),
+        reward=args.reward,
+        pgrt=args.pgrt,
+        grm_out=str(args.grm_output or ""),
+        steps=args.steps,
+        seed=args.seed,
+        max_samples=args.max_samples,
+    )
+    record = rl_compact.train(cfg, _log)
+    print(
+        f"RL {record['config']['reward']}{' + PGRT' if cfg.pgrt else ''}: {cfg.steps} steps in "
+        f"{record['seconds']:.0f} s ({record['step_seconds_median']:.2f} s a step), reward "
+        f"{record['reward_first']:.4f} → {record['reward_last']:.4f}, KL {record['kl_last']:.3f}; weights {cfg.out} "
+        f"(use them with --policy compact:{cfg.out})"
+    )
+    return 0
+
+
+def _cmd_ablation(args) -> int:
+    from agent.train import ablation
+
+    cfg = ablation.AblationConfig(
+        data=[str(d) for d in args.data],
+        heldout=[str(d) for d in args.heldout],
+        out=str(args.output),
+        seeds=tuple(args.seeds),
+        steps=args.steps,
+        max_samples=args.max_samples,
+        bench=not args.no_bench,
+        bench_max=args.bench_max,
+    )
+    ablation.run(cfg, _log)
+    print((args.output / "ablation.md").read_text(encoding="utf-8"))
+    return 0
+
+
 def _cmd_chat_export(args) -> int:
     from agent.train import sft_vlm
 
@@ -125,6 +205,56 @@ def register(sub) -> None:
         help="compact: weights file (default: the package's compact.onnx); vlm: checkpoint folder",
     )
     t.set_defaults(func=_cmd_train)
+    t = tsub.add_parser(
+        "grm",
+        help="train the compact reward model (stage 1: targets against edits made worse)",
+        formatter_class=fmt,
+        epilog="example:\n  retouchiq train grm --data data/fast600 --heldout data/held601 -o out/grm.pt",
+    )
+    t.add_argument(
+        "--data", required=True, type=Path, nargs="+", metavar="DIR", help="`retouchiq data synth` folder(s)"
+    )
+    t.add_argument("--heldout", type=Path, nargs="+", metavar="DIR", help="held-out data: report the accuracy on it")
+    t.add_argument("--policy-weights", help="with --heldout: also the accuracy on this compact policy's own edits")
+    t.add_argument("--epochs", type=int, help="passes over the pairs (default 30)")
+    t.add_argument("--seed", type=int, default=0)
+    t.add_argument("--max-samples", type=int, default=0)
+    t.add_argument("-o", "--output", required=True, type=Path, help="the reward model file (.pt)")
+    t.set_defaults(func=_cmd_grm)
+    t = tsub.add_parser(
+        "rl",
+        help="RL (GRPO) of the compact policy against the rule reward or a reward model, with PGRT",
+        formatter_class=fmt,
+        epilog="examples:\n  retouchiq train rl --data data/fast600 --reward rule -o out/rl-rule.onnx\n"
+        "  retouchiq train rl --data data/fast600 --reward grm:out/grm.pt --pgrt --grm-output out/grm-pgrt.pt "
+        "-o out/rl-pgrt.onnx",
+    )
+    t.add_argument("--policy", default="compact", help="compact (the VLM tier is not wired here yet)")
+    t.add_argument("--data", required=True, type=Path, nargs="+", metavar="DIR")
+    t.add_argument("--reward", default="rule", help="rule, or grm:PATH (a `retouchiq train grm` file)")
+    t.add_argument("--pgrt", action="store_true", help="update the reward model on the policy's own edits")
+    t.add_argument("--grm-output", type=Path, help="with --pgrt: where the updated reward model is written")
+    t.add_argument("--init", type=Path, help="the SFT weights to start from (default: the shipped ones)")
+    t.add_argument("--steps", type=int, default=200)
+    t.add_argument("--seed", type=int, default=0)
+    t.add_argument("--max-samples", type=int, default=0)
+    t.add_argument("-o", "--output", required=True, type=Path, help="the RL policy's weights (.onnx)")
+    t.set_defaults(func=_cmd_rl)
+    t = tsub.add_parser(
+        "ablation",
+        help="SFT, RL-rule, RL-GRM, RL-GRM+PGRT over seeds: reward accuracy, held-out and benchmark tables",
+        formatter_class=fmt,
+        epilog="example:\n  retouchiq train ablation --data data/fast600 --heldout data/held601 -o out/ablation",
+    )
+    t.add_argument("--data", required=True, type=Path, nargs="+", metavar="DIR")
+    t.add_argument("--heldout", required=True, type=Path, nargs="+", metavar="DIR")
+    t.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
+    t.add_argument("--steps", type=int, default=150, help="RL steps of every arm")
+    t.add_argument("--max-samples", type=int, default=0)
+    t.add_argument("--no-bench", action="store_true", help="leave RetouchEval-dt out")
+    t.add_argument("--bench-max", type=int, default=0, help="the first N benchmark cases of each family")
+    t.add_argument("-o", "--output", required=True, type=Path, help="the ablation's folder")
+    t.set_defaults(func=_cmd_ablation)
     t = tsub.add_parser("chat-export", help="write the samples as chat conversations (JSONL) for other trainers")
     t.add_argument("--data", required=True, type=Path, nargs="+", metavar="DIR")
     t.add_argument("-o", "--output", required=True, type=Path, help="JSONL file")

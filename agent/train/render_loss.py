@@ -30,10 +30,13 @@ SIDE = 24  # thumbnails are SIDE × SIDE (any aspect: the masks are placed relat
 class SlotRenderer:
     """Renders [N] slot-value rows (value units, ``compact.SLOT_NAMES`` order) on [N, 3, H, W] sRGB images."""
 
-    def __init__(self):
+    def __init__(self, skip: tuple[str, ...] = SKIP):
+        """``skip``: modules left out of the pipe (their slots do nothing here); ``()`` renders every slot (RL,
+        where no gradient goes through the render and the spatial modules must be seen to be rewarded)."""
         names = compact.SLOT_NAMES
+        self.skip = tuple(skip)
         probe = {s.name: (s.lo + 0.7 * (s.hi - s.lo)) for s in slots_mod.SLOTS}  # every module present
-        ops = [op for op in slots_mod.to_operations(probe) if op["module"] not in SKIP]
+        ops = [op for op in slots_mod.to_operations(probe) if op["module"] not in self.skip]
         sidecar = sidecar_of(Path("thumb.png"), ops)
         pl = plan(sidecar)
         self.pipe = Pipe(pl.steps)
@@ -50,7 +53,7 @@ class SlotRenderer:
         self.tint = None
         for i, name in enumerate(names):
             slot = slots_mod.BY_NAME[name]
-            if slot.module in SKIP:
+            if slot.module in self.skip:
                 continue
             region = name.split("@")[1] if "@" in name else None
             idx = first[(slot.module, region)]

@@ -168,10 +168,7 @@ def load_tensors(samples: list[dict], log=print, render_side: int = 0) -> Tensor
     # the thumbnails in a pass of their own: made inside the loop above, the process held 3.8 GB at the loop's end
     # over 50000 samples instead of 0.5 GB (measured; the heap no longer shrank between the loop's transient arrays)
     # and into one buffer (as a list of tensors: 2.0 GB at the end instead of 1.4 GB)
-    thumbs = torch.zeros((len(seen), 3, render_side, render_side) if render_side else 0)
-    for i, path in enumerate(seen if render_side else ()):
-        with Image.open(path) as im:
-            thumbs[i] = render_loss.thumbnail(np.asarray(im.convert("RGB")), render_side)
+    thumbs = thumbnails(list(seen), render_side) if render_side else torch.zeros(0)
     target = torch.zeros(0)
     if render_side:
         target = _target_renders(active_t, unit_t, photo_t, thumbs)
@@ -189,6 +186,22 @@ def load_tensors(samples: list[dict], log=print, render_side: int = 0) -> Tensor
         target,
         thumbs,
     )
+
+
+def thumbnails(paths: list[Path], side: int) -> torch.Tensor:
+    """[len(paths), 3, side, side] sRGB thumbnails of image files, in one buffer."""
+    from PIL import Image
+
+    thumbs = torch.zeros((len(paths), 3, side, side))
+    for i, path in enumerate(paths):
+        with Image.open(path) as im:
+            thumbs[i] = render_loss.thumbnail(np.asarray(im.convert("RGB")), side)
+    return thumbs
+
+
+def input_paths(samples: list[dict]) -> list[Path]:
+    """The distinct input images of the samples in the order ``load_tensors`` numbers them (``Tensors.photo``)."""
+    return list(dict.fromkeys(Path(s["dir"]) / s["input"] for s in samples))
 
 
 @functools.lru_cache(maxsize=1)
