@@ -103,11 +103,11 @@ def _cmd_rl(args) -> int:
     from agent.policy import compact
     from agent.train import rl_compact
 
+    if args.policy == "vlm":
+        return _rl_vlm(args)
     if args.policy != "compact":
-        raise RequestError(
-            "train rl: --policy compact (RL of a VLM policy runs through TRL's GRPOTrainer, not yet wired here)"
-        )
-    if args.pgrt and not args.grm_output:
+        raise RequestError(f"train rl: --policy compact or vlm (got '{args.policy}')")
+    if args.pgrt and not args.grm_output and args.policy == "compact":
         raise RequestError("train rl --pgrt needs --grm-output FILE (where the updated reward model is written)")
     cfg = rl_compact.RLConfig(
         data=[str(d) for d in args.data],
@@ -126,6 +126,33 @@ def _cmd_rl(args) -> int:
         f"{record['seconds']:.0f} s ({record['step_seconds_median']:.2f} s a step), reward "
         f"{record['reward_first']:.4f} → {record['reward_last']:.4f}, KL {record['kl_last']:.3f}; weights {cfg.out} "
         f"(use them with --policy compact:{cfg.out})"
+    )
+    return 0
+
+
+def _rl_vlm(args) -> int:
+    from agent.policy import load_policy
+
+    try:
+        from agent.train import rl_vlm
+    except ImportError as exc:
+        raise RequestError(f"VLM RL needs TRL and PEFT ({exc}): pip install 'retouchiq[vlm]'") from None
+    if not args.model:
+        raise RequestError("train rl --policy vlm needs --model PATH (an SFT'd VLM checkpoint)")
+    policy = load_policy(f"vlm:{args.model}")
+    cfg = rl_vlm.VLMRLConfig(
+        reward=args.reward,
+        rounds=args.rounds if args.pgrt else 1,
+        steps=args.steps,
+        seed=args.seed,
+        max_samples=args.max_samples,
+    )
+    record = rl_vlm.train(policy.model, policy.processor, [str(d) for d in args.data], args.output, cfg, _log)
+    last = record["rounds"][-1]
+    print(
+        f"GRPO {cfg.reward}: {len(record['rounds'])} round(s) of {cfg.steps} steps in {record['seconds']:.0f} s, "
+        f"reward {last['reward_first']} → {last['reward_last']}; checkpoint {args.output} "
+        f"(use it with --policy vlm:{args.output})"
     )
     return 0
 
@@ -229,7 +256,9 @@ def register(sub) -> None:
         "  retouchiq train rl --data data/fast600 --reward grm:out/grm.pt --pgrt --grm-output out/grm-pgrt.pt "
         "-o out/rl-pgrt.onnx",
     )
-    t.add_argument("--policy", default="compact", help="compact (the VLM tier is not wired here yet)")
+    t.add_argument("--policy", default="compact", choices=["compact", "vlm"])
+    t.add_argument("--model", help="vlm: the SFT'd checkpoint to start from (`retouchiq train sft --policy vlm`)")
+    t.add_argument("--rounds", type=int, default=2, help="vlm with --pgrt: rounds of policy and reward-model updates")
     t.add_argument("--data", required=True, type=Path, nargs="+", metavar="DIR")
     t.add_argument("--reward", default="rule", help="rule, or grm:PATH (a `retouchiq train grm` file)")
     t.add_argument("--pgrt", action="store_true", help="update the reward model on the policy's own edits")
@@ -238,7 +267,9 @@ def register(sub) -> None:
     t.add_argument("--steps", type=int, default=200)
     t.add_argument("--seed", type=int, default=0)
     t.add_argument("--max-samples", type=int, default=0)
-    t.add_argument("-o", "--output", required=True, type=Path, help="the RL policy's weights (.onnx)")
+    t.add_argument(
+        "-o", "--output", required=True, type=Path, help="compact: the RL policy's weights (.onnx); vlm: a folder"
+    )
     t.set_defaults(func=_cmd_rl)
     t = tsub.add_parser(
         "ablation",

@@ -265,3 +265,40 @@ def test_chat_export_and_bad_model_paths(work, tmp_path):
     with pytest.raises(PolicyError, match="not a Hugging Face model folder"):
         load_policy(f"vlm:{tmp_path}")
     assert main(["train", "sft", "--policy", "vlm", "--data", str(work["triples"]), "-o", str(tmp_path / "x")]) == 2
+
+
+def test_grpo_renders_every_answer_and_pgrt_rounds_alternate(work, tmp_path):
+    """TRL's GRPOTrainer on an SFT'd tiny VLM: the photos reach the reward functions, every answer is rendered and
+    scored by a compact reward model, and two PGRT rounds alternate policy steps and reward-model updates."""
+    from transformers import AutoModelForImageTextToText
+
+    from agent.policy.vlm import load_processor
+    from agent.reward import grm as grm_mod
+    from agent.train import grm as grm_train
+    from agent.train import prompts, rl_vlm
+
+    sft = tmp_path / "sft"
+    cfg = sft_vlm.VLMTrainConfig(max_steps=60, batch_size=4, lr=6e-3, lora=False, warmup_ratio=0, max_samples=8)
+    sft_vlm.train(str(work["random"]), [work["fixed"]], sft, cfg, echo=lambda s: None)
+    p = prompts.load([str(work["fixed"])], "train", log=lambda m: None)
+    grm, record, _ = grm_train.train_stage1(p, grm_train.GRMTrainConfig(epochs=2), log=lambda m: None)
+    grm_path = grm_mod.save(tmp_path / "grm.pt", grm, record)
+    model = AutoModelForImageTextToText.from_pretrained(sft)
+    processor = load_processor(sft, model.config.model_type)
+    rl_cfg = rl_vlm.VLMRLConfig(
+        reward=f"grm:{grm_path}",
+        rounds=2,
+        steps=2,
+        batch_size=2,
+        num_generations=2,
+        max_completion_length=64,
+        max_samples=4,
+        lora_r=4,
+        lr=1e-3,
+    )
+    result = rl_vlm.train(model, processor, [str(work["fixed"])], tmp_path / "rl", rl_cfg, echo=lambda s: None)
+    first, second = result["rounds"]
+    assert first["steps"] == 2 and second["steps"] == 2
+    assert second["images_seen"] > first["images_seen"] > 0  # the photos reached the reward functions
+    assert first["valid_edits"] > 0 and "grm_pairs" in first  # the SFT'd policy's own edits fed the reward model
+    assert (tmp_path / "rl" / "grm-pgrt.pt").is_file() and (tmp_path / "rl" / "adapter_config.json").is_file()
