@@ -18,6 +18,10 @@ from tests.conftest import ROOT, split_photo_set
 CLI = [sys.executable, "-m", "retouchiq"]
 
 
+def _cli(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(CLI + list(args), capture_output=True, text=True, cwd=ROOT, timeout=600)
+
+
 def _flat(rgb, side=32):
     return torch.tensor(rgb, dtype=torch.float32)[:, None, None].expand(3, side, side)[None].clone()
 
@@ -255,82 +259,19 @@ def test_rl_step_renders_every_knob_and_saves_a_policy_retouchiq_runs(train_prom
 
 
 def test_cli_trains_a_reward_model_and_rl_with_pgrt(data, tmp_path):
-    env_out = tmp_path / "grm.pt"
-    r = subprocess.run(
-        CLI
-        + [
-            "train",
-            "grm",
-            "--data",
-            str(data / "train"),
-            "--heldout",
-            str(data / "held"),
-            "--epochs",
-            "5",
-            "-o",
-            str(env_out),
-        ],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        timeout=600,
-    )
+    grm_path, train = tmp_path / "grm.pt", str(data / "train")
+    r = _cli("train", "grm", "--data", train, "--heldout", str(data / "held"), "--epochs", "5", "-o", str(grm_path))
     assert r.returncode == 0, r.stderr
     assert "held-out perturbed pairs right" in r.stdout
-    assert grm_mod.load(env_out).record["pairs"] > 0
-    r = subprocess.run(
-        CLI
-        + [
-            "train",
-            "rl",
-            "--data",
-            str(data / "train"),
-            "--reward",
-            f"grm:{env_out}",
-            "--pgrt",
-            "--steps",
-            "5",
-            "-o",
-            str(tmp_path / "p.onnx"),
-        ],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        timeout=600,
-    )
+    assert grm_mod.load(grm_path).record["pairs"] > 0
+    rl = ["train", "rl", "--data", train, "--reward", f"grm:{grm_path}", "--pgrt", "--steps", "5"]
+    r = _cli(*rl, "-o", str(tmp_path / "p.onnx"))
     assert r.returncode == 2 and "--grm-output" in r.stderr
-    r = subprocess.run(
-        CLI
-        + [
-            "train",
-            "rl",
-            "--data",
-            str(data / "train"),
-            "--reward",
-            f"grm:{env_out}",
-            "--pgrt",
-            "--steps",
-            "5",
-            "--grm-output",
-            str(tmp_path / "g2.pt"),
-            "-o",
-            str(tmp_path / "p.onnx"),
-        ],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        timeout=600,
-    )
+    r = _cli(*rl, "--grm-output", str(tmp_path / "g2.pt"), "-o", str(tmp_path / "p.onnx"))
     assert r.returncode == 0, r.stderr
     assert "+ PGRT" in r.stdout and (tmp_path / "p.onnx").exists() and (tmp_path / "g2.pt").exists()
     assert grm_mod.load(tmp_path / "g2.pt").record["pgrt"]["config"]["pgrt"] is True
-    r = subprocess.run(
-        CLI + ["train", "rl", "--data", str(data / "train"), "--reward", "magic", "-o", str(tmp_path / "x.onnx")],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        timeout=600,
-    )
+    r = _cli("train", "rl", "--data", train, "--reward", "magic", "-o", str(tmp_path / "x.onnx"))
     assert r.returncode == 2 and "grm:PATH" in r.stderr and not (tmp_path / "x.onnx").exists()
 
 

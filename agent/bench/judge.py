@@ -81,16 +81,9 @@ class VLMJudge:
         self.runs, self.retries, self.image_side = runs, retries, image_side
 
     def _ask(self, source: np.ndarray, edited: np.ndarray, instruction: str) -> str:
-        from agent.policy.remote import jpeg_data_url
+        from agent.policy.remote import before_after
 
-        user = [
-            {"type": "text", "text": "Before the edit:"},
-            {"type": "image_url", "image_url": {"url": jpeg_data_url(source, self.image_side)}},
-            {"type": "text", "text": "After the edit:"},
-            {"type": "image_url", "image_url": {"url": jpeg_data_url(edited, self.image_side)}},
-            {"type": "text", "text": f"Instruction: {instruction}"},
-        ]
-        messages = [{"role": "system", "content": SYSTEM}, {"role": "user", "content": user}]
+        messages = before_after(SYSTEM, source, edited, instruction, self.image_side)
         try:
             return self.client.chat(messages, max_tokens=200, temperature=0.0)
         except PolicyError as exc:

@@ -37,6 +37,19 @@ def jpeg_data_url(image: np.ndarray, side: int = 768, quality: int = 90) -> str:
     return "data:image/jpeg;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
 
 
+def before_after(system: str, source: np.ndarray, edited: np.ndarray, instruction: str, side: int) -> list[dict]:
+    """The chat messages that show a judge the photo before and after an edit and the instruction (the benchmark's
+    judge and the VLM reward model)."""
+    user = [
+        {"type": "text", "text": "Before the edit:"},
+        {"type": "image_url", "image_url": {"url": jpeg_data_url(source, side)}},
+        {"type": "text", "text": "After the edit:"},
+        {"type": "image_url", "image_url": {"url": jpeg_data_url(edited, side)}},
+        {"type": "text", "text": f"Instruction: {instruction}"},
+    ]
+    return [{"role": "system", "content": system}, {"role": "user", "content": user}]
+
+
 class ChatClient:
     """An OpenAI-compatible chat-completions endpoint: bounded retries on transport errors, one clear
     ``PolicyError`` when it cannot answer. Shared by the remote policy and the benchmark's judge."""

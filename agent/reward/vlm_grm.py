@@ -113,16 +113,9 @@ class OpenAIGRM:
         self.retries, self.image_side = retries, image_side
 
     def answer(self, source: np.ndarray, edited: np.ndarray, instruction: str) -> str:
-        from agent.policy.remote import jpeg_data_url
+        from agent.policy.remote import before_after
 
-        user = [
-            {"type": "text", "text": "Before the edit:"},
-            {"type": "image_url", "image_url": {"url": jpeg_data_url(source, self.image_side)}},
-            {"type": "text", "text": "After the edit:"},
-            {"type": "image_url", "image_url": {"url": jpeg_data_url(edited, self.image_side)}},
-            {"type": "text", "text": f"Instruction: {instruction}"},
-        ]
-        messages = [{"role": "system", "content": SYSTEM}, {"role": "user", "content": user}]
+        messages = before_after(SYSTEM, source, edited, instruction, self.image_side)
         return self.client.chat(messages, max_tokens=400, temperature=0.0)
 
     def judge(self, source: np.ndarray, edited: np.ndarray, instruction: str) -> tuple[Rubric | None, list[str]]:
