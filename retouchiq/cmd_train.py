@@ -78,7 +78,7 @@ def _log(msg: str) -> None:
 def _cmd_grm(args) -> int:
     from agent.train import grm
 
-    cfg = grm.GRMTrainConfig(seed=args.seed, **({"epochs": args.epochs} if args.epochs else {}))
+    cfg = grm.GRMTrainConfig(seed=args.seed, asked=args.asked, **({"epochs": args.epochs} if args.epochs else {}))
     record = grm.run(
         [str(d) for d in args.data],
         str(args.output),
@@ -244,6 +244,12 @@ def register(sub) -> None:
     t.add_argument("--heldout", type=Path, nargs="+", metavar="DIR", help="held-out data: report the accuracy on it")
     t.add_argument("--policy-weights", help="with --heldout: also the accuracy on this compact policy's own edits")
     t.add_argument("--epochs", type=int, help="passes over the pairs (default 30)")
+    t.add_argument(
+        "--asked",
+        type=float,
+        default=0.0,
+        help="weight of the asked-attributes term (weights on what the sample asks to move; default 0, docs/rl.md)",
+    )
     t.add_argument("--seed", type=int, default=0)
     t.add_argument("--max-samples", type=int, default=0)
     t.add_argument("-o", "--output", required=True, type=Path, help="the reward model file (.pt)")

@@ -344,3 +344,27 @@ def test_vlm_reward_model_over_an_openai_server(chat_server, monkeypatch):
     assert sum(part["type"] == "image_url" for part in sent["messages"][1]["content"]) == 2
     with pytest.raises(Exception, match="openai:URL#MODEL"):
         vlm_grm.load("vlm-something")
+
+
+def test_the_asked_term_puts_the_weights_on_what_is_asked(train_prompts):
+    from agent.train import grm as grm_train
+
+    p = train_prompts
+    rows = torch.tensor([i for i in range(len(p)) if p.asked[i]][:64])
+    a = grm_train.asked_matrix(p, rows)
+    assert (a.abs().sum(1) > 0).all() and set(a.unique().tolist()) <= {-1.0, 0.0, 1.0}
+    grm = grm_train.new_grm(p, 0)
+    inputs = (*grm_train.prompts_mod.clause_inputs(p, rows), p.src_stats[p.t.photo[rows]])
+    before = grm_train.asked_term(p, rows, grm.rubric_of(*inputs)).item()
+    opt = torch.optim.Adam(grm.parameters(), lr=3e-3)
+    for _ in range(80):
+        loss = grm_train.asked_term(p, rows, grm.rubric_of(*inputs))
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    with torch.no_grad():
+        weights, wanted, _ = grm.rubric_of(*inputs)
+    assert grm_train.asked_term(p, rows, (weights, wanted, None)).item() < before / 2
+    on_asked = (weights * (a != 0)).sum(1)
+    start = (a != 0).sum(1).float().mean() / len(grm_train.criteria.NAMES)
+    assert on_asked.mean() > 0.5 > 5 * start  # from about 1/21 of the weight per asked attribute

@@ -47,6 +47,8 @@ class GRMTrainConfig:
     weight_decay: float = 1e-4
     temperature: float = 0.5  # of the ranking loss, in reward points (0–10)
     anchor: float = 1.0  # weight of the wanted-change anchor
+    asked: float = 0.0  # weight of the asked-attributes term (0: off, as in docs/rl.md's table): the weights put
+    # on what the sample asks to move, and the wanted change of each asked attribute the asked way
     seed: int = 0
 
 
@@ -164,7 +166,36 @@ def pair_loss(grm: CompactGRM, cfg: GRMTrainConfig, p: prompts_mod.Prompts, pair
     z = (strong.measured[:, :k] - strong.wanted[:, :k]) / strong.tolerance[:, :k]
     scale = criteria.SCALES[:k]
     anchor = (0.5 * z**2 + torch.log(strong.tolerance[:, :k] / scale)).mean()
-    return rank + cfg.anchor * anchor, float((margin > 0).float().mean())
+    loss = rank + cfg.anchor * anchor
+    if cfg.asked:
+        loss = loss + cfg.asked * asked_term(p, pairs.row, rubric)
+    return loss, float((margin > 0).float().mean())
+
+
+def asked_matrix(p: prompts_mod.Prompts, rows: torch.Tensor) -> torch.Tensor:
+    """[N, criteria] +1 / −1 where the sample asks to move the criterion up / down (its ``attributes``), else 0."""
+    index = {c: j for j, c in enumerate(criteria.NAMES)}
+    out = torch.zeros(len(rows), len(criteria.NAMES))
+    for i, r in enumerate(rows.tolist()):
+        for attr, sign in p.asked[r].items():
+            if attr in index:
+                out[i, index[attr]] = float(sign)
+    return out
+
+
+def asked_term(p: prompts_mod.Prompts, rows: torch.Tensor, rubric) -> torch.Tensor:
+    """What the synthesized samples say outright: the weights go to the attributes asked (cross-entropy against
+    them, spread evenly), and an asked attribute's wanted change points the asked way (a hinge at half a step)."""
+    weights, wanted, _ = rubric
+    a = asked_matrix(p, rows)
+    any_asked = a.abs().sum(1) > 0
+    if not any_asked.any():
+        return weights.sum() * 0.0
+    target = a.abs()[any_asked] / a.abs()[any_asked].sum(1, keepdim=True)
+    ce = -(target * weights[any_asked].clamp(min=1e-8).log()).sum(1).mean()
+    steps = wanted / criteria.SCALES.to(wanted)
+    hinge = (F.relu(0.5 - a * steps) * a.abs()).sum() / a.abs().sum()
+    return ce + hinge
 
 
 def _step(grm, opt, cfg, p, pairs) -> float:
