@@ -36,7 +36,6 @@ def _data(tmp: Path, n: int, size: int) -> Path:
 
 
 def compact(args, row) -> None:
-    import torch
 
     from agent.reward import grm as grm_mod
     from agent.train import grm as grm_train
@@ -69,7 +68,6 @@ def compact(args, row) -> None:
                 f"compact step, {cfg.prompts} × {cfg.samples}, {name}",
                 f"{statistics.median(steps):.3f} s (median of {len(steps)})",
             )
-        torch.set_num_threads(args.threads)
 
 
 def vlm(args, row) -> None:

@@ -107,7 +107,7 @@ def _cmd_rl(args) -> int:
         return _rl_vlm(args)
     if args.policy != "compact":
         raise RequestError(f"train rl: --policy compact or vlm (got '{args.policy}')")
-    if args.pgrt and not args.grm_output and args.policy == "compact":
+    if args.pgrt and not args.grm_output:
         raise RequestError("train rl --pgrt needs --grm-output FILE (where the updated reward model is written)")
     cfg = rl_compact.RLConfig(
         data=[str(d) for d in args.data],

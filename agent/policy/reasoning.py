@@ -42,7 +42,7 @@ def unanswered(clauses: list[tuple[str, bool]]) -> str:
 
 def cannot(pred, values: dict[str, float], instruction: str) -> str:
     """Sentences for the parts of a request the policy has no tool for (``limits.why``) and for subjects it cannot
-    locate (``limits.subjects``): what it did instead, if anything."""
+    locate (``limits.read_as``): what it did instead, if anything."""
     from agent.policy.limits import read_as
     from agent.policy.text import clauses
 

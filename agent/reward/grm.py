@@ -113,29 +113,6 @@ def score(rubric: tuple[torch.Tensor, torch.Tensor, torch.Tensor], src_stats, ou
     )
 
 
-# ---- instructions → what the GRM reads ------------------------------------------------------------------------
-
-
-class Reader:
-    """Instructions → (clause embeddings, mask, amount features), as the compact policy splits and reads them."""
-
-    def __init__(self):
-        from agent.policy.text import TextEncoder
-
-        self.text = TextEncoder()
-
-    def __call__(self, instructions: list[str]) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-        from agent.policy.text import MAX_CLAUSES
-
-        emb, mask = self.text.encode_clauses(instructions)
-        keys = [self.text.keys(t)[:MAX_CLAUSES] for t in instructions]
-        return (
-            torch.from_numpy(emb),
-            torch.from_numpy(mask),
-            torch.from_numpy(amounts.clause_features(keys, MAX_CLAUSES)),
-        )
-
-
 # ---- the rubric as text -----------------------------------------------------------------------------------------
 
 

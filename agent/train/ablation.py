@@ -32,6 +32,7 @@ import torch
 from agent.data import read_samples
 from agent.metrics import paired_bootstrap
 from agent.policy import compact
+from agent.reward import grm as grm_mod
 from agent.train import grm as grm_train
 from agent.train import prompts as prompts_mod
 from agent.train import rl_compact
@@ -72,7 +73,7 @@ def _slot_rows(values: list[dict[str, float]]) -> torch.Tensor:
 def synthetic(policy_path: str, h: prompts_mod.Prompts, images: list[np.ndarray]) -> list[dict]:
     """Per held-out sample: the policy's metrics against the target (on ``h``'s thumbnails)."""
     from agent.measure import directions, measure
-    from agent.metrics import ssim
+    from agent.metrics import l1, l2, ssim
     from agent.reward.rule import delta_e
 
     policy = compact.load(policy_path)
@@ -83,12 +84,14 @@ def synthetic(policy_path: str, h: prompts_mod.Prompts, images: list[np.ndarray]
     out, _ = prompts_mod.render(h.thumbs[h.t.photo], values)
     de = delta_e(out, h.target)
     u8 = lambda t: (t.clamp(0, 1) * 255).round().byte().permute(1, 2, 0).numpy()  # noqa: E731
+    sources: dict[int, dict] = {}  # the source's measurements, once per photo
     rows = []
     for i in range(len(h)):
-        a, b, src = u8(out[i]), u8(h.target[i]), u8(h.src[h.t.photo[i]])
+        a, b, photo = u8(out[i]), u8(h.target[i]), int(h.t.photo[i])
+        if photo not in sources:
+            sources[photo] = measure(u8(h.src[photo]))
         asked = h.asked[i]
-        moved = directions(measure(src), measure(a), list(asked)) if asked else {}
-        x, y = a.astype(np.float64) / 255, b.astype(np.float64) / 255
+        moved = directions(sources[photo], measure(a), list(asked)) if asked else {}
         rows.append(
             {
                 "case": str(i),
@@ -96,8 +99,8 @@ def synthetic(policy_path: str, h: prompts_mod.Prompts, images: list[np.ndarray]
                 "direction": (sum(moved[k] == s for k, s in asked.items()) / len(asked)) if asked else None,
                 "delta_e": float(de[i]),
                 "ssim": ssim(a, b),
-                "l1": 100 * float(np.abs(x - y).mean()),
-                "l2": 1000 * float(((x - y) ** 2).mean()),
+                "l1": 100 * l1(a, b),
+                "l2": 1000 * l2(a, b),
             }
         )
     return rows
@@ -115,8 +118,8 @@ def _torch_renders(sidecar: Path) -> bool:
     return True
 
 
-def bench(paths: dict[str, str], cfg: AblationConfig, log) -> dict[str, list[dict]]:
-    """RetouchEval-dt rows per policy name (torch renderer)."""
+def bench(paths: list[str], cfg: AblationConfig, log) -> dict[str, list[dict]]:
+    """RetouchEval-dt rows per policy file (torch renderer)."""
     from agent.bench import cases as cases_mod
     from agent.bench import run as bench_run
 
@@ -129,7 +132,7 @@ def bench(paths: dict[str, str], cfg: AblationConfig, log) -> dict[str, list[dic
         "torch renderer does not draw)"
     )
     cases = kept
-    specs = {name: f"compact:{path}" for name, path in paths.items()}
+    specs = {path: f"compact:{path}" for path in paths}
     opts = bench_run.Options(
         cases=cases,
         policies=list(specs.values()),
@@ -144,8 +147,8 @@ def bench(paths: dict[str, str], cfg: AblationConfig, log) -> dict[str, list[dic
         f"RetouchEval-dt: {len(cases)} cases × {len(opts.variants)} wordings × {len(specs)} policies "
         f"({time.time() - t0:.0f} s)"
     )
-    by_spec = {spec: name for name, spec in specs.items()}
-    out: dict[str, list[dict]] = {name: [] for name in paths}
+    by_spec = {spec: path for path, spec in specs.items()}
+    out: dict[str, list[dict]] = {path: [] for path in paths}
     for r in result["rows"]:
         if r["policy"] in by_spec:
             out[by_spec[r["policy"]]].append(
@@ -217,8 +220,6 @@ def markdown(tab: dict, title: str) -> str:
 
 def _seed(cfg, seed, d, p, h32, pairs, sft_pairs, timing, log) -> dict:
     """One seed: the stage-1 reward model, the three RL arms, the control; the reward accuracies."""
-    from agent.reward import grm as grm_mod
-
     gcfg = grm_train.GRMTrainConfig(**{**asdict(cfg.grm), "seed": seed})
     grm, record, _ = grm_train.train_stage1(p, gcfg, log, pairs)
     stage1 = d / "grm-stage1.pt"
@@ -228,15 +229,20 @@ def _seed(cfg, seed, d, p, h32, pairs, sft_pairs, timing, log) -> dict:
         "rl-grm": dict(reward=f"grm:{stage1}"),
         "rl-grm-pgrt": dict(reward=f"grm:{stage1}", pgrt=True, grm_out=str(d / "grm-pgrt.pt")),
     }
+    records = {}
     for arm, kw in arms.items():
         rcfg = rl_compact.RLConfig(
             data=cfg.data, out=str(d / f"{arm}.onnx"), policy=cfg.policy, steps=cfg.steps, seed=seed, **kw
         )
         log(f"seed {seed}: {arm}")
-        rec = rl_compact.train(rcfg, log, p, pairs)
-        timing[f"{arm}/{seed}"] = {"seconds": rec["seconds"], "step_median": rec["step_seconds_median"]}
+        records[arm] = rl_compact.train(rcfg, log, p, pairs)
+        timing[f"{arm}/{seed}"] = {
+            "seconds": records[arm]["seconds"],
+            "step_median": records[arm]["step_seconds_median"],
+        }
     # the control: stage 1 plus as many updates as PGRT made, of as many pairs, on stage-1 pairs only
-    updates = [x["grm_pairs"] for x in rec["history"] if "grm_pairs" in x]
+    pgrt = records["rl-grm-pgrt"]
+    updates = [x["grm_pairs"] for x in pgrt["history"] if "grm_pairs" in x]
     control = grm_mod.load(stage1).train()
     opt = grm_train.optimiser(control, rcfg.grm_lr)
     gen = torch.Generator().manual_seed(seed + 2000)
@@ -245,7 +251,7 @@ def _seed(cfg, seed, d, p, h32, pairs, sft_pairs, timing, log) -> dict:
     control.eval()
     accuracy = {
         "stage1": grm_train.accuracy(grm_mod.load(stage1), h32, sft_pairs),
-        "pgrt": grm_train.accuracy(rec["grm"].eval(), h32, sft_pairs),
+        "pgrt": grm_train.accuracy(pgrt["grm"].eval(), h32, sft_pairs),
         "control": grm_train.accuracy(control, h32, sft_pairs),
     }
     log(f"seed {seed}: reward accuracy on held-out SFT edits {json.dumps(accuracy)}")
@@ -291,17 +297,15 @@ def run(cfg: AblationConfig, log=print) -> dict:
                 {"accuracy": accuracy[seed], "timing": {k: v for k, v in timing.items() if k.endswith(f"/{seed}")}}
             ).encode("utf-8"),
         )
-    synth_rows = {arm: {s: synthetic(path, h, images) for s, path in by_seed.items()} for arm, by_seed in paths.items()}
+    # every distinct policy file evaluated once (SFT's is every seed's SFT)
+    distinct = list(dict.fromkeys(path for by_seed in paths.values() for path in by_seed.values()))
+    per_file = {path: synthetic(path, h, images) for path in distinct}
+    synth_rows = {arm: {s: per_file[path] for s, path in by_seed.items()} for arm, by_seed in paths.items()}
     result = {"config": asdict(cfg), "accuracy": accuracy, "timing": timing, "synthetic": table(synth_rows)}
     md = [markdown(result["synthetic"], f"Synthetic held-out set ({len(h)} samples, {cfg.eval_side} px renders)")]
     if cfg.bench:
-        flat = {f"{arm}@{s}": path for arm, by_seed in paths.items() for s, path in by_seed.items()}
-        flat = {k: v for k, v in flat.items() if not (k.startswith("sft@") and k != f"sft@{cfg.seeds[0]}")}
-        rows = bench(flat, cfg, log)
-        bench_rows = {
-            arm: {s: rows[f"{arm}@{s}"] if arm != "sft" else rows[f"sft@{cfg.seeds[0]}"] for s in by_seed}
-            for arm, by_seed in paths.items()
-        }
+        per_file = bench(distinct, cfg, log)
+        bench_rows = {arm: {s: per_file[path] for s, path in by_seed.items()} for arm, by_seed in paths.items()}
         result["bench"] = table(bench_rows)
         md.append(
             markdown(

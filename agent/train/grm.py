@@ -5,7 +5,7 @@
 (× 1.5–2.5), the wrong way (one knob's change reversed), an unasked change (a knob the request does not use, moved),
 the wrong place (a local knob moved to another region). A pair is kept only if the weak edit is truly worse:
 its render at least ``MIN_GAP`` ΔE (CIE76, mean over pixels) from the target's render. Loss per pair: the ranking
-loss −log σ((r_strong − r_weak) / T), plus a small anchor that keeps each change criterion's wanted change and
+loss −log σ((r_strong − r_weak) / T), plus an anchor that keeps each change criterion's wanted change and
 tolerance on the target's measured change (a Gaussian negative log-likelihood).
 
 **PGRT** (``pgrt_update``, called by ``agent.train.rl_compact`` between policy updates): the same loss on pairs whose
@@ -29,7 +29,7 @@ from torch.nn import functional as F
 from agent import slots as slots_mod
 from agent.policy import compact
 from agent.reward import criteria
-from agent.reward.grm import CompactGRM, GRMConfig, score
+from agent.reward.grm import CompactGRM, GRMConfig, save, score
 from agent.train import prompts as prompts_mod
 
 MIN_GAP = 1.0  # ΔE76 between a weak edit's render and the target's below which a pair is not "truly worse"
@@ -153,13 +153,17 @@ def judge(grm: CompactGRM, p: prompts_mod.Prompts, rows: torch.Tensor, out_stats
     return grm(clauses, mask, amounts, p.src_stats[p.t.photo[rows]], out_stats)
 
 
-def pair_loss(grm: CompactGRM, cfg: GRMTrainConfig, p: prompts_mod.Prompts, pairs: Pairs) -> tuple[torch.Tensor, float]:
-    """(loss, share ranked right) of a batch of pairs; one rubric per pair scores both of its edits."""
+def judged(grm: CompactGRM, p: prompts_mod.Prompts, pairs: Pairs):
+    """(rubric, strong judgement, weak judgement) of pairs: one rubric per pair scores both of its edits."""
     clauses, mask, amounts = prompts_mod.clause_inputs(p, pairs.row)
     src = p.src_stats[p.t.photo[pairs.row]]
     rubric = grm.rubric_of(clauses, mask, amounts, src)
-    strong = score(rubric, src, p.target_stats[pairs.row])
-    weak = score(rubric, src, pairs.weak_stats)
+    return rubric, score(rubric, src, p.target_stats[pairs.row]), score(rubric, src, pairs.weak_stats)
+
+
+def pair_loss(grm: CompactGRM, cfg: GRMTrainConfig, p: prompts_mod.Prompts, pairs: Pairs) -> tuple[torch.Tensor, float]:
+    """(loss, share ranked right) of a batch of pairs."""
+    rubric, strong, weak = judged(grm, p, pairs)
     margin = strong.reward - weak.reward
     rank = F.softplus(-margin / cfg.temperature).mean()
     k = criteria.N_CHANGE
@@ -221,7 +225,8 @@ def new_grm(p: prompts_mod.Prompts, seed: int) -> CompactGRM:
 def train_stage1(p: prompts_mod.Prompts, cfg: GRMTrainConfig, log=print, pairs: Pairs | None = None):
     """A reward model trained on stage-1 pairs; returns (grm, its record, the pairs)."""
     t0 = time.time()
-    pairs = pairs or make_pairs(p, cfg.pairs_per_prompt, cfg.seed, log)
+    if pairs is None:
+        pairs = make_pairs(p, cfg.pairs_per_prompt, cfg.seed, log)
     grm = new_grm(p, cfg.seed)
     opt = torch.optim.AdamW(grm.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
     gen = torch.Generator().manual_seed(cfg.seed)
@@ -287,9 +292,8 @@ def control_update(grm, opt, cfg: GRMTrainConfig, p, replay: Pairs, n: int, gen,
 def accuracy(grm: CompactGRM, p: prompts_mod.Prompts, pairs: Pairs, by_family: bool = True) -> dict:
     """Share of pairs where the target scores higher, overall and per family (and the pairs counted)."""
     with torch.no_grad():
-        strong = judge(grm, p, pairs.row, p.target_stats[pairs.row]).reward
-        weak = judge(grm, p, pairs.row, pairs.weak_stats).reward
-    right = (strong > weak).float()
+        _, strong, weak = judged(grm, p, pairs)
+    right = (strong.reward > weak.reward).float()
     out = {"all": float(right.mean()) if len(right) else float("nan"), "n": len(right)}
     if by_family:
         fam = np.array([p.family[i] for i in pairs.row.tolist()])
@@ -338,7 +342,5 @@ def run(
         record["heldout_perturbed"] = accuracy(grm, h, make_pairs(h, len(KINDS), cfg.seed + 99, log=lambda m: None))
         if policy:
             record["heldout_policy"] = accuracy(grm, h, policy_edits(policy, h, 2, cfg.seed + 7))
-    from agent.reward.grm import save
-
     save(out, grm, record)
     return record

@@ -41,8 +41,7 @@ def render(thumbs: torch.Tensor, values: torch.Tensor, chunk: int = 256) -> tupl
     cols = _spatial_columns()
     neutral = renderer().neutral[0]
     used = torch.stack([(values[:, i] - neutral[i]).abs() > 1e-4 for i in cols.values()], 1)  # [N, 3]
-    outs = torch.zeros(len(values), 3, *thumbs.shape[2:])
-    raws = torch.zeros_like(outs)
+    raws = torch.zeros(len(values), 3, *thumbs.shape[2:])
     with torch.no_grad():
         for pattern in torch.unique(used, dim=0):
             rows = torch.nonzero((used == pattern).all(1)).flatten()

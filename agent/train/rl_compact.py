@@ -63,11 +63,18 @@ def distribution(net, inputs) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]
     return torch.sigmoid(logit), mean, log_std.exp()
 
 
+def _hues_follow(x: torch.Tensor) -> torch.Tensor:
+    """A copy of per-slot columns [N, slots] in which each tint hue takes its chroma's column (a hue is on with
+    its chroma)."""
+    out = x.clone()
+    for hue, chroma in _HUE_OF:
+        out[:, hue] = x[:, chroma]
+    return out
+
+
 def sample(prob, mean, std, gen: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
     """(gates 0/1, unit values) drawn from the distribution; a hue is on with its chroma."""
-    on = (torch.rand(prob.shape, generator=gen) < prob).float()
-    for hue, chroma in _HUE_OF:
-        on[:, hue] = on[:, chroma]
+    on = _hues_follow((torch.rand(prob.shape, generator=gen) < prob).float())
     u = mean + std * torch.randn(mean.shape, generator=gen)
     return on, u
 
@@ -87,10 +94,7 @@ def kl(prob, mean, std, prob0, mean0, std0) -> torch.Tensor:
     p, q = prob[:, _KNOBS].clamp(1e-6, 1 - 1e-6), prob0[:, _KNOBS].clamp(1e-6, 1 - 1e-6)
     bern = (p * (p / q).log() + (1 - p) * ((1 - p) / (1 - q)).log()).sum(1)
     gauss = (std0 / std).log() + (std**2 + (mean - mean0) ** 2) / (2 * std0**2) - 0.5
-    on = prob.clone()
-    for hue, chroma in _HUE_OF:
-        on[:, hue] = prob[:, chroma]
-    return bern + (on * gauss).sum(1)
+    return bern + (_hues_follow(prob) * gauss).sum(1)
 
 
 class Rewarder:
@@ -132,7 +136,8 @@ def _train(cfg: RLConfig, log, p, replay) -> dict:
         raise RequestError("--pgrt needs a reward model: --reward grm:PATH")
     torch.manual_seed(cfg.seed)
     gen = torch.Generator().manual_seed(cfg.seed)
-    p = p or prompts_mod.load(cfg.data, "train", cfg.max_samples, cfg.side, log)
+    if p is None:
+        p = prompts_mod.load(cfg.data, "train", cfg.max_samples, cfg.side, log)
     net, stat_keys, meta = compact_net.load_net(cfg.policy)
     if stat_keys != list(compact.STATS):
         raise RequestError(f"{cfg.policy}: trained on other photo statistics than this version reads")

@@ -27,10 +27,11 @@ from pathlib import Path
 import torch
 
 from agent.errors import PolicyError, RequestError
+from agent.reward import criteria
 from agent.reward import grm as grm_mod
-from agent.reward import rule
 from agent.train import grm as grm_train
 from agent.train import prompts as prompts_mod
+from agent.train.rl_compact import Rewarder
 
 
 @dataclass
@@ -54,14 +55,21 @@ class VLMRLConfig:
 
 
 class Rewards:
-    """The reward functions TRL calls (``format``, ``rule``, ``grm``), sharing one render per completion, and the
-    policy's valid edits of the round (for PGRT)."""
+    """The reward functions TRL calls (``format``, and ``rule`` or ``grm``), sharing one render per completion and
+    scoring the valid ones as the compact policy's RL does (``rl_compact.Rewarder``); also the policy's valid edits
+    of the round (for PGRT)."""
 
-    def __init__(self, p: prompts_mod.Prompts, grm=None, filename: str = "photo.png"):
-        self.p, self.grm, self.filename = p, grm, filename
+    def __init__(self, p: prompts_mod.Prompts, spec: str, filename: str = "photo.png"):
+        self.p, self.filename = p, filename
+        self.scorer = Rewarder(spec, p)
         self._cache: dict[tuple[int, str], tuple[bool, torch.Tensor | None, torch.Tensor | None]] = {}
         self.images_seen = 0
         self.round: list[tuple[int, torch.Tensor, torch.Tensor]] = []  # (row, render, stats) of valid edits
+
+    @property
+    def model(self):
+        """The reward model (None with the rule reward)."""
+        return self.scorer.grm
 
     def _render(self, row: int, text: str):
         key = (row, text)
@@ -77,47 +85,41 @@ class Rewards:
                 image = self.p.thumbs[self.p.t.photo[row]][None]
                 display = render_torch(image, [Sidecar.parse(merged)])[1] / 255.0
                 out = display.clamp(0, 1)
-                self._cache[key] = (True, out, prompts_mod.criteria.stats(out, display))
+                self._cache[key] = (True, out, criteria.stats(out, display))
                 self.round.append((row, out, self._cache[key][2]))
             except (PolicyError, ValueError, RuntimeError):
                 self._cache[key] = (False, None, None)
         return self._cache[key]
 
-    def _each(self, completions, row, kwargs):
-        images = kwargs.get("images") or kwargs.get("image") or []
-        self.images_seen += sum(1 for x in images if x is not None)
+    def _each(self, completions, row):
         texts = [c[0]["content"] if isinstance(c, list) else c for c in completions]
         return [self._render(int(r), t if isinstance(t, str) else "") for r, t in zip(row, texts)]
 
     def format(self, prompts, completions, row, **kwargs) -> list[float]:
-        return [1.0 if ok else 0.0 for ok, _, _ in self._each(completions, row, kwargs)]
+        images = kwargs.get("images") or kwargs.get("image") or []
+        self.images_seen += sum(1 for x in images if x is not None)
+        return [1.0 if ok else 0.0 for ok, _, _ in self._each(completions, row)]
+
+    def _scored(self, completions, row) -> list[float]:
+        done = self._each(completions, row)
+        valid = [i for i, (ok, _, _) in enumerate(done) if ok]
+        out = [0.0] * len(done)
+        if valid:
+            rows = torch.tensor([int(row[i]) for i in valid])
+            scores = self.scorer(rows, torch.cat([done[i][1] for i in valid]), torch.cat([done[i][2] for i in valid]))
+            for i, v in zip(valid, scores.tolist()):
+                out[i] = v
+        return out
 
     def rule(self, prompts, completions, row, **kwargs) -> list[float]:
-        p, out = self.p, []
-        for r, (ok, image, stats) in zip(row, self._each(completions, row, kwargs)):
-            if not ok:
-                out.append(0.0)
-                continue
-            r = torch.tensor([int(r)])
-            src = p.src_stats[p.t.photo[r]]
-            out.append(float(rule.reward(src, stats, image, p.target[r], [p.asked[int(r)]], None, p.target_stats[r])))
-        return out
+        return self._scored(completions, row)
 
-    def grm_reward(self, prompts, completions, row, **kwargs) -> list[float]:
-        out = []
-        for r, (ok, _, stats) in zip(row, self._each(completions, row, kwargs)):
-            if not ok:
-                out.append(0.0)
-                continue
-            with torch.no_grad():
-                out.append(float(grm_train.judge(self.grm, self.p, torch.tensor([int(r)]), stats).reward) / 10.0)
-        return out
+    def grm(self, prompts, completions, row, **kwargs) -> list[float]:
+        return self._scored(completions, row)
 
     def functions(self) -> list:
-        fns = [self.format, self.grm_reward if self.grm is not None else self.rule]
-        for f, name in zip(fns, ("format", "grm" if self.grm is not None else "rule")):
-            f.__func__.__name__ = name  # TRL logs rewards/<name>/mean
-        return fns
+        """What TRL calls (it logs rewards/<function name>/mean)."""
+        return [self.format, self.rule if self.model is None else self.grm]
 
 
 def train(model, processor, data: list[str], out: str | Path, cfg: VLMRLConfig, echo=print) -> dict:
@@ -137,8 +139,8 @@ def train(model, processor, data: list[str], out: str | Path, cfg: VLMRLConfig, 
     if len(rows) != len(p):
         raise RequestError("the data's samples and their prompts disagree")
     dataset = Dataset.from_list([{"prompt": r["prompt"], "images": r["images"], "row": i} for i, r in enumerate(rows)])
-    grm = grm_mod.load(cfg.reward[4:]) if cfg.reward.startswith("grm:") else None
-    rewards = Rewards(p, grm)
+    rewards = Rewards(p, cfg.reward)
+    grm = rewards.model
     peft_config = None
     if cfg.lora:
         from peft import LoraConfig
