@@ -2,7 +2,7 @@
 
 ``merge`` is the one way an edit enters a sidecar (in memory, checked to read back); ``write_sidecar`` the one
 way a sidecar reaches the disk (previous version backed up, atomic replace). ``apply_edits`` is both, for a
-photo on disk (``retouchiq apply``).
+photo on disk (``retouchiq apply``). ``undo`` takes the agent's last edit back (``undo_photo`` on disk).
 """
 
 from __future__ import annotations
@@ -13,13 +13,15 @@ from pathlib import Path
 
 from xmp import SidecarError, codec
 from xmp.errors import WriteError
-from xmp.files import atomic_write, backup, locked
+from xmp.files import atomic_write, backup, backups, locked
 from xmp.iop_order import V30_JPG, V30_RAW
 from xmp.merge import Edit, append_edits, detect_version
 from xmp.sidecar import HistoryItem, Sidecar
 from xmp.structs import REGISTRY
 
-from .operations import parse_operations
+from .errors import NothingToUndo
+from .modules import VOCABULARY
+from .operations import AGENT_LABEL, parse_operations
 from .photos import check_photo, is_raw, sidecar_path
 
 
@@ -153,3 +155,114 @@ def apply_edits(photo: str | os.PathLike, edits: list[Edit], xmp: str | os.PathL
         version = detect_version(base) if base is not None else "new"
         merged = merge(photo, edits, base)  # changes base in memory; base.raw is what the file held
         return ApplyResult(target, write_sidecar(target, merged.text, base), merged.items, version)
+
+
+# -- undo ----------------------------------------------------------------------------------------------------
+def _same(a: HistoryItem, b: HistoryItem) -> bool:
+    """Two history items do the same thing, whatever their numbers and text encoding (darktable re-encodes blobs
+    when it writes a sidecar back, and gives an item blend params where the agent wrote none)."""
+    if (a.operation, a.modversion, a.multi_priority, a.enabled) != (
+        b.operation,
+        b.modversion,
+        b.multi_priority,
+        b.enabled,
+    ):
+        return False
+    if a.params != b.params:
+        return False
+    blends = a.blendop_params, b.blendop_params
+    return None in blends or blends[0] == blends[1]
+
+
+def _agents(item: HistoryItem) -> bool:
+    """An item the agent may have written: an instance it named, or a module it edits in place."""
+    module = VOCABULARY.get(item.operation)
+    return item.multi_name.startswith(AGENT_LABEL) or (module is not None and not module.stack)
+
+
+def undone_summary(items: list[HistoryItem]) -> str:
+    """What an undo took back, in darktable's module names, and how to have it again."""
+    names = []
+    for item in items:
+        module = VOCABULARY.get(item.operation)
+        name = module.gui_name if module is not None else item.operation
+        names.append(f"{name} '{item.multi_name}'" if item.multi_name else name)
+    return (
+        f"took back {len(items)} history item(s): {', '.join(names)}. They stay in darktable's history stack, "
+        "inactive: click its top item to have them again."
+    )
+
+
+@dataclass
+class Undone:
+    sidecar: Sidecar  # with the active history ending where it ended before the agent's edit
+    items: list[HistoryItem]  # the items made inactive (they stay above the end, as darktable's redo)
+    before: int | None  # which of the earlier versions shows the state before (None: the photo had no sidecar)
+    text: str
+
+    @property
+    def summary(self) -> str:
+        return undone_summary(self.items)
+
+
+def undo(current: Sidecar, earlier: list[Sidecar]) -> Undone:
+    """Take the agent's last edit back: ``earlier`` are versions of this sidecar from before retouchiq wrote it
+    (its backups, newest first). The newest one whose active history is where
+    the current one starts, followed by an item of the agent's, is the state before the agent's last edit: the
+    active history ends there again. This is darktable's own undo (``history_end``): the items stay above the end,
+    inactive, and a click on the top of darktable's history stack brings them back; nothing is deleted. Photographer's
+    steps made after the agent's edit are above it too, and go inactive with it (the answer lists them all).
+    Where every backup already holds the agent's work, the photo had no sidecar before the agent's first edit: that
+    state is the last one tried, and darktable's defaults that it put under the agent's first items (a raw's
+    workflow) stay active."""
+    active = current.active_history()
+    # "no sidecar yet" is the state before only where every backup was taken after the agent first wrote
+    first = all(any(_agents(h) for h in b.active_history()) for b in earlier)
+    for k, before in enumerate([*earlier, None] if first else earlier):
+        if before is None:
+            start = next((i for i, h in enumerate(active) if _agents(h)), len(active))
+        else:
+            kept = before.active_history()
+            if len(kept) >= len(active) or not all(_same(a, b) for a, b in zip(kept, active)):
+                continue
+            start = len(kept)
+        if start < len(active) and _agents(active[start]):
+            current.history_end = active[start].num
+            text = current.to_string()
+            Sidecar.parse(text)
+            return Undone(current, active[start:], k if k < len(earlier) else None, text)
+    raise NothingToUndo(
+        "nothing to undo: no edit of the agent's is on top of an earlier version of this sidecar "
+        f"({len(earlier)} backup(s) compared)"
+    )
+
+
+@dataclass
+class UndoResult:
+    sidecar: Path
+    backup: Path | None  # the sidecar as it was before this undo
+    before: Path | None  # the backup that shows the state brought back (None: the photo had no sidecar)
+    items: list[HistoryItem]
+
+
+def undo_photo(photo: str | os.PathLike, xmp: str | os.PathLike | None = None) -> UndoResult:
+    """``undo`` for a photo on disk, against the backups retouchiq keeps next to its sidecar (newest first); a
+    backup that cannot be read is passed over."""
+    photo = check_photo(photo)
+    target = Path(xmp) if xmp else sidecar_path(photo)
+    with locked(photo):
+        current = load_sidecar(target)
+        if current is None:
+            raise NothingToUndo(f"{target}: no sidecar, nothing to undo")
+        candidates: list[tuple[Path, Sidecar]] = []
+        for path in reversed(backups(target)):
+            try:
+                earlier = load_sidecar(path)
+            except SidecarError:
+                continue
+            if earlier is not None:
+                candidates.append((path, earlier))
+        undone = undo(current, [s for _, s in candidates])
+        saved = write_sidecar(target, undone.text, current)  # current.raw: the bytes it was read from
+        before = candidates[undone.before][0] if undone.before is not None else None
+        return UndoResult(target, saved, before, undone.items)

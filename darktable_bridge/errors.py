@@ -1,6 +1,6 @@
 """darktable_bridge's errors (all ``xmp.UserError``s), importable without torch."""
 
-from xmp.errors import UserError
+from xmp.errors import SidecarError, UserError
 
 
 class PhotoError(UserError):
@@ -21,3 +21,9 @@ class DarktableError(UserError, RuntimeError):
 
     exit_code = 6
     http_status = 500
+
+
+class NothingToUndo(SidecarError):
+    """``undo``: the sidecar holds no edit of the agent's that a backup shows the state before (HTTP 409)."""
+
+    http_status = 409

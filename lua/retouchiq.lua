@@ -24,6 +24,11 @@
   does the same and returns {edited = n, failed = {{image =, error =}...}, results = {{image =, reasoning =,
   summary =, operations =, backup =}...}}.
 
+  "undo the agent's last edit" (require("retouchiq").undo(images), the same answer): the server finds among
+  the sidecar's backups the state before the agent's last edit, and the history ends there again, as
+  darktable's own undo does; the agent's items stay in the history stack above the end (click the top one to
+  have them again). The sidecar is backed up and reloaded as for an edit.
+
   Requires darktable 4.2 (Lua API 9.0.0) or newer, and curl.
 ]]
 
@@ -37,6 +42,7 @@ local RECENT_MAX = 10
 local POLL_MS = 500
 local START_WAIT_S = 60
 local STARTUP_MS, SETTLE_MS = 5000, 3000
+local UNDO_BACKUPS = 10 -- the newest backups sent with an undo (the server compares at most 10)
 
 if dt.configuration.api_version_major < 9 then
   error("RetouchIQ needs darktable 4.2 or newer (Lua API 9.0.0), this is API "
@@ -269,6 +275,35 @@ local function edit_one(cfg, img, instruction)
           backup = backup or nil}
 end
 
+-- The names in a folder (the plugin has no other way to list one in Lua 5.4).
+local function folder_names(dir)
+  local list = tmp_base() .. ".list"
+  dt.control.execute("ls -1A -- " .. client.quote(dir) .. " > " .. client.quote(list) .. " 2>/dev/null")
+  local names = {}
+  for line in (client.read(list) or ""):gmatch("[^\n]+") do names[#names + 1] = line end
+  os.remove(list)
+  return names
+end
+
+local function undo_one(cfg, img)
+  local base = tmp_base()
+  local sidecar, err = current_sidecar(img, base .. ".xmp")
+  if sidecar == nil then return nil, err end
+  if not sidecar then return nil, string.format(_("%s has no sidecar: nothing to undo"), img.filename) end
+  local dir, name = img.sidecar:match("^(.*)/([^/]+)$")
+  local backups = {}
+  for i, b in ipairs(client.backups_of(folder_names(dir), name, UNDO_BACKUPS)) do backups[i] = dir .. "/" .. b end
+  local body
+  body, err = call(cfg, function(f) return client.undo_command(cfg, {sidecar = sidecar, backups = backups}, f) end)
+  os.remove(sidecar)
+  if body then body, err = client.check_undo(body) end
+  if not body then return nil, err end
+  local backup
+  backup, err = install(img, body.xmp)
+  if backup == nil then return nil, err end
+  return {image = img, reasoning = body.summary, summary = body.summary, operations = {}, backup = backup or nil}
+end
+
 -- Many photos: one roll job on the server (needed for one consistent look), results installed as they come.
 local function edit_roll(cfg, images, instruction, consistent, job, report)
   local previews, sidecars, names, temp = {}, {}, {}, {}
@@ -370,9 +405,10 @@ end
 
 local busy = false
 
-local function apply(images, instruction, options)
-  options = options or {}
-  instruction = (instruction or ""):gsub("^%s+", ""):gsub("%s+$", "")
+-- One piece of work over photos as a darktable job: the server up, darkroom left and come back to (it holds
+-- the open photo's history in memory), errors caught, the panel and the summary told. work(cfg, job, report)
+-- does the photos; `done` is what happened to each ("edited", "undone").
+local function run_job(images, title, done, work)
   local summary = {edited = 0, failed = {}, results = {}}
   local function stop(msg)
     dt.print(msg)
@@ -380,22 +416,18 @@ local function apply(images, instruction, options)
     summary.error = msg
     return summary
   end
-  if instruction == "" then return stop(_("type an instruction first")) end
-  if not images or #images == 0 then return stop(_("select the photos to edit first")) end
+  if not images or #images == 0 then return stop(_("select the photos first")) end
   if busy then return stop(_("RetouchIQ is still working on the previous instruction")) end
   busy = true
-  remember(instruction)
-  show(_("working..."), nil, instruction)
   local cfg = settings()
   -- what the panel says: the photographer's words, or the full reasoning with "show measurements"
   local function said(result) return (cfg.measurements or not result.summary) and result.reasoning or result.summary end
-  local job = dt.gui.create_job(string.format(_("RetouchIQ: %d photo(s)"), #images), true,
-                                function(j) j.valid = false end)
+  local job = dt.gui.create_job(string.format(title, #images), true, function(j) j.valid = false end)
   local function report(img, result, err)
     if result then
       summary.edited = summary.edited + 1
       summary.results[#summary.results + 1] = result
-      show(string.format(_("%s edited"), img.filename), said(result))
+      show(string.format("%s %s", img.filename, done), said(result))
     else
       summary.failed[#summary.failed + 1] = {image = img, error = err}
       dt.print_log("RetouchIQ: " .. img.filename .. ": " .. tostring(err))
@@ -403,18 +435,13 @@ local function apply(images, instruction, options)
   end
   local edited_in_darkroom
   -- a Lua error (darktable's API raises them) must not leave the panel busy or the job running
-  local done, ok, err = pcall(function()
+  local finished, ok, err = pcall(function()
     local up, uerr = ensure_server(cfg)
     if not up then return nil, uerr end
     edited_in_darkroom = leave_darkroom(images)
-    if #images > 1 or options.consistent then
-      return edit_roll(cfg, images, instruction, options.consistent, job, report)
-    end
-    local result, eerr = edit_one(cfg, images[1], instruction)
-    if result then report(images[1], result) elseif job.valid then report(images[1], nil, eerr) end
-    return true
+    return work(cfg, job, report)
   end)
-  if not done then err = string.format(_("RetouchIQ stopped on an error: %s"), tostring(ok)) end
+  if not finished then err = string.format(_("RetouchIQ stopped on an error: %s"), tostring(ok)) end
   if edited_in_darkroom then back_to_darkroom(edited_in_darkroom) end
   local cancelled = not job.valid
   if not cancelled then job.valid = false end
@@ -422,15 +449,53 @@ local function apply(images, instruction, options)
   if err then return stop(err) end
   local msg
   if #summary.failed > 0 then
-    msg = string.format(_("RetouchIQ: %d edited, %d failed: %s"), summary.edited, #summary.failed,
+    msg = string.format(_("RetouchIQ: %d %s, %d failed: %s"), summary.edited, done, #summary.failed,
                         tostring(summary.failed[1].error))
   else
-    msg = string.format(_("RetouchIQ: %d photo(s) edited"), summary.edited)
+    msg = string.format(_("RetouchIQ: %d photo(s) %s"), summary.edited, done)
   end
   if cancelled then msg = msg .. " " .. _("(cancelled)") end
   show(msg)
   dt.print(msg .. (#images == 1 and summary.results[1] and "\n" .. said(summary.results[1]) or ""))
   return summary
+end
+
+local function apply(images, instruction, options)
+  options = options or {}
+  instruction = (instruction or ""):gsub("^%s+", ""):gsub("%s+$", "")
+  if instruction == "" then
+    local msg = _("type an instruction first")
+    dt.print(msg)
+    show(msg)
+    return {edited = 0, failed = {}, results = {}, error = msg}
+  end
+  if images and #images > 0 and not busy then
+    remember(instruction)
+    show(_("working..."), nil, instruction)
+  end
+  return run_job(images, _("RetouchIQ: %d photo(s)"), _("edited"), function(cfg, job, report)
+    if #images > 1 or options.consistent then
+      return edit_roll(cfg, images, instruction, options.consistent, job, report)
+    end
+    local result, eerr = edit_one(cfg, images[1], instruction)
+    if result then report(images[1], result) elseif job.valid then report(images[1], nil, eerr) end
+    return true
+  end)
+end
+
+-- Take the agent's last edit of each photo back (darktable's own undo: the history ends before it again, its
+-- items stay above the end, a click on the top of the history stack brings them back).
+local function undo(images)
+  show(_("taking the agent's last edit back..."))
+  return run_job(images, _("RetouchIQ undo: %d photo(s)"), _("undone"), function(cfg, job, report)
+    for i, img in ipairs(images) do
+      if not job.valid then break end
+      local result, err = undo_one(cfg, img)
+      report(img, result, err)
+      job.percent = i / #images
+    end
+    return true
+  end)
 end
 
 local function selected()
@@ -486,22 +551,26 @@ local function build_panel()
                               tooltip = _("edit every photo of the selected photo's film roll"),
                               clicked_callback = function() run_panel(film_roll()) end},
     },
+    dt.new_widget("button"){label = _("undo the agent's last edit"),
+                            tooltip = _("end the selected photos' history before the agent's last edit again "
+                                        .. "(its items stay in the history stack: click the top one to redo)"),
+                            clicked_callback = function() undo(selected()) end},
     ui.status,
     ui.reasoning,
   }
   show_recent(recent_list())
 end
 
-local installed = false
+local lib_installed = false
 
 local function install_lib()
-  if installed then return end
+  if lib_installed then return end
   build_panel()
   dt.register_lib(MODULE, "RetouchIQ", true, false,
     {[dt.gui.views.lighttable] = {"DT_UI_CONTAINER_PANEL_RIGHT_CENTER", 100},
      [dt.gui.views.darkroom] = {"DT_UI_CONTAINER_PANEL_LEFT_CENTER", 100}},
     ui.panel, nil, nil)
-  installed = true
+  lib_installed = true
 end
 
 local function on_shortcut()
@@ -513,7 +582,8 @@ end
 -- thread instead and deadlock there (caught with gdb under load in tests/test_gui.py). So nothing of the kind
 -- happens while luarc runs: preferences and panel come once start-up has settled (some seconds after loading
 -- and after the last view switch: opening a photo in darkroom is part of start-up), in the background; `ready`
--- says when. As darktable's example scripts do, the lib is registered once lighttable shows.
+-- says when. As darktable's example scripts do, the lib is registered while lighttable shows (started in
+-- darkroom, the plugin steps out to lighttable and back for it).
 local since_load, since_switch = 0, 0 -- ms, counted in start()'s sleeps
 
 local function on_view_changed(event, old, new)
@@ -527,7 +597,18 @@ local function start()
     since_load, since_switch = since_load + POLL_MS, since_switch + POLL_MS
   until since_load >= STARTUP_MS and since_switch >= SETTLE_MS
   register_preferences()
-  if dt.gui.current_view().id == "lighttable" then install_lib() end
+  local view = dt.gui.current_view()
+  if view.id == "lighttable" then
+    install_lib()
+  elseif view.id == "darkroom" then
+    -- darktable started with a photo open: registering a lib while darkroom shows deadlocks darktable 4.2, so
+    -- lighttable shows for the moment it takes, then the same photo opens again
+    local shown = view.display_image()
+    if switch_view(dt.gui.views.lighttable) then
+      install_lib()
+      if shown then back_to_darkroom(shown) end
+    end
+  end
   script_data.ready = true
 end
 
@@ -536,16 +617,17 @@ dt.control.dispatch(start)
 dt.register_event(MODULE .. "_apply", "shortcut", on_shortcut, _("RetouchIQ: apply to selected"))
 
 script_data.destroy = function()
-  if installed then dt.gui.libs[MODULE].visible = false end
+  if lib_installed then dt.gui.libs[MODULE].visible = false end
   dt.destroy_event(MODULE .. "_apply", "shortcut")
 end
 script_data.restart = function()
-  if installed then dt.gui.libs[MODULE].visible = true end
+  if lib_installed then dt.gui.libs[MODULE].visible = true end
   dt.register_event(MODULE .. "_apply", "shortcut", on_shortcut, _("RetouchIQ: apply to selected"))
 end
 script_data.show = script_data.restart
 
 script_data.apply = apply
+script_data.undo = undo
 -- what the panel's "recent" list shows (most recent first); for the tests and other scripts
 script_data.recent_shown = function()
   local shown = {}

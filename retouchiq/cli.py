@@ -16,6 +16,7 @@ from . import cmd_bench, cmd_darktable, cmd_data, cmd_edit, cmd_plugin, cmd_serv
 
 EPILOG = """examples:
   retouchiq edit photo.jpg -i "warmer, lift the shadows"   # writes photo.jpg.xmp (previous one backed up)
+  retouchiq undo photo.jpg                                 # take the agent's last edit back
   retouchiq serve                                          # the API the darktable plugin talks to
   retouchiq apply photo.jpg --ops warm.json                # operations you wrote yourself
   retouchiq render photo.jpg -o preview.jpg --width 1024   # darktable-cli renders the photo with its sidecar

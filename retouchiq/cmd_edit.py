@@ -13,6 +13,7 @@ from agent.errors import RequestError
 from agent.errors import instruction as checked_instruction
 from agent.measure import plain
 from agent.policy import load_policy
+from darktable_bridge.apply import undo_photo, undone_summary
 from darktable_bridge.photos import photos_in
 from xmp import UserError
 
@@ -64,6 +65,32 @@ def _cmd_edit(args) -> int:
         except UserError as exc:
             errors.append(exc)
             _fail(photo, exc, args.json)
+    return exit_status(errors, len(args.photos))
+
+
+def _cmd_undo(args) -> int:
+    errors = []
+    for photo in args.photos:
+        try:
+            done = undo_photo(photo)
+        except UserError as exc:
+            errors.append(exc)
+            _fail(photo, exc, args.json)
+            continue
+        if args.json:
+            doc = {
+                "photo": str(photo),
+                "sidecar": str(done.sidecar),
+                "backup": str(done.backup) if done.backup else None,
+                "state_of": str(done.before) if done.before else None,
+                "undone": [{"module": i.operation, "instance": i.multi_name} for i in done.items],
+            }
+            print(json.dumps(doc, ensure_ascii=False), flush=True)
+            continue
+        print(f"{photo}:")
+        print(f"  {undone_summary(done.items)}")
+        where = f"as in {done.before.name}" if done.before else "as before the agent's first edit"
+        print(f"  wrote {done.sidecar} ({where}; previous kept as {done.backup.name})")
     return exit_status(errors, len(args.photos))
 
 
@@ -154,6 +181,20 @@ def register(sub) -> None:
         help="the reasoning with the measurements behind it (median L*, mean b*, …); the JSON always has both",
     )
     p.set_defaults(func=_cmd_edit)
+
+    p = sub.add_parser(
+        "undo",
+        help="take the agent's last edit of photos back",
+        formatter_class=fmt,
+        description="Finds, among the sidecar's backups, the state before the agent's last edit and ends the "
+        "active history there again, as darktable's own undo does: the agent's items stay in the history "
+        "stack, inactive (a click on its top item in darktable brings them back). Steps made after the "
+        "agent's edit go inactive with it. Run it again to take back the edit before.",
+        epilog="example:\n  retouchiq undo photo.jpg",
+    )
+    p.add_argument("photos", nargs="+", metavar="PHOTO")
+    p.add_argument("--json", action="store_true", help="one JSON object per photo")
+    p.set_defaults(func=_cmd_undo)
 
     p = sub.add_parser(
         "roll",

@@ -32,11 +32,12 @@ from swagger_ui_bundle import swagger_ui_path
 from agent import api
 from agent.api import MAX_SIDECAR_BYTES as SIDECAR_BYTES
 
-from .jobs import BadInput, Busy, Roll, RollPhoto, Rolls, WorkQueue, edit_request, run_roll
+from .jobs import BadInput, Busy, Roll, RollPhoto, Rolls, WorkQueue, edit_request, run_roll, undo_request
 from .settings import MB, Settings, is_loopback
 
 log = logging.getLogger("retouchiq.server")
 MAX_INSTRUCTION = 2000
+MAX_UNDO_BACKUPS = 10  # what the plugin sends for one undo (xmp.files keeps 10 backups by default)
 
 
 # -- logs --------------------------------------------------------------------------------------------------
@@ -228,6 +229,16 @@ class EditResponse(BaseModel):
         description="the photo's whole sidecar with the edit merged in; write it after a "
         "backup. null: the edit changes nothing, leave the sidecar as it is"
     )
+
+
+class UndoResponse(BaseModel):
+    summary: str = Field(description="what was taken back, in darktable's module names")
+    undone: list[dict[str, str]] = Field(description="the history items made inactive: {module, instance}")
+    backup_index: int | None = Field(
+        description="which of the backups sent shows the state brought back (0: the first); null: the photo "
+        "had no sidecar before the agent's first edit"
+    )
+    xmp: str = Field(description="the photo's whole sidecar, its active history ending before the agent's last edit")
 
 
 class Health(BaseModel):
@@ -435,6 +446,26 @@ def create_app(settings: Settings, policy: api.Policy | None = None) -> FastAPI:
             edit_request, policy, data, text, await _sidecar(sidecar), options.filename or "preview.jpg", settings
         )
         return EditResponse(**out)
+
+    @app.post(
+        "/v1/undo",
+        response_model=UndoResponse,
+        dependencies=auth,
+        responses=ERRORS | {409: {"model": Error, "description": "no edit of the agent's to take back"}},
+        form_limits=form_limits | {"max_files": MAX_UNDO_BACKUPS + 1},
+        summary="take the agent's last edit back: the current sidecar and its backups → the sidecar as before",
+    )
+    async def undo(
+        sidecar: Annotated[UploadFile | str, Form(description="the photo's current sidecar (text or file)")],
+        backups: Annotated[
+            list[UploadFile | str] | None,
+            Form(description=f"its backups (NAME.xmp.retouchiq-*.bak), newest first, at most {MAX_UNDO_BACKUPS}"),
+        ] = None,
+    ) -> UndoResponse:
+        if backups is not None and len(backups) > MAX_UNDO_BACKUPS:
+            raise BadInput(f"backups: {len(backups)} sent, at most {MAX_UNDO_BACKUPS} are compared; send the newest")
+        texts = [await _sidecar(b) for b in backups or []]
+        return UndoResponse(**undo_request(await _sidecar(sidecar), texts))
 
     @app.post(
         "/v1/rolls",

@@ -44,6 +44,30 @@ def edit_request(
     return api.edit(preview, instruction, base, filename, policy).to_json()
 
 
+def undo_request(sidecar: str | bytes | None, backups: list[str | bytes]) -> dict:
+    """The agent's last edit taken back: the photo's current sidecar and its backups (newest first) → the
+    sidecar with its active history ending where it ended before that edit. A backup that cannot be read is
+    passed over."""
+    current = api.parse_sidecar(sidecar)
+    if current is None:
+        raise BadInput("sidecar: empty; send the photo's current sidecar")
+    earlier = []
+    for text in backups:
+        try:
+            parsed = api.parse_sidecar(text)
+        except api.SidecarError:
+            continue
+        if parsed is not None:
+            earlier.append(parsed)
+    undone = api.undo(current, earlier)
+    return {
+        "summary": undone.summary,
+        "undone": [{"module": i.operation, "instance": i.multi_name} for i in undone.items],
+        "backup_index": undone.before,
+        "xmp": undone.text,
+    }
+
+
 def predict(policy: api.Policy, photos: list[RollPhoto], instruction: str, settings: Settings) -> dict[int, tuple]:
     """A consistent roll's first pass over a batch: {index: (prediction, sidecar)}; unusable photos fail here."""
     ready = {}

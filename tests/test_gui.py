@@ -361,11 +361,20 @@ local ok, err = pcall(function()
   out.panel = pcall(function() return dt.gui.libs.retouchiq.id end)
   out.before = retouchiq.recent_shown()
   out.edited = {}
+  local function keep(name) -- a copy of the sidecar as it is now
+    local f = io.open(img.sidecar, "rb"); local text = f:read("a"); f:close()
+    f = io.open(@DIR@ .. "/" .. name, "wb"); f:write(text); f:close()
+  end
   for _, instruction in ipairs(@INSTRUCTIONS@) do
+    keep("before-" .. #out.edited .. ".xmp")
     local r = retouchiq.apply({img}, instruction, {})
     out.edited[#out.edited + 1] = r.edited
   end
   out.after = retouchiq.recent_shown()
+  if @UNDO@ then -- the panel's "undo the agent's last edit"
+    local r = retouchiq.undo({img})
+    out.undone = {edited = r.edited, error = r.error, summary = r.results[1] and r.results[1].summary}
+  end
 end)
 if not ok then out.lua_error = tostring(err) end
 local f = io.open(@OUT@, "w"); f:write(json.encode(out)); f:close()
@@ -375,7 +384,9 @@ dt.gui.action("global/quit", 0, "", "", 1.0)
 
 def test_the_panel_survives_a_restart(tmp_path, server, display):
     """Three instructions, then darktable starts again with the preferences they left: the plugin gets ready, its
-    panel is there with the three in its recent list, and a fourth instruction edits the photo."""
+    panel is there with the three in its recent list, and a fourth instruction edits the photo; "undo the agent's
+    last edit" takes the fourth back: darktable's library ends the history before it, and darktable-cli renders
+    the photo as before the fourth."""
     config, photos = tmp_path / "config", tmp_path / "photos"
     photos.mkdir()
     shutil.copy(PHOTO, photos / "pico.jpg")
@@ -385,7 +396,9 @@ def test_the_panel_survives_a_restart(tmp_path, server, display):
     for phase, instructions in (("first", first), ("second", ["a little darker"])):
         out = tmp_path / f"{phase}.json"
         script = RESTART.replace("@INSTRUCTIONS@", "{" + ", ".join(map(luastr, instructions)) + "}")
-        script = script.replace("@OUT@", luastr(str(out)))
+        script = script.replace("@OUT@", luastr(str(out))).replace("@DIR@", luastr(str(tmp_path / phase)))
+        script = script.replace("@UNDO@", "true" if phase == "second" else "false")
+        (tmp_path / phase).mkdir()
         log_path = tmp_path / f"darktable-{phase}.log"
         with open(log_path, "w") as log:
             dt = start_darktable(tmp_path, config, display, script, photos, log)
@@ -409,6 +422,24 @@ def test_the_panel_survives_a_restart(tmp_path, server, display):
     assert runs["second"]["after"] == ["a little darker"] + first[::-1]
     text = (photos / "pico.jpg.xmp").read_text()
     assert text.count('multi_name="retouchiq') >= 4
+    undone = runs["second"]["undone"]
+    assert undone["edited"] == 1 and undone.get("error") is None, undone
+    assert "'retouchiq a little darker'" in undone["summary"], undone
+    db = sqlite3.connect(tmp_path / "library.db")
+    end, rows = db.execute(
+        "SELECT i.history_end, COUNT(*) FROM images i JOIN history h ON h.imgid = i.id WHERE i.filename = ?",
+        ("pico.jpg",),
+    ).fetchone()
+    names = [n for (n,) in db.execute("SELECT multi_name FROM history ORDER BY num")]
+    db.close()
+    assert end < rows and "retouchiq a little darker" in names[end:], (end, rows, names)
+    before = tmp_path / "second" / "before-0.xmp"
+    shot = {}
+    for name, xmp in (("before", before), ("undone", photos / "pico.jpg.xmp")):
+        shot[name] = mean_lab(
+            darktable_cli.render(photos / "pico.jpg", xmp, tmp_path / f"{name}.png", width=240).output
+        )
+    assert np.abs(shot["undone"] - shot["before"]).max() < 0.5, shot
     # the sidecar darktable 4.2.1 wrote itself is edited from the command line and previewed without a warning
     done = subprocess.run(
         [
@@ -427,3 +458,72 @@ def test_the_panel_survives_a_restart(tmp_path, server, display):
         text=True,
     )
     assert done.returncode == 0 and "unedited" not in done.stdout + done.stderr, done.stdout + done.stderr
+
+
+# Runs inside darktable for test_one_panel_when_darktable_starts_in_darkroom: darktable opened a photo given on
+# its command line in darkroom; wait for the plugin, note the view and the panel, edit the open photo, quit.
+IN_DARKROOM = r"""
+local dt = require "darktable"
+local json = require "retouchiq.json"
+local out = {}
+local ok, err = pcall(function()
+  local retouchiq = require "retouchiq"
+  for _ = 1, 240 do
+    if retouchiq.ready then break end
+    dt.control.sleep(250)
+  end
+  out.ready = retouchiq.ready == true
+  if not out.ready then return end
+  dt.control.sleep(1000)
+  out.view = dt.gui.current_view().id
+  local img = dt.gui.views.darkroom.display_image()
+  out.shown = img and img.filename
+  local lib = dt.gui.libs.retouchiq
+  out.visible = lib.visible
+  out.views = {}
+  for _, v in ipairs(lib.views) do out.views[#out.views + 1] = v.id end
+  local f = io.open(@DIR@ .. "/ready", "w"); f:close()
+  for _ = 1, 120 do -- the screenshot
+    local g = io.open(@DIR@ .. "/shot"); if g then g:close(); break end
+    dt.control.sleep(250)
+  end
+  local r = retouchiq.apply({img}, "warmer", {})
+  out.edited = r.edited
+  out.after = dt.gui.current_view().id
+end)
+if not ok then out.lua_error = tostring(err) end
+local f = io.open(@DIR@ .. "/result.json", "w"); f:write(json.encode(out)); f:close()
+dt.gui.action("global/quit", 0, "", "", 1.0)
+"""
+
+
+def test_one_panel_when_darktable_starts_in_darkroom(tmp_path, server, display):
+    """darktable started with one photo on its command line opens it in darkroom: the panel is there (registered
+    once, for lighttable and darkroom), the same photo is open again, and an instruction edits it."""
+    config, photos = tmp_path / "config", tmp_path / "photos"
+    photos.mkdir()
+    shutil.copy(PHOTO, photos / "pico.jpg")
+    install_plugin(config, server)
+    script = IN_DARKROOM.replace("@DIR@", luastr(str(tmp_path)))
+    with open(tmp_path / "darktable.log", "w") as log:
+        dt = start_darktable(tmp_path, config, display, script, photos / "pico.jpg", log)
+        try:
+            wait_for(lambda: (tmp_path / "ready").exists() or (tmp_path / "result.json").exists(), 150, "ready", dt)
+            from PIL import ImageGrab
+
+            shot = ImageGrab.grab(xdisplay=display)
+            shot.save(tmp_path / "darkroom.png")
+            (tmp_path / "shot").touch()
+            wait_for((tmp_path / "result.json").exists, 150, "the result", dt)
+            rc = dt.wait(60)
+        finally:
+            if dt.poll() is None:
+                os.killpg(dt.pid, 9)
+                dt.wait()
+    text = (tmp_path / "darktable.log").read_text(errors="replace")
+    out = json.loads((tmp_path / "result.json").read_text())
+    assert rc == 0 and "lua_error" not in out, (out, text[-3000:])
+    assert out["ready"] and out["view"] == "darkroom" and out["shown"] == "pico.jpg", out
+    assert out["visible"] and sorted(out["views"]) == ["darkroom", "lighttable"], out
+    assert out["edited"] == 1 and out["after"] == "darkroom", out
+    assert 'multi_name="retouchiq warmer"' in (photos / "pico.jpg.xmp").read_text()

@@ -86,6 +86,20 @@ function client.roll_command(cfg, req, files)
   return command(args, files)
 end
 
+-- POST /v1/undo: req = {sidecar = file holding the current sidecar, backups = {paths of its backups, newest
+-- first}}.
+function client.undo_command(cfg, req, files)
+  local args = curl_base(cfg)
+  args[#args + 1] = "-F"
+  args[#args + 1] = "sidecar=<" .. form_file(req.sidecar)
+  for _, b in ipairs(req.backups or {}) do
+    args[#args + 1] = "-F"
+    args[#args + 1] = "backups=<" .. form_file(b)
+  end
+  args[#args + 1] = join_url(cfg.url, "/v1/undo")
+  return command(args, files)
+end
+
 -- GET or DELETE a path (health, roll status, cancelling a roll).
 function client.get_command(cfg, path, files, method)
   local args = curl_base(cfg)
@@ -164,7 +178,35 @@ function client.check_edit(body)
   return body
 end
 
+-- An /v1/undo answer must carry the sidecar as it was and say what was taken back.
+function client.check_undo(body)
+  if type(body.xmp) ~= "string" or not body.xmp:find("<x:xmpmeta", 1, true) then
+    return nil, "the server's answer holds no darktable sidecar"
+  end
+  if type(body.summary) ~= "string" then return nil, "the server's answer does not say what it took back" end
+  return body
+end
+
 -- files --------------------------------------------------------------------------------------------------
+
+-- The backups of the sidecar `name` among a folder's file names (NAME.retouchiq-YYYYmmdd-HHMMSS[-n].bak, see
+-- client.backup), newest first, at most `max`.
+function client.backups_of(names, name, max)
+  local prefix, found = name .. ".retouchiq-", {}
+  for _, n in ipairs(names) do
+    if n:sub(1, #prefix) == prefix then
+      local stamp, k = n:sub(#prefix + 1):match("^(%d%d%d%d%d%d%d%d%-%d%d%d%d%d%d)%-?(%d*)%.bak$")
+      if stamp then found[#found + 1] = {name = n, stamp = stamp, k = tonumber(k) or 0} end
+    end
+  end
+  table.sort(found, function(a, b)
+    if a.stamp ~= b.stamp then return a.stamp > b.stamp end
+    return a.k > b.k
+  end)
+  local out = {}
+  for i = 1, math.min(#found, max or #found) do out[i] = found[i].name end
+  return out
+end
 
 function client.read(path)
   local f = io.open(path, "rb")

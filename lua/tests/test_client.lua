@@ -68,6 +68,31 @@ return {
       "http://127.0.0.1:8765/v1/rolls", "-o", dir .. "/b", "-w", "%{http_code}"}), "argv")
   end},
 
+  {"undo request sends the sidecar and its backups, newest first", function()
+    local dir = h.tmpdir()
+    local req = {sidecar = "/t/a.xmp", backups = {"/p/a.jpg.xmp.retouchiq-20261207-120000-1.bak", "/p/x;y.bak"}}
+    h.eq(argv(client.undo_command(cfg, req, files(dir)), dir), expected({
+      "-sS", "--max-time", "30", "--connect-timeout", "5",
+      "-F", 'sidecar=<"/t/a.xmp"', "-F", 'backups=<"/p/a.jpg.xmp.retouchiq-20261207-120000-1.bak"',
+      "-F", 'backups=<"/p/x;y.bak"',
+      "http://127.0.0.1:8765/v1/undo", "-o", dir .. "/b", "-w", "%{http_code}"}), "argv")
+    local ok, err = client.check_undo({summary = "took back"})
+    h.eq(ok, nil, "no sidecar")
+    h.has(err, "no darktable sidecar")
+  end},
+
+  {"backups of a sidecar: its own only, newest first, as many as asked", function()
+    local names = {"a.jpg.xmp", "a.jpg.xmp.retouchiq-20261207-120000.bak", "a.jpg.xmp.retouchiq-20261207-120000-2.bak",
+                   "a.jpg.xmp.retouchiq-20261207-120000-1.bak", "a.jpg.xmp.retouchiq-20261206-235959.bak",
+                   "ab.jpg.xmp.retouchiq-20261208-000000.bak", "a.jpg.xmp.retouchiq-tmp",
+                   "a.jpg.xmp.retouchiq-20261209-000000.bak.old", "a.jpg.xmp.retouchiq-2026.bak"}
+    h.eq(table.concat(client.backups_of(names, "a.jpg.xmp"), ","), table.concat({
+      "a.jpg.xmp.retouchiq-20261207-120000-2.bak", "a.jpg.xmp.retouchiq-20261207-120000-1.bak",
+      "a.jpg.xmp.retouchiq-20261207-120000.bak", "a.jpg.xmp.retouchiq-20261206-235959.bak"}, ","), "all")
+    h.eq(#client.backups_of(names, "a.jpg.xmp", 2), 2, "at most 2")
+    h.eq(#client.backups_of(names, "b.jpg.xmp"), 0, "none")
+  end},
+
   {"get and delete", function()
     local dir = h.tmpdir()
     h.eq(argv(client.get_command(cfg, "/v1/rolls/ab", files(dir), "DELETE"), dir), expected({

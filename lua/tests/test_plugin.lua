@@ -98,11 +98,19 @@ return {
     h.eq(#dt.libs_registered, 1, "panel")
   end},
 
-  {"started in darkroom: the panel comes when lighttable shows", function()
-    local dt = setup({view = "darkroom"})
-    h.eq(#dt.libs_registered, 0, "not yet")
-    dt.events["retouchiq_view/view-changed"]("view-changed", dt.gui.views.darkroom, dt.gui.views.lighttable)
+  {"started in darkroom: lighttable shows while the panel registers, then the photo opens again", function()
+    local dt = stub.new({tmp_dir = h.tmpdir(), view = "darkroom", hold_start = true})
+    local img = stub.image(dt, h.tmpdir(), "a.jpg", JPEG, OLD)
+    dt.shown = img
+    stub.load(dt)
+    h.eq(#dt.libs_registered, 0, "not while luarc runs")
+    dt.held()
     h.eq(#dt.libs_registered, 1, "registered")
+    h.eq(table.concat(dt.visited, ","), "lighttable,darkroom", "stepped out and back")
+    h.eq(dt.gui.current_view().id, "darkroom", "in darkroom")
+    h.eq(dt.gui.views.darkroom.display_image(), img, "the same photo")
+    dt.events["retouchiq_view/view-changed"]("view-changed", dt.gui.views.darkroom, dt.gui.views.lighttable)
+    h.eq(#dt.libs_registered, 1, "once")
   end},
 
   {"one photo: preview and sidecar out, backup, new sidecar in, reloaded, tagged", function()
@@ -143,6 +151,8 @@ return {
     local img = stub.image(dt, dir, "a.jpg", JPEG, OLD)
     local other = stub.image(dt, dir, "b.jpg", JPEG, OLD)
     dt.shown = other
+    dt.gui.current_view(dt.gui.views.darkroom) -- (start-up found no open photo and stayed in lighttable)
+    dt.visited = {}
     plugin.apply({img}, "warmer", {})
     h.eq(#dt.visited, 0, "another photo open: darkroom stays")
     dt.shown = img
