@@ -14,7 +14,7 @@ from pathlib import Path
 from xmp import SidecarError, codec
 from xmp.errors import WriteError
 from xmp.files import atomic_write, backup, backups, locked
-from xmp.iop_order import V30_JPG, V30_RAW
+from xmp.iop_order import V30_JPG, V30_RAW, V50_JPG, V50_RAW
 from xmp.merge import Edit, append_edits, detect_version
 from xmp.sidecar import HistoryItem, Sidecar
 from xmp.structs import REGISTRY
@@ -85,17 +85,13 @@ def build_sidecar(
         sidecar.auto_presets_applied = False
     # a raw whose defaults are still to come: they take instance 0 of their modules, the agent's own go above
     first = 1 if raw and not sidecar.auto_presets_applied else 0
-    if (
-        not raw
-        and not sidecar.active_history()
-        and sidecar.iop_order_list is None
-        and sidecar.iop_order_version == V30_RAW
-    ):
+    jpeg_order = {V30_RAW: V30_JPG, V50_RAW: V50_JPG}.get(sidecar.iop_order_version)
+    if not raw and not sidecar.active_history() and sidecar.iop_order_list is None and jpeg_order is not None:
         # darktable 4.2 gives every new image the v3.0 RAW order, where exposure & co. run before colorin on
         # a JPEG's encoded values (1 EV doubles them). With no history the order has shaped no look yet, so the
         # agent's first edit switches to the JPEG order, in which those modules work on linear values as
         # trained and rendered. With history, the photographer's order is kept (their look depends on it).
-        sidecar.iop_order_version = V30_JPG
+        sidecar.iop_order_version = jpeg_order
     return sidecar, append_edits(sidecar, edits, first)
 
 

@@ -14,8 +14,10 @@ import subprocess
 import tempfile
 from collections import Counter
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
+from xmp import iop_order
 from xmp.sidecar import Sidecar
 
 from .errors import DarktableError, PhotoError
@@ -33,6 +35,7 @@ def find_darktable_cli() -> str:
     return exe
 
 
+@lru_cache(maxsize=1)
 def version() -> str:
     out = subprocess.run([find_darktable_cli(), "--version"], capture_output=True, text=True, timeout=60)
     m = re.search(r"darktable-cli (\S+)", out.stdout)
@@ -127,6 +130,24 @@ def _run(
 RAWSPEED_ERROR = re.compile(r"^\[rawspeed\].*line \d+: (?!.*line \d+: )(.+)$")
 
 
+def _needs_order_list(sidecar: Sidecar) -> bool:
+    """A sidecar in darktable 5's v5.0 module order by number only, for a darktable older than 5.0 (4.2 does
+    not know the number and would run the pipe in another order)."""
+    if sidecar.iop_order_list is not None or sidecar.iop_order_version not in (iop_order.V50_RAW, iop_order.V50_JPG):
+        return False
+    major = re.match(r"(\d+)", version())
+    return major is not None and int(major.group(1)) < 5
+
+
+def _with_order_list(sidecar: Sidecar) -> Sidecar:
+    """A copy with the v5.0 order written out as a list, which darktable 4.2 reads (it passes over the names of
+    modules it does not know)."""
+    copy = Sidecar.parse(sidecar.to_string())
+    copy.iop_order_list = iop_order.default_order(sidecar.iop_order_version)
+    copy.iop_order_version = iop_order.CUSTOM
+    return copy
+
+
 def render(
     photo: str | os.PathLike,
     xmp: str | os.PathLike | None,
@@ -156,6 +177,8 @@ def render(
         target = Path(tmp) / f"out{suffix}"
         if xmp is None:  # darktable-cli would pick up PHOTO.xmp by itself: give it an empty history instead
             xmp = Sidecar.new(photo.name).write(Path(tmp) / "original.xmp")
+        elif sidecar is not None and _needs_order_list(sidecar):
+            xmp = _with_order_list(sidecar).write(Path(tmp) / "v50.xmp")
         cfg = Path(configdir) if configdir else Path(tmp) / "config"
         size = ["--width", str(width), "--height", str(height)] if width or height else []
         log = _run([exe, str(photo), str(xmp), str(target)] + size, suffix, cfg, timeout, str(photo), [target])

@@ -98,6 +98,31 @@ def test_a_sidecar_in_darktables_legacy_order_is_previewed(photo, capsys):
     assert after.iop_order_version == 2 and [h.operation for h in after.history][0] == "exposure"
 
 
+@pytest.mark.darktable
+def test_a_sidecar_in_darktable_5s_order_is_previewed_and_extended(photo, capsys):
+    """darktable 5 writes iop_order_version 5 (the v5.0 JPEG order) and no list, which darktable 4.2 does not
+    know: the preview writes the order out for it, so the look is the +1 EV the sidecar holds (as in the v3.0
+    JPEG order), and the edit stacks on it in darktable 5's order."""
+    example = ROOT / "tests" / "data" / "darktable-4.2" / "examples" / "exposure_plus1ev_v30jpg.xmp"
+    text = example.read_text().replace('iop_order_version="3"', 'iop_order_version="5"')
+    text = text.replace(
+        'darktable:multi_name=""', 'darktable:multi_name=""\n      darktable:multi_name_hand_edited="0"'
+    )
+    side = photo.with_name(photo.name + ".xmp")
+    side.write_text(text)
+    look, note = edit_mod.current_look(photo, Sidecar.read(side))
+    assert note is None
+    shutil.copy(example, side)
+    same, _ = edit_mod.current_look(photo, Sidecar.read(side))
+    assert np.abs(look.astype(float) - same).mean() < 0.5
+    side.write_text(text)
+    code, out, err = run(capsys, "edit", str(photo), "-i", "make it brighter and warmer")
+    assert code == 0 and "unedited" not in out + err and "could not" not in out + err, out + err
+    after = Sidecar.read(side)
+    names = [op for op, _ in after.iop_order_list]
+    assert names.index("finalscale") + 1 == names.index("colorout") and after.history[1].get("multi_name_hand_edited")
+
+
 def test_preview_and_text_output(photo, capsys, tmp_path):
     out = tmp_path / "after.jpg"
     code, text, _ = run(capsys, "edit", str(photo), "-i", "brighten it up", "--preview", str(out))

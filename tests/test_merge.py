@@ -86,12 +86,24 @@ def test_newer_sidecars_get_the_4_4_attribute():
     assert keys.index("multi_name_hand_edited") == keys.index("multi_name") + 1
 
 
-def test_v50_module_order_is_refused():
-    text = (
-        (EXAMPLES / "exposure_plus1ev_v30jpg.xmp").read_text().replace('iop_order_version="3"', 'iop_order_version="5"')
-    )
-    with pytest.raises(SidecarError, match="module order"):
-        append_edits(Sidecar.parse(text), edits({"module": "exposure", "params": {"exposure": 0.3}}))
+@pytest.mark.parametrize("version", [iop_order.V50_JPG, iop_order.V50_RAW])
+def test_darktable_5_module_orders_are_extended(version):
+    """darktable 5 writes iop_order_version 5 (JPEG) or 4 (RAW) and no list: the agent's new instance goes into
+    darktable 5's own order, finalscale just before colorout, the modules added since 4.2 in their places."""
+    text = (EXAMPLES / "exposure_plus1ev_v30jpg.xmp").read_text()
+    s = Sidecar.parse(text.replace('iop_order_version="3"', f'iop_order_version="{version}"'))
+    append_edits(s, edits({"module": "exposure", "params": {"exposure": 0.3}}))
+    order = s.iop_order_list
+    names = [op for op, _ in order]
+    assert s.iop_order_version == iop_order.CUSTOM and len(names) == len(set(names)) + 1
+    assert names.index("finalscale") + 1 == names.index("colorout")
+    assert names.index("agx") == names.index("sigmoid") + 1 and names.index("colorequal") < names.index("rgbcurve")
+    assert order.index(("exposure", 1)) == order.index(("exposure", 0)) + 1
+    assert (names.index("colorin") < names.index("exposure")) == (version == iop_order.V50_JPG)
+    v30 = [op for op, _ in iop_order.default_order(version - 2)]
+    assert [op for op in dict.fromkeys(names) if op in v30 and op != "finalscale"] == [
+        op for op in v30 if op != "finalscale" and op in names
+    ]  # otherwise the v3.0 order of the same kind
 
 
 def test_raw_photos_get_the_raw_order(tmp_path):

@@ -89,11 +89,6 @@ def check_numbers(sidecar: Sidecar) -> None:
 def _check_mergeable(sidecar: Sidecar) -> None:
     check_numbers(sidecar)
     order = sidecar.iop_order_version
-    if order in (4, 5) and sidecar.iop_order_list is None:
-        raise SidecarError(
-            f"sidecar uses {detect_version(sidecar)}'s module order, which this tool cannot "
-            "extend; open the photo in darktable 4.2-compatible order or edit a copy"
-        )
     if order == iop_order.LEGACY and sidecar.iop_order_list is None:
         raise SidecarError("sidecar uses the legacy (pre-3.0) module order, which this tool cannot extend")
 

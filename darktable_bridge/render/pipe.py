@@ -55,13 +55,13 @@ def plan(sidecar: Sidecar) -> Plan:
     order = sidecar.iop_order_list
     if order is None:
         version = sidecar.iop_order_version
-        if version not in (iop_order.V30_JPG, iop_order.V30_RAW):
-            raise RenderError(f"module order version {version} is not rendered here; use --engine darktable")
-        if version == iop_order.V30_RAW:
+        if version in iop_order.RAW_ORDERS:
             raise RenderError(
-                "the v3.0 RAW module order runs exposure & co. before colorin on a JPEG; "
-                "the renderer follows the v3.0 JPEG order only (use --engine darktable)"
+                "the RAW module orders run exposure & co. before colorin on a JPEG; "
+                "the renderer follows the JPEG orders only (use --engine darktable)"
             )
+        if version not in (iop_order.V30_JPG, iop_order.V50_JPG):
+            raise RenderError(f"module order version {version} is not rendered here; use --engine darktable")
         order = iop_order.default_order(version)
     rank = {entry: i for i, entry in enumerate(order)}
     steps, params, blends = [], [], []
