@@ -213,32 +213,38 @@ def _why(name: str, v: float, values: dict[str, float], s: dict[str, float]) -> 
                 f"{REGION_WORDS[region]} (now L* {s['L@' + region]:.0f})"
             )
         return (
-            f"a {region} white balance of {v:.0f} K {'warms' if v > 5003 else 'cools'} the "
+            f"color calibration {v:.0f} K under a {region} mask {'warms' if v > 5003 else 'cools'} the "
             f"{REGION_WORDS[region]} (now b* {round(s['b@' + region]):+d})"
         )
     if name == "exposure":
         return f"exposure {v:+.2f} EV {'brightens' if up else 'darkens'} the whole frame (median L* {s['L_p50']:.0f})"
     if name == "temperature":
         return (
-            f"white balance {v:.0f} K (neutral 5003 K) {'warms' if v > 5003 else 'cools'} the colours "
-            f"(mean b* {round(s['b_mean']):+d})"
+            f"color calibration white balance {v:.0f} K (neutral 5003 K) {'warms' if v > 5003 else 'cools'} the "
+            f"colours (mean b* {round(s['b_mean']):+d})"
         )
     if name == "tint":
         return (
-            f"tint {v:+.2f} pushes the colours towards {'magenta' if up else 'green'} (mean a* {round(s['a_mean']):+d})"
+            f"color calibration tint {v:+.2f} pushes the colours towards {'magenta' if up else 'green'} "
+            f"(mean a* {round(s['a_mean']):+d})"
         )
     if name == "contrast":
         return (
-            f"contrast {v:+.2f} {'adds' if up else 'takes away'} contrast around mid-grey (L* std {s['contrast']:.0f})"
+            f"color balance rgb contrast {v:+.2f} {'adds' if up else 'takes away'} contrast around mid-grey "
+            f"(L* std {s['contrast']:.0f})"
         )
     if name == "vibrance":
         return (
-            f"vibrance {v:+.2f} {'boosts' if up else 'mutes'} the muted colours first (mean chroma {s['chroma']:.0f})"
+            f"color balance rgb vibrance {v:+.2f} {'boosts' if up else 'mutes'} the muted colours first "
+            f"(mean chroma {s['chroma']:.0f})"
         )
     if name == "saturation":
         if v <= -0.99:
-            return "saturation −1 removes all colour"
-        return f"saturation {v:+.2f} {'strengthens' if up else 'weakens'} every colour (mean chroma {s['chroma']:.0f})"
+            return "color balance rgb saturation −1 removes all colour"
+        return (
+            f"color balance rgb saturation {v:+.2f} {'strengthens' if up else 'weakens'} every colour "
+            f"(mean chroma {s['chroma']:.0f})"
+        )
     if name == "shadows":
         return (
             f"tone equalizer shadows {v:+.2f} EV {'lifts' if up else 'deepens'} the dark tones "
@@ -252,7 +258,7 @@ def _why(name: str, v: float, values: dict[str, float], s: dict[str, float]) -> 
     if name in ("shadows_tint_chroma", "highlights_tint_chroma"):
         part = name.split("_")[0]
         hue = values.get(f"{part}_tint_hue", 0.0)
-        return f"color balance tints the {part} towards hue {hue:.0f}° (chroma {v:.2f})"
+        return f"color balance rgb tints the {part} towards hue {hue:.0f}° (chroma {v:.2f})"
     if name == "clarity":
         return f"local contrast {v:+.2f} {'brings out' if up else 'softens'} texture (detail {s['detail']:.1f})"
     if name == "dehaze":
@@ -261,7 +267,7 @@ def _why(name: str, v: float, values: dict[str, float], s: dict[str, float]) -> 
         return f"sharpen {v:.2f} crisps the edges"
     if name == "vignette":
         centre = "recedes" if up else "stands out"
-        return f"vignette {v:+.2f} {'brightens' if up else 'darkens'} the borders so the centre {centre}"
+        return f"vignetting {v:+.2f} {'brightens' if up else 'darkens'} the borders so the centre {centre}"
     return None  # tint hues are told with their chroma
 
 

@@ -406,6 +406,7 @@ def test_the_reasoning_reads_in_plain_words_with_the_measurements_on_request(pho
     )
     code, out, _ = run(capsys, "edit", str(photo), "-i", "warmer", "--policy", "rules")
     assert code == 0 and "warms the colours" in out and "L*" not in out and "b*" not in out
+    assert "color calibration white balance" in out  # darktable's module, where the photographer finds it
     code, out, _ = run(capsys, "edit", str(photo), "-i", "cooler", "--policy", "rules", "--verbose")
     assert code == 0 and "median L*" in out
     code, out, _ = run(capsys, "edit", str(photo), "-i", "darker", "--policy", "rules", "--json")

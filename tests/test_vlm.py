@@ -240,7 +240,8 @@ def test_sft_then_lora_checkpoint_edits_a_photo_darktable_renders(work, tmp_path
     (lora / "retouchiq.json").write_text(
         json.dumps(json.loads((lora / "retouchiq.json").read_text()) | {"max_new_tokens": 80})
     )
-    assert main(["edit", str(photo), "-i", "make it warmer", "--policy", f"vlm:{lora}", "--json"]) == 0
+    # (the instruction step 1 checked: a 0.3 M-parameter model is only sure to answer what it was shown)
+    assert main(["edit", str(photo), "-i", "warmer", "--policy", f"vlm:{lora}", "--json"]) == 0
     sidecar = apply_mod.sidecar_path(photo)
     assert "channelmixerrgb" in [h.operation for h in Sidecar.read(sidecar).history]
     out = darktable_cli.render(photo, sidecar, tmp_path / "after.jpg", width=256, height=256).output
