@@ -368,3 +368,50 @@ def test_the_asked_term_puts_the_weights_on_what_is_asked(train_prompts):
     on_asked = (weights * (a != 0)).sum(1)
     start = (a != 0).sum(1).float().mean() / len(grm_train.criteria.NAMES)
     assert on_asked.mean() > 0.5 > 5 * start  # from about 1/21 of the weight per asked attribute
+
+
+def test_a_local_vlm_writes_the_rubric(tmp_path):
+    """``vlm:PATH``: a tiny random Qwen2.5-VL-shaped model is shown the photo before and after and the instruction;
+    its answers are checked (random: format failures, with reasons); taught one rubric on those very inputs, its
+    answer parses into that rubric."""
+    import torch
+
+    from agent.policy import vlm_build
+    from agent.reward import vlm_grm
+
+    ok = (
+        '{"criteria": [{"name": "brighter", "weight": 60, "score": 8}, '
+        '{"name": "no clipping", "weight": 40, "score": 5}], "reward": 6.8}'
+    )
+    texts = [vlm_grm.SYSTEM, ok, "Before the edit: After the edit: Instruction: brighter"]
+    folder = vlm_build.save_random(tmp_path / "tiny", texts * 2, vocab_size=1024)
+    grm = vlm_grm.load(f"vlm:{folder}")
+    before = np.full((48, 64, 3), 90, np.uint8)
+    after = before + 40
+    rubric, failures = grm.judge(before, after, "brighter")
+    assert rubric is None and len(failures) == 2 and all(failures)
+    inputs = grm.inputs(before, after, "brighter")
+    assert int((inputs["image_grid_thw"] > 0).all(1).sum()) == 2  # both photos reach the model
+    tok = grm.vlm.processor.tokenizer
+    answer = tok(ok, return_tensors="pt", add_special_tokens=False).input_ids
+    answer = torch.cat([answer, torch.tensor([[tok.eos_token_id]])], 1)
+    ids = torch.cat([inputs["input_ids"], answer], 1)
+    labels = torch.full_like(ids, -100)
+    labels[:, -answer.shape[1] :] = answer
+    extra = {k: v for k, v in inputs.items() if k not in ("input_ids", "attention_mask")}
+    for k, v in extra.items():  # per-token inputs (the image token marks) go on over the answer as text
+        if v.shape == inputs["input_ids"].shape:
+            extra[k] = torch.cat([v, torch.zeros_like(answer)], 1)
+    model = grm.vlm.model
+    model.train()
+    opt = torch.optim.AdamW(model.parameters(), lr=3e-3)
+    torch.manual_seed(0)
+    for _ in range(120):
+        loss = model(input_ids=ids, attention_mask=torch.ones_like(ids), labels=labels, **extra).loss
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    model.eval()
+    rubric, failures = grm.judge(before, after, "brighter")
+    assert rubric is not None, failures
+    assert rubric.reward == 6.8 and [(n, w) for n, w, _ in rubric.criteria] == [("brighter", 60), ("no clipping", 40)]

@@ -37,17 +37,27 @@ def jpeg_data_url(image: np.ndarray, side: int = 768, quality: int = 90) -> str:
     return "data:image/jpeg;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
 
 
-def before_after(system: str, source: np.ndarray, edited: np.ndarray, instruction: str, side: int) -> list[dict]:
+def before_after(
+    system: str, source: np.ndarray, edited: np.ndarray, instruction: str, side: int, local: bool = False
+) -> list[dict]:
     """The chat messages that show a judge the photo before and after an edit and the instruction (the benchmark's
-    judge and the VLM reward model)."""
+    judge and the VLM reward model). ``local``: for a local model's chat template, the images as placeholders
+    (``{"type": "image"}``, the two images go to its processor in that order) instead of JPEG data URLs."""
+
+    def picture(image: np.ndarray) -> dict:
+        return {"type": "image"} if local else {"type": "image_url", "image_url": {"url": jpeg_data_url(image, side)}}
+
     user = [
         {"type": "text", "text": "Before the edit:"},
-        {"type": "image_url", "image_url": {"url": jpeg_data_url(source, side)}},
+        picture(source),
         {"type": "text", "text": "After the edit:"},
-        {"type": "image_url", "image_url": {"url": jpeg_data_url(edited, side)}},
+        picture(edited),
         {"type": "text", "text": f"Instruction: {instruction}"},
     ]
-    return [{"role": "system", "content": system}, {"role": "user", "content": user}]
+    return [
+        {"role": "system", "content": [{"type": "text", "text": system}] if local else system},
+        {"role": "user", "content": user},
+    ]
 
 
 class ChatClient:

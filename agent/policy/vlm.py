@@ -172,7 +172,10 @@ class VLMPolicy(ChatPolicy):
         return out
 
     def inputs(self, turns: list[Turn], image: np.ndarray):
-        msgs = self.messages(turns)
+        return self.chat_inputs(self.messages(turns), [image])
+
+    def chat_inputs(self, msgs: list[dict], images: list[np.ndarray]):
+        """Tensors for chat messages whose contents hold one ``{"type": "image"}`` per image, in order."""
         try:
             text = self.processor.apply_chat_template(msgs, add_generation_prompt=True, tokenize=False)
         except Exception:  # a template without a system role: fold it into the first user turn
@@ -180,8 +183,8 @@ class VLMPolicy(ChatPolicy):
             msgs = [m for m in msgs if m["role"] != "system"]
             msgs[0]["content"][-1]["text"] = system + "\n\n" + msgs[0]["content"][-1]["text"]
             text = self.processor.apply_chat_template(msgs, add_generation_prompt=True, tokenize=False)
-        image = pil_image(image, self.image_side)
-        return self.processor(text=[text], images=[image], return_tensors="pt").to(self.device)
+        pictures = [pil_image(image, self.image_side) for image in images]
+        return self.processor(text=[text], images=pictures, return_tensors="pt").to(self.device)
 
     def generate(
         self,
@@ -192,9 +195,14 @@ class VLMPolicy(ChatPolicy):
         temperature: float = 1.0,
         max_new_tokens: int | None = None,
     ) -> list[str]:
+        return self.generate_from(self.inputs(turns, image), n, sample, temperature, max_new_tokens)
+
+    def generate_from(
+        self, inputs, n: int = 1, sample: bool = False, temperature: float = 1.0, max_new_tokens: int | None = None
+    ) -> list[str]:
+        """Answers to prepared inputs (``inputs`` or ``chat_inputs``): greedy, or ``n`` samples."""
         import torch
 
-        inputs = self.inputs(turns, image)
         kw = dict(
             max_new_tokens=max_new_tokens or self.max_new_tokens,
             num_return_sequences=n,

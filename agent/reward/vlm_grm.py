@@ -10,7 +10,9 @@ that sum to 100, a 0–10 score for each, and the weighted total, as one JSON ob
 ``parse`` checks it: the weights are numbers ≥ 0 that sum to 100 (± 0.5), the scores lie in 0–10, and the reward
 is the weighted sum (± 0.05); anything else is a *format failure* with its reason (an RL reward gives a format
 failure the lowest reward; the paper's GRM is rewarded for the format). ``OpenAIGRM`` asks any OpenAI-compatible
-server (``openai:URL#MODEL``) through the policy's chat client.
+server (``openai:URL#MODEL``) through the policy's chat client; ``LocalGRM`` a local Hugging Face VLM
+(``vlm:PATH``, a model folder or a LoRA checkpoint, loaded as the VLM policy loads it; greedy decoding). Both are
+shown the same messages (``agent.policy.remote.before_after``).
 """
 
 from __future__ import annotations
@@ -99,7 +101,28 @@ def reward_of(text: str) -> float:
         return 0.0
 
 
-class OpenAIGRM:
+MAX_TOKENS = 400  # a rubric of a dozen criteria fits
+
+
+class _VLMGRM:
+    name: str
+    retries: int
+
+    def answer(self, source: np.ndarray, edited: np.ndarray, instruction: str) -> str:
+        raise NotImplementedError
+
+    def judge(self, source: np.ndarray, edited: np.ndarray, instruction: str) -> tuple[Rubric | None, list[str]]:
+        """(the rubric, or None when every answer was a format failure; the failures' reasons)."""
+        failures = []
+        for _ in range(1 + self.retries):
+            try:
+                return parse(self.answer(source, edited, instruction)), failures
+            except FormatFailure as exc:
+                failures.append(str(exc))
+        return None, failures
+
+
+class OpenAIGRM(_VLMGRM):
     """``openai:URL#MODEL``: the rubric written by an OpenAI-compatible server's VLM (temperature 0)."""
 
     def __init__(self, url: str, model: str, retries: int = 1, image_side: int = 768, timeout: float = 120.0):
@@ -116,22 +139,41 @@ class OpenAIGRM:
         from agent.policy.remote import before_after
 
         messages = before_after(SYSTEM, source, edited, instruction, self.image_side)
-        return self.client.chat(messages, max_tokens=400, temperature=0.0)
-
-    def judge(self, source: np.ndarray, edited: np.ndarray, instruction: str) -> tuple[Rubric | None, list[str]]:
-        """(the rubric, or None when every answer was a format failure; the failures' reasons)."""
-        failures = []
-        for _ in range(1 + self.retries):
-            try:
-                return parse(self.answer(source, edited, instruction)), failures
-            except FormatFailure as exc:
-                failures.append(str(exc))
-        return None, failures
+        return self.client.chat(messages, max_tokens=MAX_TOKENS, temperature=0.0)
 
 
-def load(spec: str) -> OpenAIGRM:
+class LocalGRM(_VLMGRM):
+    """``vlm:PATH``: the rubric written by a local VLM (greedy), on the device the VLM policy would use."""
+
+    def __init__(self, path: str, retries: int = 1, max_new_tokens: int = MAX_TOKENS):
+        from agent.policy import vlm
+
+        try:
+            self.vlm = vlm.load(path)
+        except PolicyError as exc:
+            raise RequestError(f"reward model: {exc}") from None
+        self.name = f"vlm:{path}"
+        self.retries, self.max_new_tokens = retries, max_new_tokens
+
+    def inputs(self, source: np.ndarray, edited: np.ndarray, instruction: str):
+        """The model's tensors for one judgement (also what a fine-tuning of the reward model would feed it)."""
+        from agent.policy.remote import before_after
+
+        messages = before_after(SYSTEM, source, edited, instruction, self.vlm.image_side, local=True)
+        return self.vlm.chat_inputs(messages, [source, edited])
+
+    def answer(self, source: np.ndarray, edited: np.ndarray, instruction: str) -> str:
+        return self.vlm.generate_from(self.inputs(source, edited, instruction), max_new_tokens=self.max_new_tokens)[0]
+
+
+def load(spec: str) -> _VLMGRM:
     kind, _, rest = spec.partition(":")
+    if kind == "vlm" and rest:
+        return LocalGRM(rest)
     if kind != "openai" or "#" not in rest:
-        raise RequestError(f"reward model {spec!r}: expected openai:URL#MODEL (an OpenAI-compatible VLM server)")
+        raise RequestError(
+            f"reward model {spec!r}: expected vlm:PATH (a local VLM folder) or openai:URL#MODEL (an "
+            "OpenAI-compatible VLM server)"
+        )
     url, _, model = rest.partition("#")
     return OpenAIGRM(url, model)
