@@ -334,6 +334,15 @@ def test_plugin_edits_photos_in_darktable(tmp_path, server, display, view, names
     assert shot.size == (1280, 1024) and pixels.std() > 10
 
 
+# Lua for the scripts below: wait until the plugin is ready (out.ready), or give up on it
+WAIT = """local retouchiq = require "retouchiq"
+  for _ = 1, 240 do
+    if retouchiq.ready then break end
+    dt.control.sleep(250)
+  end
+  out.ready = retouchiq.ready == true
+  if not out.ready then return end"""
+
 # Runs inside darktable for test_the_panel_survives_a_restart: wait for the photo and the plugin, note what the
 # panel shows, apply each instruction in turn, note the panel again, quit.
 RESTART = r"""
@@ -350,13 +359,7 @@ local ok, err = pcall(function()
     dt.control.sleep(250)
   end
   if not img then error("the photo was not imported") end
-  local retouchiq = require "retouchiq"
-  for _ = 1, 240 do
-    if retouchiq.ready then break end
-    dt.control.sleep(250)
-  end
-  out.ready = retouchiq.ready == true
-  if not out.ready then return end
+  @WAIT@
   out.view = dt.gui.current_view().id
   out.panel = pcall(function() return dt.gui.libs.retouchiq.id end)
   out.before = retouchiq.recent_shown()
@@ -395,7 +398,9 @@ def test_the_panel_survives_a_restart(tmp_path, server, display):
     runs = {}
     for phase, instructions in (("first", first), ("second", ["a little darker"])):
         out = tmp_path / f"{phase}.json"
-        script = RESTART.replace("@INSTRUCTIONS@", "{" + ", ".join(map(luastr, instructions)) + "}")
+        script = RESTART.replace("@WAIT@", WAIT).replace(
+            "@INSTRUCTIONS@", "{" + ", ".join(map(luastr, instructions)) + "}"
+        )
         script = script.replace("@OUT@", luastr(str(out))).replace("@DIR@", luastr(str(tmp_path / phase)))
         script = script.replace("@UNDO@", "true" if phase == "second" else "false")
         (tmp_path / phase).mkdir()
@@ -467,13 +472,7 @@ local dt = require "darktable"
 local json = require "retouchiq.json"
 local out = {}
 local ok, err = pcall(function()
-  local retouchiq = require "retouchiq"
-  for _ = 1, 240 do
-    if retouchiq.ready then break end
-    dt.control.sleep(250)
-  end
-  out.ready = retouchiq.ready == true
-  if not out.ready then return end
+  @WAIT@
   dt.control.sleep(1000)
   out.view = dt.gui.current_view().id
   local img = dt.gui.views.darkroom.display_image()
@@ -504,7 +503,7 @@ def test_one_panel_when_darktable_starts_in_darkroom(tmp_path, server, display):
     photos.mkdir()
     shutil.copy(PHOTO, photos / "pico.jpg")
     install_plugin(config, server)
-    script = IN_DARKROOM.replace("@DIR@", luastr(str(tmp_path)))
+    script = IN_DARKROOM.replace("@WAIT@", WAIT).replace("@DIR@", luastr(str(tmp_path)))
     with open(tmp_path / "darktable.log", "w") as log:
         dt = start_darktable(tmp_path, config, display, script, photos / "pico.jpg", log)
         try:
