@@ -125,7 +125,11 @@ def register(sub) -> None:
     p.add_argument("--cases", type=Path, default=cases_mod.DEFAULT_FOLDER, help="the benchmark's folder")
     p.add_argument("--engine", default="darktable", choices=["darktable", "torch"])
     p.add_argument("--variants", default=",".join(cases_mod.VARIANTS), help="wordings: short,detailed,expert")
-    p.add_argument("--judge", help="openai:URL#MODEL: a VLM judge for SC, PQ, O (3 answers averaged)")
+    p.add_argument(
+        "--judge",
+        help="openai:URL#MODEL: a VLM judge for SC, PQ, O (3 answers averaged); grm:vlm:PATH or "
+        "grm:openai:URL#MODEL: the VLM reward model's rubric total as O (docs/rl.md)",
+    )
     p.add_argument("--report", type=Path, default=Path("out/bench"), help="report folder (default out/bench)")
     p.add_argument("--size", type=int, default=384, help="long side of the compared renders (default 384)")
     p.add_argument("--max", type=int, default=0, help="the first N cases of each family (0 = all)")

@@ -146,6 +146,26 @@ def test_the_judge_protocol(tmp_path, chat_server, monkeypatch, capsys):
     assert rows["noop"]["judge"] == {"sc": 8.0, "pq": 6.0, "o": 7.0, "runs": 1, "malformed": 2}
     req = chat_server.requests[0]["json"]
     assert req["temperature"] == 0 and sum(p.get("type") == "image_url" for p in req["messages"][1]["content"]) == 2
+    # the VLM reward model as the judge: its rubric's total is O, its criteria kept; a malformed rubric asked again
+    rubric = (
+        '{"criteria": [{"name": "as asked", "weight": 70, "score": 9}, '
+        '{"name": "no clipping", "weight": 30, "score": 6}], "reward": 8.1}'
+    )
+    chat_server.replies = [(200, completion(rubric)), (200, bad), (200, completion(rubric))]
+    grm_argv = argv[:-4] + ["--judge", f"grm:{judge}", "--report", str(tmp_path / "grm")]
+    assert main(grm_argv) == 0
+    rows = {r["policy"]: r for r in json.loads((tmp_path / "grm" / "results.json").read_text())["rows"]}
+    for name in ("target", "noop"):
+        assert rows[name]["judge"] == {
+            "sc": None,
+            "pq": None,
+            "o": 8.1,
+            "runs": 1,
+            "malformed": 0,
+            "criteria": [["as asked", 70.0, 9.0], ["no clipping", 30.0, 6.0]],
+        }
+    assert chat_server.requests[-1]["json"]["messages"][0]["content"].startswith("You are a reward model")
+    assert "judge grm:openai:" in (tmp_path / "grm" / "table.md").read_text()
     # every answer malformed: blank, counted
     chat_server.replies = [(200, bad)] * 6
     assert main(argv[:-2] + ["--report", str(tmp_path / "blank"), "--policies", "target"]) == 0

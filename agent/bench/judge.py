@@ -5,6 +5,11 @@ scores from 0 to 10. Any OpenAI-compatible server (``--judge openai:URL#MODEL``)
 answers averaged; an answer that is not the asked JSON is asked again (``retries``), then left out and counted;
 a case none of whose answers parse gets no score (blank, never estimated). A server that cannot be reached is
 a ``JudgeUnavailable``: the benchmark writes every other column and says so.
+
+``--judge grm:vlm:PATH`` or ``grm:openai:URL#MODEL`` judges with the VLM reward model instead
+(``agent.reward.vlm_grm``): its rubric's weighted total is the O column (SC and PQ stay blank, it does not split
+them), its criteria are kept with the row; an answer that is not a well-formed rubric is asked again, then
+counted as malformed.
 """
 
 from __future__ import annotations
@@ -38,13 +43,18 @@ class Score:
     pq: float | None
     runs: int  # answers that parsed
     malformed: int  # answers that did not, after the retries
+    overall: float | None = None  # a judge that gives O directly (the reward model's rubric total)
+    criteria: list | None = None  # its rubric: [name, weight %, score]
 
     @property
     def o(self) -> float | None:
+        if self.overall is not None:
+            return self.overall
         return None if self.sc is None or self.pq is None else (self.sc + self.pq) / 2.0
 
     def to_json(self) -> dict:
-        return {"sc": self.sc, "pq": self.pq, "o": self.o, "runs": self.runs, "malformed": self.malformed}
+        out = {"sc": self.sc, "pq": self.pq, "o": self.o, "runs": self.runs, "malformed": self.malformed}
+        return out | ({"criteria": self.criteria} if self.criteria is not None else {})
 
 
 def parse(text: str) -> tuple[float, float] | None:
@@ -106,10 +116,38 @@ class VLMJudge:
         )
 
 
-def load_judge(spec: str) -> VLMJudge:
+class GRMJudge:
+    """``grm:SPEC``: the VLM reward model (``vlm:PATH`` or ``openai:URL#MODEL``) as the judge; O is its rubric's
+    weighted total."""
+
+    def __init__(self, spec: str):
+        from agent.reward import vlm_grm
+
+        try:
+            self.grm = vlm_grm.load(spec)
+        except RequestError as exc:
+            raise RequestError(f"--judge grm:{spec}: {exc}") from None
+        self.name = f"grm:{self.grm.name}"
+
+    def score(self, source: np.ndarray, edited: np.ndarray, instruction: str) -> Score:
+        try:
+            rubric, _ = self.grm.judge(source, edited, instruction)
+        except PolicyError as exc:
+            raise JudgeUnavailable(f"the judge {self.name} cannot answer: {exc}") from None
+        if rubric is None:
+            return Score(None, None, 0, 1)
+        return Score(None, None, 1, 0, rubric.reward, [[n, w, sc] for n, w, sc in rubric.criteria])
+
+
+def load_judge(spec: str) -> VLMJudge | GRMJudge:
     kind, _, rest = spec.partition(":")
+    if kind == "grm":
+        return GRMJudge(rest)
     if kind != "openai" or "#" not in rest:
-        raise RequestError(f"--judge {spec!r}: expected openai:URL#MODEL (an OpenAI-compatible VLM server)")
+        raise RequestError(
+            f"--judge {spec!r}: expected openai:URL#MODEL (an OpenAI-compatible VLM server), or grm:vlm:PATH / "
+            "grm:openai:URL#MODEL (the VLM reward model)"
+        )
     from agent.policy.llm import env_number
 
     url, _, model = rest.partition("#")
