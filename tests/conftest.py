@@ -1,3 +1,4 @@
+import atexit
 import json
 import shutil
 import socket
@@ -35,6 +36,7 @@ def split_photo_set(n_train: int = 2, n_heldout: int = 2) -> list[Path]:
 
     if not _SPLIT_SET:
         folder = Path(tempfile.mkdtemp(prefix="retouchiq-split-photos-"))
+        atexit.register(shutil.rmtree, folder, True)  # gone when the test session ends
         want, i = {"train": n_train, "heldout": n_heldout}, 0
         picked: dict[str, list[Path]] = {"train": [], "heldout": []}
         while any(len(picked[k]) < n for k, n in want.items()):

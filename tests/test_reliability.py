@@ -84,12 +84,15 @@ def kill_trial(kind: str, work: Path, rng: random.Random) -> None:
     ops = folder.parent / "ops.json"
     ops.write_text(json.dumps(AGENT_OPS))
     before = {p: user_rows(Path(f"{p}.xmp")) for p in photos}
+    scratch = work / "tmp"  # what a killed process cannot clean up stays in the test's folder, not in /tmp
+    scratch.mkdir(exist_ok=True)
     proc = subprocess.Popen(
         command(kind, folder, photos[0], ops),
         cwd=ROOT,
         start_new_session=True,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
+        env=os.environ | {"TMPDIR": str(scratch)},
     )
     time.sleep(rng.uniform(0.05, 1.6))
     if proc.poll() is None:
