@@ -9,7 +9,7 @@ from agent.core import Outcome, edit, merge
 from agent.edit import consistent_plan, consistent_result, predict, require_shared
 from agent.errors import PolicyError, RequestError, instruction
 from agent.policy import EditResult, Policy, load_policy
-from darktable_bridge.apply import parse_sidecar, undo
+from darktable_bridge.apply import parse_sidecar, undo, undone_items
 from darktable_bridge.errors import PhotoError
 from darktable_bridge.photos import PREVIEW_SIDE
 from darktable_bridge.photos import decode as decode_preview
@@ -40,4 +40,5 @@ __all__ = [
     "predict",
     "require_shared",
     "undo",
+    "undone_items",
 ]

@@ -176,6 +176,11 @@ def _agents(item: HistoryItem) -> bool:
     return item.multi_name.startswith(AGENT_LABEL) or (module is not None and not module.stack)
 
 
+def undone_items(items: list[HistoryItem]) -> list[dict[str, str]]:
+    """What an undo took back, as the command line's JSON and the server's answer list it."""
+    return [{"module": i.operation, "instance": i.multi_name} for i in items]
+
+
 def undone_summary(items: list[HistoryItem]) -> str:
     """What an undo took back, in darktable's module names, and how to have it again."""
     names = []

@@ -13,7 +13,7 @@ from agent.errors import RequestError
 from agent.errors import instruction as checked_instruction
 from agent.measure import plain
 from agent.policy import load_policy
-from darktable_bridge.apply import undo_photo, undone_summary
+from darktable_bridge.apply import undo_photo, undone_items, undone_summary
 from darktable_bridge.photos import photos_in
 from xmp import UserError
 
@@ -83,7 +83,7 @@ def _cmd_undo(args) -> int:
                 "sidecar": str(done.sidecar),
                 "backup": str(done.backup) if done.backup else None,
                 "state_of": str(done.before) if done.before else None,
-                "undone": [{"module": i.operation, "instance": i.multi_name} for i in done.items],
+                "undone": undone_items(done.items),
             }
             print(json.dumps(doc, ensure_ascii=False), flush=True)
             continue

@@ -62,7 +62,7 @@ def undo_request(sidecar: str | bytes | None, backups: list[str | bytes]) -> dic
     undone = api.undo(current, earlier)
     return {
         "summary": undone.summary,
-        "undone": [{"module": i.operation, "instance": i.multi_name} for i in undone.items],
+        "undone": api.undone_items(undone.items),
         "backup_index": undone.before,
         "xmp": undone.text,
     }
