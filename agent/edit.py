@@ -185,16 +185,12 @@ def colour_thumb(look: np.ndarray, side: int = 64) -> np.ndarray:
 def mean_b(thumb: np.ndarray, ev: float = 0.0, mired: float = 0.0) -> float:
     """The mean b* of ``thumb`` after ``ev`` stops of exposure and a white balance ``mired`` warmer (color
     calibration's adaptation, taken as von Kries in linear sRGB from D50's white)."""
-    from darktable_bridge.images import SRGB_TO_XYZ_D65, linear_to_srgb, srgb_to_lab
-    from darktable_bridge.modules.channelmixerrgb import daylight_xy
-
-    def white(t: float) -> np.ndarray:  # an illuminant's white in linear sRGB
-        x, y = daylight_xy(t)
-        return np.linalg.solve(SRGB_TO_XYZ_D65, np.array([x / y, 1.0, (1.0 - x - y) / y]))
+    from darktable_bridge.images import linear_to_srgb, srgb_to_lab
+    from darktable_bridge.modules.channelmixerrgb import adaptation_gains
 
     neutral = 5003.0
-    gains = white(neutral) / white(1e6 / (1e6 / neutral - mired))  # the illuminant set warmer is adapted away
-    linear = np.clip(thumb * (2.0**ev) * (gains / gains[1]), 0.0, 1.0)
+    gains = adaptation_gains(1e6 / (1e6 / neutral - mired))  # the illuminant set warmer is adapted away
+    linear = np.clip(thumb * (2.0**ev) * gains, 0.0, 1.0)
     return float(srgb_to_lab(linear_to_srgb(linear))[..., 2].mean())
 
 
@@ -231,6 +227,17 @@ class Framed:
     note: str  # one sentence for the reasoning
 
 
+def balance_average(preds: list) -> dict[str, float]:
+    """The white balance of a roll whose request asks to fix it: the mean of the frames' corrections (in mired and
+    tint; a frame with no cast counts as no shift)."""
+    from agent import slots as slots_mod
+
+    neutral = slots_mod.BY_NAME["temperature"].neutral
+    mired = np.mean([1e6 / p.balance.values.get("temperature", neutral) - slots_mod.MIRED_NEUTRAL for p in preds])
+    tint = np.mean([p.balance.values.get("tint", 0.0) for p in preds])
+    return slots_mod.slot_values({"temperature": float(mired), "tint": float(tint)})
+
+
 def consistent_plan(preds: list, names: list[str], times: list | None = None) -> list[Framed]:
     """One look for a roll: the style knobs averaged over all frames (activation probability and value); then,
     within each scene, per frame the exposure that moves its median L* to the scene's mean and the white balance
@@ -238,9 +245,11 @@ def consistent_plan(preds: list, names: list[str], times: list | None = None) ->
     of the shared setting. Frames of different scenes keep their own light (a blue-hour frame is not lifted to the
     midday frames' level)."""
     from agent import slots as slots_mod
-    from agent.policy.compact import FALLBACK, decode
+    from agent.policy.compact import BALANCE_SLOTS, FALLBACK, decode
 
     shared = decode(np.mean([p.prob for p in preds], axis=0), np.mean([p.mean for p in preds], axis=0), FALLBACK)
+    if all(p.balance_applies() for p in preds):  # "fix the white balance": the frames' measured casts, averaged
+        shared = {k: v for k, v in shared.items() if k not in BALANCE_SLOTS} | balance_average(preds)
     scenes = group_scenes([getattr(p, "scene", None) for p in preds], times)
     members = [[j for j, s in enumerate(scenes) if s == scenes[k]] for k in range(len(preds))]
     # exposure first: each frame to its scene's mean median L*

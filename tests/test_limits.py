@@ -12,6 +12,7 @@ from PIL import Image
 
 from agent.measure import directions, measure
 from agent.policy import limits
+from agent.policy.text import clause_keys
 from darktable_bridge import darktable_cli
 from retouchiq.cli import main
 
@@ -85,3 +86,76 @@ def test_brighten_the_dogs_faces_brightens_the_centre_not_the_frame(tmp_path, ca
     assert "cannot locate" in doc["reasoning"]
     before, after = _renders(photo, tmp_path)
     assert directions(before, after, ["brightness@center"]) == {"brightness@center": 1}, doc["operations"]
+
+
+def test_excess_words_after_but_are_a_caveat():
+    # "but not garish" named the excess to avoid; read as written it asked for less saturation and cancelled the pop
+    for text in (
+        "make the colours pop but not garish",
+        "make the colours pop, but not garish",
+        "boost saturation but don't make it look cartoonish",
+        "punchier colours, nothing over the top",
+    ):
+        (key,) = clause_keys(text)
+        assert key.endswith(limits.CAVEAT), key
+    assert clause_keys("brighter, just not overdone") == ["brighter but not too much"]
+    # a request for less is not a caveat
+    for text in ("it's too garish", "not so garish please", "the colours look fake"):
+        assert limits.CAVEAT not in " ".join(clause_keys(text)), text
+
+
+@pytest.mark.darktable
+def test_make_the_colours_pop_but_not_garish_adds_some_saturation(tmp_path, capsys):
+    photo = _small(PHOTOS / "gcompris_goat_alpine_slope.jpg", tmp_path / "goat.jpg")
+    pop = _edit(capsys, photo, "make the colours pop")["operations"]
+    doc = _edit(capsys, photo, "make the colours pop but not garish")
+    before, after = _renders(photo, tmp_path)
+    assert directions(before, after, ["saturation"]) == {"saturation": 1}, doc["operations"]
+
+    # less than without the caveat, more than a token amount (it was +0.01 of saturation before)
+    def amount(ops):
+        return sum(op["params"].get("saturation_global", 0) + op["params"].get("vibrance", 0) for op in ops)
+
+    assert 0.05 < amount(doc["operations"]) <= amount(pop) + 1e-6, (doc["operations"], pop)
+
+
+@pytest.mark.darktable
+def test_fix_the_white_balance_takes_the_measured_cast_out(tmp_path, capsys):
+    # a sodium-lit bridge at night: warm and magenta; "fix the white balance" warmed it and added magenta
+    photo = _small(PHOTOS / "palapeli_cincinnati_bridge_night.jpg", tmp_path / "bridge.jpg")
+    doc = _edit(capsys, photo, "fix the white balance")
+    assert "cast is measured" in doc["reasoning"]
+    before, after = _renders(photo, tmp_path)
+    # measured here: b* 11.3 → 7.1, a* 15.2 → 13.7
+    assert after["b_mean"] < before["b_mean"] - 2.5 and after["a_mean"] < before["a_mean"] - 0.75, (before, after)
+    # a blue-hour lake the other way: warmer
+    photo = _small(PHOTOS / "plasma_misty_lake_blue_hour.jpg", tmp_path / "lake.jpg")
+    _edit(capsys, photo, "correct the colour cast")
+    before, after = _renders(photo, tmp_path)
+    assert after["b_mean"] > before["b_mean"] + 3, (before["b_mean"], after["b_mean"])
+    # snow in daylight has no cast: the white balance is left alone, and the reasoning says so
+    photo = _small(PHOTOS / "gcompris_polar_bear_snow.jpg", tmp_path / "bear.jpg")
+    doc = _edit(capsys, photo, "fix the white balance")
+    assert "left as it is" in doc["reasoning"]
+    assert not any({"temperature", "tint"} & set(op["params"]) for op in doc["operations"]), doc["operations"]
+
+
+def test_the_measured_cast_decides_only_where_no_clause_says_which_way():
+    from agent import edit as edit_mod
+    from agent.policy import balance, load_policy
+    from darktable_bridge.photos import preview as load_preview
+
+    assert balance.asks("fix the white balance") and balance.asks("correct the colour cast")
+    for text in ("remove the magenta cast", "a warmer white balance", "white balance to 4400 K", "make it warmer"):
+        assert not balance.asks(text), text
+    policy = load_policy("compact")
+    bridge = load_preview(PHOTOS / "palapeli_cincinnati_bridge_night.jpg")
+    (pred,) = policy.predict([bridge], ["fix the white balance"])
+    assert pred.balance_applies() and pred.values()["temperature"] < 5003  # cooler than neutral
+    # another clause that asks for a direction decides the white balance
+    (pred,) = policy.predict([bridge], ["fix the white balance, and make it much warmer"])
+    assert not pred.balance_applies() and pred.values()["temperature"] > 5003
+    # a consistent roll takes the frames' casts, averaged
+    preds = edit_mod.predict(policy, [bridge, bridge], "fix the white balance")
+    plan = edit_mod.consistent_plan(preds, ["a.jpg", "b.jpg"])
+    assert all(f.values["temperature"] < 5003 for f in plan), [f.values for f in plan]

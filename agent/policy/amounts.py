@@ -47,8 +47,11 @@ _MODIFIER = _pattern(set(_WORDS) | set(_STOP_WORDS) | _SCALES | _POLITE | {"by"}
 
 def is_modifier(clause: str) -> bool:
     """Whether a clause only says how much or how gently (it then belongs to the clause before it)."""
+    from agent.policy.limits import EXCESS
+
     text = " ".join(clause.lower().split())
-    return not re.sub(r"[\s,.;:!?]+", "", _MODIFIER.sub(" ", text))
+    # a part follows a comma or a connector: "…, not garish" is a caveat, as "… but not garish" is
+    return not re.sub(r"[\s,.;:!?]+", "", _MODIFIER.sub(" ", EXCESS.sub(" ", ", " + text)))
 
 
 def features(clause: str) -> np.ndarray:

@@ -32,6 +32,7 @@ KNOBS = tuple(i for i, name in enumerate(SLOT_NAMES) if name not in slots_mod.HU
 WORK_SIDE = 128  # the policy judges the photo at this long side (training images are reduced the same way)
 ACTIVE = 0.5  # activation probability above which a knob is used
 FALLBACK = 0.2  # a request that clears no knob gets its likeliest one if at least this likely (see decode)
+BALANCE_SLOTS = ("temperature", "tint")  # what a request to fix the white balance sets (balance.py)
 
 
 # the photo statistics the policy reads: frame-wide tone and colour. Per-region statistics and a thumbnail CNN were
@@ -147,9 +148,30 @@ class Prediction:
     clause_known: tuple[bool, ...] = ()  # per clause: has a word the policy was trained on
     clause_prob: np.ndarray | None = None  # per clause and slot, the clause's own activation probability
     clause_limits: tuple[str | None, ...] = ()  # per clause: why the policy has no tool for it (limits.py), or None
+    balance: object = None  # balance.Correction where a clause asks to fix the white balance without saying how
+    balance_clauses: tuple[int, ...] = ()  # those clauses
 
     def values(self) -> dict[str, float]:
-        return decode(self.prob, self.mean, FALLBACK)
+        values = decode(self.prob, self.mean, FALLBACK)
+        if not self.balance_applies():
+            return values
+        # the measured cast, not the network, answers the white balance (balance.py)
+        values = {k: v for k, v in values.items() if k not in BALANCE_SLOTS} | self.balance.values
+        return {k: values[k] for k in SLOT_NAMES if k in values}
+
+    def balance_applies(self) -> bool:
+        """Whether the measured cast answers the white balance: a clause asks to fix it without saying how, and no
+        other clause asks for a white balance or tint of its own ("…, cool toward neutral": that one decides)."""
+        if self.balance is None:
+            return False
+        if self.clause_prob is None:
+            return True
+        cols = [SLOT_NAMES.index(k) for k in BALANCE_SLOTS]
+        return not any(
+            (self.clause_prob[j, cols] > ACTIVE).any()
+            for j in range(len(self.clause_prob))
+            if j not in self.balance_clauses
+        )
 
     def unanswered(self, values: dict[str, float]) -> list[tuple[str, bool]]:
         """The clauses of a request of several that no knob of ``values`` answers, as (clause, recognised): a
@@ -158,7 +180,7 @@ class Prediction:
         of their own (``_NOT_OWN``); an edit that changes nothing says so as a whole."""
         if len(self.clauses) < 2 or self.clause_prob is None or not values:
             return []
-        answered: set[int] = set()
+        answered: set[int] = set(self.balance_clauses if self.balance_applies() else ())
         for name in values:
             i = SLOT_NAMES.index(name)
             if i not in KNOBS:
@@ -206,7 +228,7 @@ class CompactPolicy:
         return np.array([stats[k] for k in self.stat_keys], dtype=np.float32)
 
     def predict(self, images: list[np.ndarray], instructions: list[str]) -> list[Prediction]:
-        from agent.policy import amounts
+        from agent.policy import amounts, balance
         from agent.policy.text import MAX_CLAUSES
 
         for text in instructions:
@@ -236,6 +258,11 @@ class CompactPolicy:
         for row, whys in enumerate(limited):
             if all(w is not None or not k for w, k in zip(whys, known_clauses[row])):
                 prob[row] = 0.0  # nothing left that the policy can do
+        # clauses that ask to fix the white balance without saying which way: the photo's cast answers them
+        neutral = [
+            tuple(j for j, k in enumerate(ks) if limited[i][j] is None and balance.asks(k)) if known[i] else ()
+            for i, ks in enumerate(keys)
+        ]
         return [
             Prediction(
                 f,
@@ -247,6 +274,8 @@ class CompactPolicy:
                 tuple(known_clauses[i]),
                 None if clause_prob is None else clause_prob[i, : len(keys[i])],
                 tuple(limited[i]),
+                balance.correction(work_image(images[i])) if neutral[i] else None,
+                neutral[i],
             )
             for i, f in enumerate(feats)
         ]
@@ -260,6 +289,8 @@ class CompactPolicy:
             )
         skipped = pred.unanswered(values)
         text = explain(pred.stats, values, instruction) + unanswered(skipped) + cannot(pred, values, instruction)
+        if pred.balance_applies():
+            text += pred.balance.reasoning()
         return EditResult(
             text, slots_mod.to_operations(values), {"slots": values, "unanswered": [c for c, _ in skipped]}
         )

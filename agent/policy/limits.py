@@ -9,7 +9,10 @@ faces" brightened the whole frame. So:
   says why (``why``);
 - one colour named for a change of saturation ("the greens") is read as every colour, and a subject it cannot
   locate (faces, dogs, people) as "the subject", which the synthesis banks train as the centre of the frame
-  (``read_as``); the reasoning says what was edited instead of the thing named.
+  (``read_as``); the reasoning says what was edited instead of the thing named;
+- a caveat that names the excess to avoid ("make the colours pop but not garish", "without making it look
+  fake") is read as the caveat the banks train ("but not too much": the request, a little less): read as it
+  was written, "garish" pulled towards less saturation and the edit cancelled itself out.
 """
 
 from __future__ import annotations
@@ -45,6 +48,20 @@ _SUBJECT = re.compile(
 )
 
 
+# "but not garish", "without making it look fake", "just not overdone": the excess a request should stop short of
+_EXCESS_WORDS = (
+    r"garish|gaudy|loud|tacky|overdone|overcooked|over-?processed|over the top|over-?saturated|cartoon(?:ish|y)|"
+    r"fake|unnatural|artificial|neon|radioactive|extreme|crazy|hdr-?ish"
+)
+EXCESS = re.compile(  # after "but" or a comma ("not so garish" alone asks for less), or "without"
+    r"(?:(?:(?:,\s*|\b(?:but|yet|just|though)\s+)+(?:not|never|nothing|(?:don't|do not) make (?:it|them)))"
+    r"|\bwithout(?:\s+(?:making|letting)\s+(?:it|them))?)(?:\s+(?:being|be|look|looking|getting|go|going|turning|seem))?"
+    r"(?:\s+(?:too|overly|so|that|at all|all))*\s+(?:" + _EXCESS_WORDS + r")\b",
+    re.IGNORECASE,
+)
+CAVEAT = "but not too much"  # the banks' caveat EXCESS is read as (banks.CORE_NEGATIONS)
+
+
 def why(clause: str) -> str | None:
     """The reason a clause asks for something the policy has no tool for, or None."""
     for pattern, reason in LIMITS:
@@ -56,6 +73,7 @@ def why(clause: str) -> str | None:
 def read_as(clause: str) -> tuple[str, list[str], list[str]]:
     """(the clause as the policy reads it, the colours named for a change of saturation — read as "the colours" —,
     the subjects named — read as "the subject")."""
+    clause = " ".join(EXCESS.sub(" " + CAVEAT, clause).split())
     colours: list[str] = []
     if _SATURATION.search(clause) and re.search(rf"\b{_COLOURS}\b", clause, re.IGNORECASE):
         colours = [m.group(0) for m in _COLOUR.finditer(clause)]

@@ -59,6 +59,19 @@ def tinted_xy(t, tint):
     return _xy(u0 - dv * shift, v0 + du * shift)
 
 
+def adaptation_gains(kelvin: float, tint: float = 0.0) -> np.ndarray:
+    """What a white balance of ``kelvin`` and ``tint`` does to linear sRGB, taken as von Kries: per-channel gains
+    (green 1) that turn the white of that illuminant into the white of D50 (5003 K, the neutral setting), as the
+    module adapts the illuminant it is set to away."""
+    from darktable_bridge.images import SRGB_TO_XYZ_D65
+
+    def white(x: float, y: float) -> np.ndarray:
+        return np.linalg.solve(SRGB_TO_XYZ_D65, np.array([x / y, 1.0, (1.0 - x - y) / y]))
+
+    gains = white(*daylight_xy(5003.0)) / white(*tinted_xy(float(kelvin), float(tint)))
+    return gains / gains[1]
+
+
 def _temperature(out: dict, value: float) -> None:
     out["temperature"] = float(value)
     if out.get("illuminant") == 7:  # a tint was set first: recompute the custom point
