@@ -202,3 +202,18 @@ def test_bad_input_is_clear_and_writes_nothing(tmp_path, capsys):
         err = capsys.readouterr().err
         assert says in err and "cases.jsonl:1" in err, err
     assert not report.exists()
+
+
+def test_cached_answers_are_forgotten_when_any_file_of_the_policy_changes(tmp_path, monkeypatch):
+    """The compact policy's answer depends on how limits.py and balance.py read the request, not only on
+    compact.py and the weights: a change to either must not reuse answers cached before it."""
+    from agent.bench.run import fingerprint
+    from agent.policy import compact
+
+    package = tmp_path / "policy"
+    shutil.copytree(Path(compact.__file__).parent, package, ignore=shutil.ignore_patterns("__pycache__", "weights"))
+    monkeypatch.setattr("inspect.getsourcefile", lambda _: str(package / "compact.py"))
+    before = fingerprint("compact", object())
+    assert fingerprint("compact", object()) == before
+    (package / "limits.py").write_text((package / "limits.py").read_text() + "\n# changed\n")
+    assert fingerprint("compact", object()) != before

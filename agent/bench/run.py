@@ -182,13 +182,16 @@ def reader(opts: Options):
 
 
 def fingerprint(spec: str, policy) -> str:
-    """What an answer depends on besides the case: the policy's spec, the file its class is written in, and its
-    weights file if it has one (``--fresh`` forgets cached answers whatever changed)."""
+    """What an answer depends on besides the case: the policy's spec, the source files of the package its class
+    is written in (the compact policy's answer also depends on how limits.py and balance.py read the words and
+    the photo, beside compact.py), and its weights file if it has one (``--fresh`` forgets cached answers
+    whatever changed)."""
     import inspect
 
     source = inspect.getsourcefile(type(policy)) if policy is not None else None
+    sources = sorted(Path(source).parent.glob("*.py")) if source else []
     weights = getattr(policy, "weights_path", None)
-    return _digest(spec, *(Path(p).read_bytes() for p in (source, weights) if p))
+    return _digest(spec, *(Path(p).read_bytes() for p in (*sources, weights) if p))
 
 
 # ---- the run ---------------------------------------------------------------------------------------------------
