@@ -344,6 +344,9 @@ def test_vlm_reward_model_over_an_openai_server(chat_server, monkeypatch):
     assert sum(part["type"] == "image_url" for part in sent["messages"][1]["content"]) == 2
     with pytest.raises(Exception, match="openai:URL#MODEL"):
         vlm_grm.load("vlm-something")
+    # the per-request limit the remote policy and the judge read
+    monkeypatch.setenv("RETOUCHIQ_REMOTE_TIMEOUT", "7")
+    assert vlm_grm.load(f"openai:{chat_server.url}#grm").client.timeout == 7.0
 
 
 def test_the_asked_term_puts_the_weights_on_what_is_asked(train_prompts):

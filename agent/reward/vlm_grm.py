@@ -175,5 +175,8 @@ def load(spec: str) -> _VLMGRM:
             f"reward model {spec!r}: expected vlm:PATH (a local VLM folder) or openai:URL#MODEL (an "
             "OpenAI-compatible VLM server)"
         )
+    from agent.policy.llm import env_number
+
     url, _, model = rest.partition("#")
-    return OpenAIGRM(url, model)
+    # the same per-request limit as the remote policy and the benchmark's judge (RETOUCHIQ_REMOTE_TIMEOUT)
+    return OpenAIGRM(url, model, timeout=env_number("RETOUCHIQ_REMOTE_TIMEOUT", 120.0))
