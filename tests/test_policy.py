@@ -455,6 +455,11 @@ def test_descriptions_share_their_subject_and_courtesies_are_not_read():
     assert clauses("it's too dark and fix it") == ["it's too dark", "fix it"]
     assert clauses("make it darker and warmer") == ["make it darker", "warmer"]
     assert clauses("make it look punchy black and white")[-1] == "white"
+    # a bare adjective after a comparative shares it ("lively" alone read as nothing, and with a caveat as less
+    # saturation), not "nothing else"
+    assert clauses("much more saturated and lively") == ["much more saturated", "much more lively"]
+    assert clauses("give it more contrast and colour")[-1] == "more colour"
+    assert clauses("make them more saturated and nothing else")[-1] == "nothing else"
     assert clause_keys("Could you please fix it, thank you!") == ["fix it"]
     assert clause_keys("please warmer? thanks") == ["warmer"]
     assert clause_keys("it looks too dark for me") == ["it looks too dark"]

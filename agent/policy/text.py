@@ -172,19 +172,28 @@ def clause_keys(text: str, normalise: bool = True) -> list[str]:
 _LINKED = re.compile(
     r"^(.*(?:\b(?:is|are|was|were|looks?|seems?|feels?|appears?)|'s|'re)\s+)((?:" + _DEGREE + r"\s+)*)", re.IGNORECASE
 )
+# a comparative at the end of a part, with its degree words: "… much more saturated", "… a bit less"
+_MORE = re.compile(r"\b((?:" + _DEGREE + r"\s+)*(?:more|less)\s+)[a-z]+$", re.IGNORECASE)
 # what a bare adjective after "and" is not: a request of its own ("… and darker", "… and fix it")
-_NOT_BARE = re.compile(r"\b(?:it|them|the|this|that|please|more|less|make|fix|correct|white|\w+er)\b", re.IGNORECASE)
+_NOT_BARE = re.compile(
+    r"\b(?:it|them|the|this|that|please|more|less|make|fix|correct|white|nothing|else|everything|anything|\w+er)\b",
+    re.IGNORECASE,
+)
 
 
 def _shared(part: str, before: str) -> str | None:
     """A bare adjective after a description ("it looks dull and dark") shares its subject and verb ("it looks
-    dark"); alone, "dark" reads as a wish for a dark look and once darkened a dark photo. None: not such a part."""
+    dark"); alone, "dark" reads as a wish for a dark look and once darkened a dark photo. After a comparative it
+    shares the comparative ("more saturated and lively" → "more lively"). None: not such a part."""
     bare = part.strip()
     if not (1 <= len(bare.split()) <= 2 and re.fullmatch(r"[A-Za-z ]+", bare)) or _NOT_BARE.search(bare):
         return None
     linked = _LINKED.match(before.strip())
     if not linked:
-        return None
+        # "much more saturated and lively": the comparative is shared ("much more lively"); alone, "lively" read
+        # as nothing, and with a caveat ("…, without going neon") as less saturation
+        more = _MORE.search(before.strip())
+        return f"{more.group(1)}{bare}" if more else None
     degree = "" if re.match(_DEGREE, bare, re.IGNORECASE) else linked.group(2)
     return linked.group(1) + degree + bare
 
