@@ -33,6 +33,14 @@ def _edit(capsys, photo: Path, instruction: str) -> dict:
     return json.loads(capsys.readouterr().out.strip().splitlines()[0])
 
 
+def _edited(capsys, tmp: Path, name: str, instruction: str) -> tuple[dict, dict, dict]:
+    """A small copy of the benchmark photo ``name`` edited: the answer, and the measurements of darktable-cli's
+    renders before and after."""
+    photo = _small(PHOTOS / name, tmp / name)
+    doc = _edit(capsys, photo, instruction)
+    return (doc, *_renders(photo, tmp))
+
+
 def _renders(photo: Path, tmp: Path) -> tuple[dict, dict]:
     before = darktable_cli.render(photo, None, tmp / "before.png", width=320, height=320)
     after = darktable_cli.render(photo, Path(str(photo) + ".xmp"), tmp / "after.png", width=320, height=320)
@@ -69,10 +77,8 @@ def test_remove_the_noise_is_declined_with_the_reason(tmp_path, capsys):
 
 @pytest.mark.darktable
 def test_less_saturated_greens_desaturates_without_a_tint(tmp_path, capsys):
-    photo = _small(PHOTOS / "lxqt_wildflower_meadow.jpg", tmp_path / "meadow.jpg")
-    doc = _edit(capsys, photo, "less saturated greens")
+    doc, before, after = _edited(capsys, tmp_path, "lxqt_wildflower_meadow.jpg", "less saturated greens")
     assert 'cannot change "greens" alone' in doc["reasoning"]
-    before, after = _renders(photo, tmp_path)
     assert directions(before, after, ["saturation"]) == {"saturation": -1}, doc["operations"]
     # it tinted the frame magenta before; a* of a green photo may only move towards neutral, not past it
     assert not any("tint" in op["params"] for op in doc["operations"])
@@ -81,10 +87,8 @@ def test_less_saturated_greens_desaturates_without_a_tint(tmp_path, capsys):
 
 @pytest.mark.darktable
 def test_brighten_the_dogs_faces_brightens_the_centre_not_the_frame(tmp_path, capsys):
-    photo = _small(PHOTOS / "lomiri_dogs_in_window.jpg", tmp_path / "dogs.jpg")
-    doc = _edit(capsys, photo, "brighten the dogs' faces")
+    doc, before, after = _edited(capsys, tmp_path, "lomiri_dogs_in_window.jpg", "brighten the dogs' faces")
     assert "cannot locate" in doc["reasoning"]
-    before, after = _renders(photo, tmp_path)
     assert directions(before, after, ["brightness@center"]) == {"brightness@center": 1}, doc["operations"]
 
 
@@ -122,16 +126,12 @@ def test_make_the_colours_pop_but_not_garish_adds_some_saturation(tmp_path, caps
 @pytest.mark.darktable
 def test_fix_the_white_balance_takes_the_measured_cast_out(tmp_path, capsys):
     # a sodium-lit bridge at night: warm and magenta; "fix the white balance" warmed it and added magenta
-    photo = _small(PHOTOS / "palapeli_cincinnati_bridge_night.jpg", tmp_path / "bridge.jpg")
-    doc = _edit(capsys, photo, "fix the white balance")
+    doc, before, after = _edited(capsys, tmp_path, "palapeli_cincinnati_bridge_night.jpg", "fix the white balance")
     assert "cast is measured" in doc["reasoning"]
-    before, after = _renders(photo, tmp_path)
     # measured here: b* 11.3 → 7.1, a* 15.2 → 13.7
     assert after["b_mean"] < before["b_mean"] - 2.5 and after["a_mean"] < before["a_mean"] - 0.75, (before, after)
     # a blue-hour lake the other way: warmer
-    photo = _small(PHOTOS / "plasma_misty_lake_blue_hour.jpg", tmp_path / "lake.jpg")
-    _edit(capsys, photo, "correct the colour cast")
-    before, after = _renders(photo, tmp_path)
+    _, before, after = _edited(capsys, tmp_path, "plasma_misty_lake_blue_hour.jpg", "correct the colour cast")
     assert after["b_mean"] > before["b_mean"] + 3, (before["b_mean"], after["b_mean"])
     # snow in daylight has no cast: the white balance is left alone, and the reasoning says so
     photo = _small(PHOTOS / "gcompris_polar_bear_snow.jpg", tmp_path / "bear.jpg")
