@@ -38,6 +38,14 @@ def _cmd_bench(args) -> int:
     all_cases = cases_mod.load(args.cases)
     if args.max:
         all_cases = [c for f in cases_mod.FAMILIES for c in [c for c in all_cases if c.family == f][: args.max]]
+    if args.engine == "torch":
+        all_cases, left_out = run_mod.torch_drawable(all_cases)
+        if left_out:
+            print(
+                f"left out {len(left_out)} case(s) whose target uses masks the torch renderer does not draw "
+                f"({', '.join(c.id for c in left_out)}); --engine darktable renders them",
+                file=sys.stderr,
+            )
     specs = [s.strip() for s in args.policies.split(",") if s.strip()]
     if specs and "target" not in specs:
         specs.append("target")  # the self-check rides along in every run: it must score ΔE00 0

@@ -217,3 +217,24 @@ def test_cached_answers_are_forgotten_when_any_file_of_the_policy_changes(tmp_pa
     assert fingerprint("compact", object()) == before
     (package / "limits.py").write_text((package / "limits.py").read_text() + "\n# changed\n")
     assert fingerprint("compact", object()) != before
+
+
+def test_the_torch_engine_leaves_out_what_it_cannot_draw(tmp_path, capsys):
+    """Two cases' targets use drawn masks that only darktable-cli renders: with --engine torch the benchmark
+    said so only when it reached them, and stopped; now they are left out up front, by name."""
+    from agent.bench.run import torch_drawable
+
+    kept, left_out = torch_drawable(cases_mod.load())
+    assert [c.id for c in left_out] == ["local-064", "local-094"] and len(kept) == 298
+    folder = tmp_path / "cases"
+    folder.mkdir()
+    for sub in ("photos", "sources", "targets"):
+        (folder / sub).symlink_to(ROOT / "retoucheval" / sub)
+    lines = {json.loads(line)["id"]: line for line in (ROOT / "retoucheval" / "cases.jsonl").read_text().splitlines()}
+    (folder / "cases.jsonl").write_text(lines["local-001"] + "\n" + lines["local-064"] + "\n")
+    report = tmp_path / "report"
+    argv = ["bench", "--cases", str(folder), "--policies", "noop", "--engine", "torch", "--size", "96"]
+    assert main([*argv, "--variants", "short", "--report", str(report)]) == 0
+    assert "left out 1 case(s)" in capsys.readouterr().err
+    rows = json.loads((report / "results.json").read_text())["rows"]
+    assert {r["case"] for r in rows} == {"local-001"}

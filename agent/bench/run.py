@@ -27,6 +27,7 @@ from agent.bench.cases import FAMILIES, VARIANTS, Case
 from agent.errors import PolicyError, RequestError
 from agent.policy import EditResult, load_policy
 from darktable_bridge import photos
+from darktable_bridge.errors import RenderError
 from xmp.files import atomic_write
 
 SIZE = 384  # long side of the renders the metrics compare
@@ -122,6 +123,25 @@ def render_torch(jobs: list[tuple[Path, str | None]], size: int) -> list[np.ndar
         x = torch.from_numpy(image.transpose(2, 0, 1).astype(np.float32) / 255.0)[None]
         out.append(render(x, [sidecar])[1][0].numpy().transpose(1, 2, 0).astype(np.uint8))
     return out
+
+
+def torch_drawable(cases: list[Case]) -> tuple[list[Case], list[Case]]:
+    """(the cases whose target the torch renderer draws, the others: some targets use drawn paths or mask
+    refinements, which only darktable-cli renders)."""
+    import torch
+
+    from darktable_bridge.render.renderer import render_torch as render
+    from xmp.sidecar import Sidecar
+
+    kept, left_out = [], []
+    for case in cases:
+        try:
+            render(torch.full((1, 3, 8, 8), 0.5), [Sidecar.read(case.sidecar)])
+        except RenderError:
+            left_out.append(case)
+        else:
+            kept.append(case)
+    return kept, left_out
 
 
 # ---- the report folder's cache ---------------------------------------------------------------------------------

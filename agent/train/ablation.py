@@ -36,7 +36,6 @@ from agent.reward import grm as grm_mod
 from agent.train import grm as grm_train
 from agent.train import prompts as prompts_mod
 from agent.train import rl_compact
-from darktable_bridge.errors import RenderError
 from xmp.files import atomic_write
 
 ARMS = ("sft", "rl-rule", "rl-grm", "rl-grm-pgrt")
@@ -106,18 +105,6 @@ def synthetic(policy_path: str, h: prompts_mod.Prompts, images: list[np.ndarray]
     return rows
 
 
-def _torch_renders(sidecar: Path) -> bool:
-    """Whether the torch renderer draws this sidecar (some targets use drawn paths or mask refinements)."""
-    from darktable_bridge.render.renderer import render_torch
-    from xmp.sidecar import Sidecar
-
-    try:
-        render_torch(torch.full((1, 3, 8, 8), 0.5), [Sidecar.read(sidecar)])
-    except RenderError:
-        return False
-    return True
-
-
 def bench(paths: list[str], cfg: AblationConfig, log) -> dict[str, list[dict]]:
     """RetouchEval-dt rows per policy file (torch renderer)."""
     from agent.bench import cases as cases_mod
@@ -126,12 +113,11 @@ def bench(paths: list[str], cfg: AblationConfig, log) -> dict[str, list[dict]]:
     cases = cases_mod.load()
     if cfg.bench_max:
         cases = [c for f in cases_mod.FAMILIES for c in [c for c in cases if c.family == f][: cfg.bench_max]]
-    kept = [c for c in cases if _torch_renders(c.sidecar)]
+    cases, left_out = bench_run.torch_drawable(cases)
     log(
-        f"RetouchEval-dt: {len(cases) - len(kept)} of {len(cases)} cases left out (their targets use masks the "
-        "torch renderer does not draw)"
+        f"RetouchEval-dt: {len(left_out)} of {len(cases) + len(left_out)} cases left out (their targets use masks "
+        "the torch renderer does not draw)"
     )
-    cases = kept
     specs = {path: f"compact:{path}" for path in paths}
     opts = bench_run.Options(
         cases=cases,
