@@ -233,7 +233,8 @@ class CompactPolicy:
 
         for text in instructions:
             checked_instruction(text)
-        feats = [features(im) for im in images]
+        works = [work_image(im) for im in images]  # the photos as the policy judges them (and measures a cast)
+        feats = [features(w) for w in works]
         keys = [self.text.keys(t)[:MAX_CLAUSES] for t in instructions]
         known_clauses = [[known_words.recognised(k) for k in ks] for ks in keys]
         limited = [[limits.why(k) for k in ks] for ks in keys]
@@ -274,7 +275,7 @@ class CompactPolicy:
                 tuple(known_clauses[i]),
                 None if clause_prob is None else clause_prob[i, : len(keys[i])],
                 tuple(limited[i]),
-                balance.correction(work_image(images[i])) if neutral[i] else None,
+                balance.correction(works[i]) if neutral[i] else None,
                 neutral[i],
             )
             for i, f in enumerate(feats)
