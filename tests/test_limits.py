@@ -159,3 +159,19 @@ def test_the_measured_cast_decides_only_where_no_clause_says_which_way():
     preds = edit_mod.predict(policy, [bridge, bridge], "fix the white balance")
     plan = edit_mod.consistent_plan(preds, ["a.jpg", "b.jpg"])
     assert all(f.values["temperature"] < 5003 for f in plan), [f.values for f in plan]
+
+
+def test_the_reasoning_says_where_the_white_balance_limit_stopped_the_correction():
+    from agent.policy import balance
+    from darktable_bridge.photos import preview as load_preview
+
+    # the sodium-lit bridge is further off than 40 mired can take out: the reasoning said "70 % … taken out"
+    fix = balance.correction(load_preview(PHOTOS / "palapeli_cincinnati_bridge_night.jpg"))
+    assert fix.values["temperature"] == pytest.approx(1e6 / (1e6 / 5003 + balance.MOST), abs=1)  # at the limit
+    assert fix.limited is not None and fix.b > fix.limited[1] > balance.DAYLIGHT[1]
+    assert "limited to 40 mired" in fix.reasoning() and "is taken out" not in fix.reasoning()
+    # greys under a warm light within reach (b* +18): taken out as said
+    grey = np.random.default_rng(0).uniform(0.2, 0.9, (200, 300, 1))
+    fix = balance.correction((grey * np.array([1.0, 0.93, 0.7]) * 255).astype(np.uint8))
+    assert fix.values["temperature"] < 5003 and fix.limited is None
+    assert "70% of the difference is taken out" in fix.reasoning()

@@ -96,25 +96,38 @@ class Correction:
     a: float
     b: float
     values: dict[str, float]
+    limited: tuple[float, float] | None = None  # a*, b* of that grey after the correction, where MOST stopped it
 
     def reasoning(self) -> str:
         seen = f"a grey under the photo's light measures a* {self.a:+.1f}, b* {self.b:+.1f}"
         if not self.values:
             return f" The white balance is left as it is: {seen}, close enough to neutral daylight."
+        how = f"{STRENGTH:.0%} of the difference is taken out"
+        if self.limited is not None:
+            how = (
+                f"the correction is limited to {MOST:.0f} mired and {MOST / 100:.1f} of tint, which takes it to "
+                f"a* {self.limited[0]:+.1f}, b* {self.limited[1]:+.1f}, short of {STRENGTH:.0%} of the way"
+            )
         return (
             f" For the white balance, the photo's cast is measured rather than guessed: {seen} (daylight: "
-            f"a* {DAYLIGHT[0]:+.0f}, b* {DAYLIGHT[1]:+.0f}); {STRENGTH:.0%} of the difference is taken out."
+            f"a* {DAYLIGHT[0]:+.0f}, b* {DAYLIGHT[1]:+.0f}); {how}."
         )
 
 
+def _gains(v: np.ndarray) -> np.ndarray:
+    """The von Kries gains of a white balance (mired shift from neutral, tint)."""
+    return adaptation_gains(1e6 / (slots_mod.MIRED_NEUTRAL + v[0]), v[1])
+
+
 def _solve(lights: np.ndarray, wanted: np.ndarray, steps: int = 6) -> tuple[float, float]:
-    """The white balance (mired shift from neutral, tint) that moves the measured light by ``wanted`` (a*, b*)."""
+    """The white balance (mired shift from neutral, tint) that moves the measured light by ``wanted`` (a*, b*),
+    within ``MOST``."""
     target = _seen(lights) + wanted
     x = np.zeros(2)
     most = np.array([MOST, MOST / 100.0])
 
     def seen(v: np.ndarray) -> np.ndarray:
-        return _seen(lights, adaptation_gains(1e6 / (slots_mod.MIRED_NEUTRAL + v[0]), v[1]))
+        return _seen(lights, _gains(v))
 
     for _ in range(steps):
         now = seen(x)
@@ -137,5 +150,9 @@ def correction(image: np.ndarray) -> Correction:
     off = np.array([not lo <= v <= hi for v, (lo, hi) in zip((a, b), NEUTRAL)])
     if not off.any():
         return Correction(a, b, {})
-    mired, tint = _solve(lights, -STRENGTH * np.where(off, cast, 0.0))
-    return Correction(a, b, slots_mod.slot_values({"temperature": mired, "tint": tint}))
+    wanted = -STRENGTH * np.where(off, cast, 0.0)
+    mired, tint = _solve(lights, wanted)
+    after = _seen(lights, _gains(np.array([mired, tint])))
+    short = np.abs(after - (np.array([a, b]) + wanted)).max() > 0.5  # a* or b* more than half a unit off
+    limited = (float(after[0]), float(after[1])) if short else None
+    return Correction(a, b, slots_mod.slot_values({"temperature": mired, "tint": tint}), limited)
