@@ -86,6 +86,21 @@ def test_less_saturated_greens_desaturates_without_a_tint(tmp_path, capsys):
 
 
 @pytest.mark.darktable
+def test_green_leaves_much_more_saturated_saturates_without_a_tint(tmp_path, capsys):
+    # a colour named as an adjective ("green leaves") was read as a tint: the meadow went greener, no more saturated
+    assert limits.read_as("green leaves much more saturated") == (
+        "the colours much more saturated",
+        ["green leaves"],
+        [],
+    )
+    assert limits.read_as("less saturated with a green tint")[0] == "less saturated with a green tint"
+    doc, before, after = _edited(capsys, tmp_path, "lxqt_wildflower_meadow.jpg", "green leaves much more saturated")
+    assert 'cannot change "green leaves" alone' in doc["reasoning"]
+    assert directions(before, after, ["saturation"]) == {"saturation": 1}, doc["operations"]
+    assert not any("tint" in op["params"] for op in doc["operations"]), doc["operations"]
+
+
+@pytest.mark.darktable
 def test_brighten_the_dogs_faces_brightens_the_centre_not_the_frame(tmp_path, capsys):
     doc, before, after = _edited(capsys, tmp_path, "lomiri_dogs_in_window.jpg", "brighten the dogs' faces")
     assert "cannot locate" in doc["reasoning"]
@@ -106,6 +121,37 @@ def test_excess_words_after_but_are_a_caveat():
     # a request for less is not a caveat
     for text in ("it's too garish", "not so garish please", "the colours look fake"):
         assert limits.CAVEAT not in " ".join(clause_keys(text)), text
+
+
+def test_editing_as_a_professional_would_is_read_as_a_generic_request():
+    # "retouch this the way a professional would" is how, not what: read as written it answered a dark photo with a
+    # local-contrast change too small to see, and "polish it" was not recognised at all
+    for text in (
+        "retouch this the way a professional would",
+        "Retouch it like a pro, please",
+        "edit the photo like a professional would do it",
+        "polish it",
+        "give it a professional touch",
+        "make it look professional",
+        "do what a professional would",
+    ):
+        assert clause_keys(text) == [limits.GENERIC], text
+    # beside a change, the manner is dropped and the change read alone
+    assert clause_keys("warm it up like a pro would") == ["warm it up"]
+    assert clause_keys("make it warmer, professionally") == ["make it warmer"]
+    # a professional named for something else is not a request
+    for text in ("a professional photographer took this", "retouch the sky"):
+        assert clause_keys(text) == [text], text
+
+
+@pytest.mark.darktable
+def test_retouch_this_like_a_professional_corrects_a_dark_photo(tmp_path, capsys):
+    # a dark, flat forest: "enhance it" brightens it; the professional's wording did nothing visible
+    doc, before, after = _edited(
+        capsys, tmp_path, "e_foggy_trees_dark.jpg", "retouch this the way a professional would"
+    )
+    assert directions(before, after, ["brightness"]) == {"brightness": 1}, doc["operations"]
+    assert after["L_p50"] > before["L_p50"] + 8, (before["L_p50"], after["L_p50"])
 
 
 @pytest.mark.darktable

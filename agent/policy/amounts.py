@@ -46,12 +46,13 @@ _MODIFIER = _pattern(set(_WORDS) | set(_STOP_WORDS) | _SCALES | _POLITE | {"by"}
 
 
 def is_modifier(clause: str) -> bool:
-    """Whether a clause only says how much or how gently (it then belongs to the clause before it)."""
-    from agent.policy.limits import EXCESS
+    """Whether a clause only says how much, how gently or in what manner ("…, like a pro would"): it then belongs
+    to the clause before it."""
+    from agent.policy.limits import EXCESS, MANNER
 
     text = " ".join(clause.lower().split())
     # a part follows a comma or a connector: "…, not garish" is a caveat, as "… but not garish" is
-    return not re.sub(r"[\s,.;:!?]+", "", _MODIFIER.sub(" ", EXCESS.sub(" ", ", " + text)))
+    return not re.sub(r"[\s,.;:!?]+", "", _MODIFIER.sub(" ", MANNER.sub(" ", EXCESS.sub(" ", ", " + text))))
 
 
 def features(clause: str) -> np.ndarray:
