@@ -7,7 +7,8 @@ fresh sidecar for the sample's input image), darktable-cli renders it (or the to
 - ΔE00 (mean over pixels) and SSIM (luminance, Gaussian window) of the render against the target render.
 Besides the registered policies (``noop``, no operations, is the floor) one is built in here: ``target`` (the
 sample's own operations: the ceiling, whose gap to perfect is the renderers' disagreement and the thresholds'
-noise).
+noise). Samples of ``retouchiq data synth --fast`` have no target image: their target is the sample's operations
+rendered here by the same engine (so ``target`` scores ΔE00 0 on them).
 """
 
 from __future__ import annotations
@@ -107,9 +108,21 @@ class Row:
         }
 
 
-def evaluate_sample(sample: dict, data: Path, policy, name: str, engine: str, tmp: Path) -> dict:
+def target_render(sample: dict, data: Path, engine: str, tmp: Path) -> np.ndarray:
+    """The sample's target image, or where it has none (``--fast`` data) its operations rendered by ``engine``."""
+    if sample.get("target"):
+        return _read(data / sample["target"])
     photo = data / sample["input"]
-    image, target = _read(photo), _read(data / sample["target"])
+    return render_sidecar(photo, core.merge(EditResult("", sample["operations"]), None, photo.name).text, engine, tmp)
+
+
+def evaluate_sample(
+    sample: dict, data: Path, policy, name: str, engine: str, tmp: Path, target: np.ndarray | None = None
+) -> dict:
+    """One policy on one sample (``target``: the sample's ``target_render``, when made already)."""
+    photo = data / sample["input"]
+    image = _read(photo)
+    target = target_render(sample, data, engine, tmp) if target is None else target
     error = ""
     start = time.perf_counter()
     if isinstance(policy, TargetPolicy):
@@ -152,8 +165,9 @@ def evaluate(samples: list[dict], data: Path, specs: list[str], engine: str = "d
     total = len(samples) * len(policies)
     with tempfile.TemporaryDirectory(prefix="retouchiq-eval-") as tmp:
         for sample in samples:
+            target = target_render(sample, data, engine, Path(tmp))
             for name, policy in policies.items():
-                results.append(evaluate_sample(sample, data, policy, name, engine, Path(tmp)))
+                results.append(evaluate_sample(sample, data, policy, name, engine, Path(tmp), target))
                 if progress:
                     progress(len(results), total, f"{sample['id']} {name}")
     return {

@@ -127,6 +127,27 @@ def test_eval_with_the_torch_renderer(heldout):
     assert "| rules | overall |" in text and "| noop |" in text
 
 
+def test_eval_on_fast_data_renders_the_targets(tmp_path):
+    # `data synth --fast` writes no target images (the ablation's held-out set is made so): eval refused it; now
+    # each target is the sample's operations rendered by the same engine
+    photos = [p for p in split_photo_set() if split_of(p) == "heldout"][:2]
+    synth.synth(photos, 4, tmp_path, seed=7, size=64, fast=True)
+    samples = read_samples(tmp_path, "heldout")
+    assert samples and all(s["target"] is None for s in samples)
+    report = eval_mod.evaluate(samples, tmp_path, ["target", "noop"], engine="torch")
+    table = report["table"]
+    assert table["target"]["overall"]["delta_e"] == 0.0 and table["target"]["overall"]["direction_accuracy"] == 1.0
+    assert table["noop"]["overall"]["delta_e"] > 0.5
+    proc = subprocess.run(
+        [sys.executable, "-m", "retouchiq", "eval", "--data", tmp_path, "--policies", "noop", "--engine", "torch"],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert "no target images" in proc.stderr and "| noop | overall |" in proc.stdout
+
+
 @pytest.mark.darktable
 def test_eval_command_renders_with_darktable(heldout, tmp_path):
     report_path = tmp_path / "report.json"
