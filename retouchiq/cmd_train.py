@@ -95,6 +95,13 @@ def _cmd_grm(args) -> int:
     ):
         if key in record:
             line += f"; ranks {100 * record[key]['all']:.1f} % of {record[key]['n']} {what} right"
+    if "heldout_policy" in record:
+        a = record["heldout_policy"]
+        line += (
+            f" (seen wordings {100 * a['seen']:.1f} % of {a['n_seen']}, unseen {100 * a['unseen']:.1f} % of "
+            f"{a['n_unseen']}; where the policy's edit misses a requested direction the target meets "
+            f"{100 * a['missed']:.1f} % of {a['n_missed']})"
+        )
     print(line)
     return 0
 

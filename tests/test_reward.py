@@ -223,6 +223,13 @@ def test_stage1_learns_to_rank_and_pgrt_learns_the_policys_own_edits(train_promp
     before = grm_train.accuracy(grm_mod.CompactGRM(), p, pairs)["all"]  # an untrained model: even weights
     after = grm_train.accuracy(grm, p, pairs)["all"]
     assert after > max(before, 0.6), (before, after)
+    # split by what the pairs are: wordings (training data: all seen) and edits that miss a requested direction
+    acc = grm_train.accuracy(grm, p, pairs)
+    assert acc["n_seen"] == acc["n"] and acc["n_unseen"] == 0
+    wrong = pairs.take([i for i, k in enumerate(pairs.kind) if k == "wrong_way"])
+    much = pairs.take([i for i, k in enumerate(pairs.kind) if k == "much"])
+    assert grm_train.accuracy(grm, p, wrong)["n_missed"] > 0.5 * len(wrong)  # a knob turned the other way
+    assert grm_train.accuracy(grm, p, much)["n_missed"] < 0.1 * len(much)  # too far, but the right way
     mine = grm_train.policy_edits(str(compact.WEIGHTS), p, 2, 0)
     assert len(mine) > 20 and set(mine.kind) == {"policy"}
     first = grm_train.accuracy(grm, p, mine)["all"]
@@ -298,6 +305,8 @@ def test_ablation_writes_every_arm_with_intervals(data, tmp_path):
     assert set(result["accuracy"][0]) == {"stage1", "pgrt", "control"}
     md = (tmp_path / "abl" / "ablation.md").read_text()
     assert "rl-grm-pgrt" in md and "Reward accuracy" in md
+    acc = result["accuracy"][0]["stage1"]
+    assert acc["n_seen"] + acc["n_unseen"] == acc["n"] and "| SFT edit misses a direction |" in md
     assert json.loads((tmp_path / "abl" / "ablation.json").read_text())["config"]["seeds"] == [0, 1]
 
 

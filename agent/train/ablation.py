@@ -204,6 +204,27 @@ def markdown(tab: dict, title: str) -> str:
     return "\n".join(lines)
 
 
+def _accuracy_by_pair(accuracy: dict) -> list[str]:
+    """The accuracies split by what the pairs are: seen or unseen wordings, and the pairs where the SFT edit misses
+    a requested direction the target meets (worse by any reading)."""
+    groups = (("seen", "seen wordings"), ("unseen", "unseen wordings"), ("missed", "SFT edit misses a direction"))
+    lines = [
+        "By pair (stage 1 / after PGRT / control; pairs):",
+        "",
+        "| seed | " + " | ".join(label for _, label in groups) + " |",
+        "|---|" + "---:|" * len(groups),
+    ]
+    for seed, a in accuracy.items():
+        if not all(g in a["stage1"] for g, _ in groups):  # a seed trained before the split was recorded
+            continue
+        cells = [
+            " / ".join(f"{100 * a[m][g]:.1f}" for m in ("stage1", "pgrt", "control")) + f" %; {a['stage1']['n_' + g]}"
+            for g, _ in groups
+        ]
+        lines.append(f"| {seed} | " + " | ".join(cells) + " |")
+    return lines
+
+
 def _seed(cfg, seed, d, p, h32, pairs, sft_pairs, timing, log) -> dict:
     """One seed: the stage-1 reward model, the three RL arms, the control; the reward accuracies."""
     gcfg = grm_train.GRMTrainConfig(**{**asdict(cfg.grm), "seed": seed})
@@ -311,6 +332,7 @@ def run(cfg: AblationConfig, log=print) -> dict:
             f"{100 * a['control']['all']:.1f} % | {a['stage1']['n']} |"
         )
     md.append("\n".join(acc_lines))
+    md.append("\n".join(_accuracy_by_pair(accuracy)))
     result["seconds"] = round(time.time() - t0, 1)
     md.append(f"whole ablation: {result['seconds'] / 60:.1f} min")
     atomic_write(out / "ablation.json", json.dumps(result, indent=1, default=str).encode("utf-8"))

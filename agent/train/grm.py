@@ -28,7 +28,7 @@ from torch.nn import functional as F
 
 from agent import slots as slots_mod
 from agent.policy import compact
-from agent.reward import criteria
+from agent.reward import criteria, rule
 from agent.reward.grm import CompactGRM, GRMConfig, save, score
 from agent.train import prompts as prompts_mod
 
@@ -290,16 +290,32 @@ def control_update(grm, opt, cfg: GRMTrainConfig, p, replay: Pairs, n: int, gen,
 
 
 def accuracy(grm: CompactGRM, p: prompts_mod.Prompts, pairs: Pairs, by_family: bool = True) -> dict:
-    """Share of pairs where the target scores higher, overall and per family (and the pairs counted)."""
+    """Share of pairs where the target scores higher, overall and per family; and by what the pair is: of a seen
+    or an unseen wording (``p.paraphrase``), and ``missed`` — pairs whose weak edit meets fewer of the requested
+    directions than the target does, worse by any reading. Each with its count (``n``, ``n_seen`` …)."""
     with torch.no_grad():
         _, strong, weak = judged(grm, p, pairs)
     right = (strong.reward > weak.reward).float()
+
+    def share(sel: torch.Tensor) -> float:
+        return float(right[sel].mean()) if sel.any() else float("nan")
+
     out = {"all": float(right.mean()) if len(right) else float("nan"), "n": len(right)}
+    rows = pairs.row.tolist()
     if by_family:
-        fam = np.array([p.family[i] for i in pairs.row.tolist()])
+        fam = np.array([p.family[i] for i in rows])
         for f in ("enhance", "style", "local"):
-            sel = torch.from_numpy(fam == f)
-            out[f] = float(right[sel].mean()) if sel.any() else float("nan")
+            out[f] = share(torch.from_numpy(fam == f))
+    asked = [p.asked[i] for i in rows]
+    src = p.src_stats[p.t.photo[pairs.row]]
+    met_weak, met_strong = (rule.directions_met(src, j.measured, asked) for j in (weak, strong))
+    groups = {
+        "seen": torch.tensor([p.paraphrase[i] != "unseen" for i in rows], dtype=torch.bool),
+        "unseen": torch.tensor([p.paraphrase[i] == "unseen" for i in rows], dtype=torch.bool),
+        "missed": met_weak < met_strong,
+    }
+    for name, sel in groups.items():
+        out[name], out[f"n_{name}"] = share(sel), int(sel.sum())
     return out
 
 

@@ -70,6 +70,7 @@ class Prompts:
     asked: list[dict]
     family: list[str]
     instruction: list[str]
+    paraphrase: list[str]  # "seen": the banks' wordings; "unseen": the 50 kept out of them (held-out samples)
 
     def __len__(self):
         return len(self.t)
@@ -98,6 +99,7 @@ def load(folders: list[str], split: str, max_samples: int = 0, side: int = SIDE,
         [s.get("attributes") or {} for s in samples],
         [s["family"] for s in samples],
         [s["instruction"] for s in samples],
+        [s.get("paraphrase") or "seen" for s in samples],
     )
 
 
