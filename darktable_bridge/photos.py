@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import os
+import struct
 import tempfile
 import zlib
 from pathlib import Path
@@ -188,6 +189,57 @@ def decode(
 
 
 GUESSED_COLOURS = "unsupported input profile has been replaced"  # darktable's log: no matrix for this raw
+NO_MATRIX = (
+    "darktable has no colour matrix for this raw (a DNG without ColorMatrix1, or a camera darktable does not know) "
+    "and would guess its colours"
+)
+_COLOR_MATRIX_1, _SUB_IFDS, _PHOTOMETRIC, _SAMPLES = 50721, 330, 262, 277
+_CFA, _LINEAR_RAW = 32803, 34892  # photometric interpretations of a colour raw
+
+
+def _ifds(data: bytes) -> list[dict[int, tuple[int, int, int]]]:
+    """A TIFF's image file directories (the main chain and SubIFDs): tag → (type, count, value or offset)."""
+    if data[:4] not in (b"II*\0", b"MM\0*"):
+        return []
+    end = "<" if data[:2] == b"II" else ">"
+    todo, seen, out = [struct.unpack(end + "I", data[4:8])[0]], set(), []
+    while todo and len(out) < 64:
+        at = todo.pop()
+        if not at or at in seen or at + 2 > len(data):
+            continue
+        seen.add(at)
+        (n,) = struct.unpack(end + "H", data[at : at + 2])
+        ifd = {}
+        for i in range(min(n, (len(data) - at - 2) // 12)):
+            tag, kind, count, value = struct.unpack(end + "HHII", data[at + 2 + 12 * i : at + 14 + 12 * i])
+            if kind == 3 and count == 1:  # a SHORT sits in the first two bytes of the value field
+                value = struct.unpack(end + "H", data[at + 10 + 12 * i : at + 12 + 12 * i])[0]
+            ifd[tag] = (kind, count, value)
+        out.append(ifd)
+        tail = at + 2 + 12 * n  # the offset of the next IFD of the chain (0: the last)
+        if tail + 4 <= len(data):
+            todo.append(struct.unpack(end + "I", data[tail : tail + 4])[0])
+        if _SUB_IFDS in ifd:
+            _, count, value = ifd[_SUB_IFDS]
+            if count == 1:
+                todo.append(value)
+            elif value + 4 * count <= len(data):
+                todo += struct.unpack(f"{end}{count}I", data[value : value + 4 * count])
+    return out
+
+
+def lacks_colour_matrix(photo: str | os.PathLike) -> bool:
+    """Whether a DNG holds colour raw data but no ColorMatrix1, which the DNG specification requires of every
+    colour DNG: darktable would guess its colours (darktable 4.2 does so without a word in some builds)."""
+    if Path(photo).suffix.lower() != ".dng":
+        return False
+    ifds = _ifds(Path(photo).read_bytes())
+    colour = any(
+        ifd.get(_PHOTOMETRIC, (0, 0, 0))[2] == _CFA
+        or (ifd.get(_PHOTOMETRIC, (0, 0, 0))[2] == _LINEAR_RAW and ifd.get(_SAMPLES, (0, 0, 1))[2] == 3)
+        for ifd in ifds
+    )
+    return bool(ifds) and colour and _COLOR_MATRIX_1 not in ifds[0]
 
 
 def preview(
@@ -204,16 +256,15 @@ def preview(
     photo = check_photo(photo)
     if sidecar is None and not is_raw(photo):
         return decode(photo, side)
+    if lacks_colour_matrix(photo):
+        raise PhotoError(f"{photo}: {NO_MATRIX}; nothing was written")
     try:
         with tempfile.TemporaryDirectory(prefix="retouchiq-preview-") as tmp:
             out = darktable_cli.render(
                 photo, sidecar, Path(tmp) / "preview.png", width=side, height=side, timeout=timeout
             )
             if is_raw(photo) and GUESSED_COLOURS in out.log:
-                raise PhotoError(
-                    f"{photo}: darktable has no colour matrix for this raw (a DNG without ColorMatrix1, or a camera "
-                    "darktable does not know) and would guess its colours"
-                )
+                raise PhotoError(f"{photo}: {NO_MATRIX}")
             with Image.open(out.output) as im:
                 return to_rgb8(im)
     except PhotoError as exc:  # darktable's raw decoder refused it, or would guess its colours

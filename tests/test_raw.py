@@ -91,6 +91,16 @@ def test_edit_and_roll_on_a_card_of_raws(dng, tmp_path):
     assert lab1[:, 0].mean() > lab0[:, 0].mean() + 3 and lab1[:, 2].mean() > lab0[:, 2].mean() + 1
 
 
+def test_a_dng_without_a_colour_matrix_is_found_in_its_tags(dng, tmp_path):
+    # darktable 4.2 on this machine develops such a DNG without the log line the refusal relied on
+    from darktable_bridge.photos import lacks_colour_matrix
+
+    assert not lacks_colour_matrix(dng)
+    assert lacks_colour_matrix(make_dng(PHOTO, tmp_path / "nomatrix.dng", colour_matrix=False))
+    (tmp_path / "cut.dng").write_bytes(dng.read_bytes()[:40])  # the directory cut off: darktable says why
+    assert not lacks_colour_matrix(tmp_path / "cut.dng") and not lacks_colour_matrix(PHOTO)
+
+
 def test_raws_darktable_cannot_develop_are_refused(dng, tmp_path):
     truncated = tmp_path / "cut.dng"
     truncated.write_bytes(dng.read_bytes()[:100_000])
