@@ -116,13 +116,10 @@ def target_render(sample: dict, data: Path, engine: str, tmp: Path) -> np.ndarra
     return render_sidecar(photo, core.merge(EditResult("", sample["operations"]), None, photo.name).text, engine, tmp)
 
 
-def evaluate_sample(
-    sample: dict, data: Path, policy, name: str, engine: str, tmp: Path, target: np.ndarray | None = None
-) -> dict:
-    """One policy on one sample (``target``: the sample's ``target_render``, when made already)."""
+def evaluate_sample(sample: dict, data: Path, policy, name: str, engine: str, tmp: Path, target: np.ndarray) -> dict:
+    """One policy on one sample (``target``: the sample's ``target_render``, made once for all policies)."""
     photo = data / sample["input"]
     image = _read(photo)
-    target = target_render(sample, data, engine, tmp) if target is None else target
     error = ""
     start = time.perf_counter()
     if isinstance(policy, TargetPolicy):

@@ -8,6 +8,7 @@ preview is darktable's own rendering of it (darktable-cli): the policy needs a r
 from __future__ import annotations
 
 import io
+import mmap
 import os
 import struct
 import tempfile
@@ -197,7 +198,7 @@ _COLOR_MATRIX_1, _SUB_IFDS, _PHOTOMETRIC, _SAMPLES = 50721, 330, 262, 277
 _CFA, _LINEAR_RAW = 32803, 34892  # photometric interpretations of a colour raw
 
 
-def _ifds(data: bytes) -> list[dict[int, tuple[int, int, int]]]:
+def _ifds(data: bytes | mmap.mmap) -> list[dict[int, tuple[int, int, int]]]:
     """A TIFF's image file directories (the main chain and SubIFDs): tag → (type, count, value or offset)."""
     if data[:4] not in (b"II*\0", b"MM\0*"):
         return []
@@ -231,15 +232,16 @@ def _ifds(data: bytes) -> list[dict[int, tuple[int, int, int]]]:
 def lacks_colour_matrix(photo: str | os.PathLike) -> bool:
     """Whether a DNG holds colour raw data but no ColorMatrix1, which the DNG specification requires of every
     colour DNG: darktable would guess its colours (darktable 4.2 does so without a word in some builds)."""
-    if Path(photo).suffix.lower() != ".dng":
+    if Path(photo).suffix.lower() != ".dng" or not os.path.getsize(photo):
         return False
-    ifds = _ifds(Path(photo).read_bytes())
-    colour = any(
-        ifd.get(_PHOTOMETRIC, (0, 0, 0))[2] == _CFA
-        or (ifd.get(_PHOTOMETRIC, (0, 0, 0))[2] == _LINEAR_RAW and ifd.get(_SAMPLES, (0, 0, 1))[2] == 3)
-        for ifd in ifds
-    )
-    return bool(ifds) and colour and _COLOR_MATRIX_1 not in ifds[0]
+    with open(photo, "rb") as f, mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as data:  # not read whole
+        ifds = _ifds(data)
+
+    def colour(ifd: dict) -> bool:
+        kind = ifd.get(_PHOTOMETRIC, (0, 0, 0))[2]
+        return kind == _CFA or (kind == _LINEAR_RAW and ifd.get(_SAMPLES, (0, 0, 1))[2] == 3)
+
+    return bool(ifds) and any(map(colour, ifds)) and _COLOR_MATRIX_1 not in ifds[0]
 
 
 def preview(
@@ -256,9 +258,9 @@ def preview(
     photo = check_photo(photo)
     if sidecar is None and not is_raw(photo):
         return decode(photo, side)
-    if lacks_colour_matrix(photo):
-        raise PhotoError(f"{photo}: {NO_MATRIX}; nothing was written")
     try:
+        if lacks_colour_matrix(photo):
+            raise PhotoError(f"{photo}: {NO_MATRIX}")
         with tempfile.TemporaryDirectory(prefix="retouchiq-preview-") as tmp:
             out = darktable_cli.render(
                 photo, sidecar, Path(tmp) / "preview.png", width=side, height=side, timeout=timeout

@@ -113,15 +113,16 @@ def read_as(clause: str) -> tuple[str, list[str], list[str]]:
     clause = " ".join(EXCESS.sub(" " + CAVEAT, clause).split())
     if PRO_REQUEST.match(clause):
         clause = GENERIC
-    elif MANNER.search(clause) and MANNER.sub("", clause).strip(" ,"):
-        clause = " ".join(MANNER.sub("", clause).split()).strip(" ,")
+    elif MANNER.search(clause):
+        clause = " ".join(MANNER.sub("", clause).split()).strip(" ,") or clause  # a manner alone stays as it is
     colours: list[str] = []
-    if _SATURATION.search(clause) and re.search(rf"\b{_COLOURS}\b", clause, re.IGNORECASE):
-        colours = [m.group(0) for m in _COLOUR.finditer(clause)]
-        clause = _COLOUR.sub(lambda m: "the colours" if " " in m.group(0) else "colours", clause)
-    elif _SATURATION.search(clause) and _COLOURED.search(clause) and not _NEGATED.search(clause):
-        colours = [m.group(0) for m in _COLOURED.finditer(clause)]
-        clause = _COLOURED.sub("the colours", clause)
+    if _SATURATION.search(clause):
+        if re.search(rf"\b{_COLOURS}\b", clause, re.IGNORECASE):
+            colours = [m.group(0) for m in _COLOUR.finditer(clause)]
+            clause = _COLOUR.sub(lambda m: "the colours" if " " in m.group(0) else "colours", clause)
+        elif not _NEGATED.search(clause):
+            colours = [m.group(0) for m in _COLOURED.finditer(clause)]
+            clause = _COLOURED.sub("the colours", clause)
     subjects = [m.group(0) for m in _SUBJECT.finditer(clause)]
     if subjects:
         clause = _SUBJECT.sub("the subject", clause)

@@ -309,11 +309,8 @@ def accuracy(grm: CompactGRM, p: prompts_mod.Prompts, pairs: Pairs, by_family: b
     asked = [p.asked[i] for i in rows]
     src = p.src_stats[p.t.photo[pairs.row]]
     met_weak, met_strong = (rule.directions_met(src, j.measured, asked) for j in (weak, strong))
-    groups = {
-        "seen": torch.tensor([p.paraphrase[i] != "unseen" for i in rows], dtype=torch.bool),
-        "unseen": torch.tensor([p.paraphrase[i] == "unseen" for i in rows], dtype=torch.bool),
-        "missed": met_weak < met_strong,
-    }
+    unseen = torch.tensor([p.paraphrase[i] == "unseen" for i in rows], dtype=torch.bool)
+    groups = {"seen": ~unseen, "unseen": unseen, "missed": met_weak < met_strong}
     for name, sel in groups.items():
         out[name], out[f"n_{name}"] = share(sel), int(sel.sum())
     return out
