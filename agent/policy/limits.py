@@ -35,8 +35,9 @@ LIMITS = (
     ),
 )
 
+_HUES = ("red", "orange", "yellow", "green", "blue", "purple", "magenta", "cyan", "teal", "pink")
 # colours as nouns in the plural ("the greens", "desaturate the blues"): the singular is the tint ("more green")
-_COLOURS = r"(?:reds|oranges|yellows|greens|blues|purples|magentas|cyans|teals|pinks)"
+_COLOURS = "(?:" + "|".join(h + "s" for h in _HUES) + ")"
 _SATURATION = re.compile(r"saturat|vivid|vibran|mute|intens|\bpop|punch|colou?rful|lively|dull", re.IGNORECASE)
 _COLOUR = re.compile(
     rf"\b(?:(?:the|its|their)\s+)?{_COLOURS}(?:(?:,\s*|\s+and\s+|\s+or\s+)(?:the\s+)?{_COLOURS})*\b",
@@ -49,8 +50,8 @@ _NOT_THING = (
 )
 _NEGATED = re.compile(r"\b(?:not|never|without|no more)\b|n't\b", re.IGNORECASE)  # "the green grass should not …"
 _COLOURED = re.compile(
-    r"(?<![\w-])(?:(?:the|its|their|this|that|these|those)\s+)?(?:red|orange|yellow|green|blue|purple|magenta|cyan|teal|"
-    rf"pink)\s+(?!(?:{_NOT_THING})\b)[a-z]{{3,}}\b",
+    rf"(?<![\w-])(?:(?:the|its|their|this|that|these|those)\s+)?(?:{'|'.join(_HUES)})\s+(?!(?:{_NOT_THING})\b)"
+    r"[a-z]{3,}\b",
     re.IGNORECASE,
 )
 _SUBJECT = re.compile(
